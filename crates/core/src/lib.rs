@@ -1,0 +1,21 @@
+//! Scribe's shared core: what a document is, how it becomes pages, how a page is
+//! cleaned up for OCR, and what the results look like.
+//!
+//! It must not depend on actix, AMQP or Tesseract: the web tier links it without
+//! any OCR library, and the worker adds the engine on top.
+
+pub mod document;
+pub mod error_rate;
+pub mod languages;
+pub mod pdf;
+pub mod preprocess;
+pub mod raster;
+pub mod results;
+pub mod settings;
+pub mod sniff;
+pub mod subprocess;
+pub mod tsv;
+
+pub use document::{Document, DocumentError, Page};
+pub use settings::Settings;
+pub use sniff::DocumentKind;

@@ -1,0 +1,256 @@
+//! PDFs through poppler's command-line tools: page count and encryption from
+//! `pdfinfo`, each page's native image resolution from `pdfimages -list`, and
+//! one page at a time rendered by `pdftoppm` straight to raw gray (PGM).
+//!
+//! We wrap pdftoppm ourselves rather than go through pdf2image 0.1.3: that crate
+//! always round-trips pages through JPEG (an encode, a decode and lossy pixels),
+//! ignores pdftoppm's exit status and panics when the tool is missing.
+
+use std::collections::HashMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use image::GrayImage;
+
+use crate::document::DocumentError;
+use crate::settings::{Limits, OcrSettings};
+use crate::subprocess::{self, ChildLimits, SubprocessError};
+
+/// Below this a render is useless for OCR; a page that would need less to fit
+/// the pixel limit is refused instead.
+const MIN_RENDER_DPI: u32 = 50;
+
+/// A PDF whose structure has been read; pages render on demand.
+#[derive(Debug)]
+pub struct PdfDocument {
+    path: PathBuf,
+    /// Page sizes in points (1/72 inch), by 0-based index.
+    sizes: Vec<(f64, f64)>,
+    /// Highest raster-image resolution found on each page (1-based page number).
+    image_ppi: HashMap<usize, u32>,
+    limits: ChildLimits,
+    max_pixels: u64,
+    dpi: u32,
+    min_dpi: u32,
+    max_dpi: u32,
+}
+
+impl PdfDocument {
+    pub fn open(path: &Path, limits: &Limits, ocr: &OcrSettings) -> Result<Self, DocumentError> {
+        let child = ChildLimits {
+            timeout: Duration::from_secs(limits.render_timeout_secs),
+            memory_bytes: limits.render_memory_mb * 1024 * 1024,
+        };
+        let info = run_tool("pdfinfo", &[path.as_os_str()], child)?;
+        let info = String::from_utf8_lossy(&info);
+        let pages = field(&info, "Pages")
+            .and_then(|v| v.parse::<usize>().ok())
+            .ok_or_else(|| DocumentError::Corrupt("the PDF has no readable page tree".to_owned()))?;
+        if pages == 0 {
+            return Err(DocumentError::NoPages);
+        }
+        if pages > limits.max_pages {
+            return Err(DocumentError::TooManyPages {
+                pages: Some(pages),
+                limit: limits.max_pages,
+            });
+        }
+        let last = pages.to_string();
+        let sized = run_tool(
+            "pdfinfo",
+            &["-f".as_ref(), "1".as_ref(), "-l".as_ref(), last.as_ref(), path.as_os_str()],
+            child,
+        )?;
+        let sizes = page_sizes(&String::from_utf8_lossy(&sized), pages);
+        let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
+        Ok(Self {
+            path: path.to_owned(),
+            sizes,
+            image_ppi: image_resolutions(&String::from_utf8_lossy(&listing)),
+            limits: child,
+            max_pixels: limits.max_pixels,
+            dpi: ocr.dpi,
+            min_dpi: ocr.min_dpi,
+            max_dpi: ocr.max_dpi,
+        })
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.sizes.len()
+    }
+
+    /// The resolution page `number` (1-based) renders at: its scan's own
+    /// resolution when it holds one, the configured default otherwise, and
+    /// lowered if needed to stay within the pixel limit.
+    pub fn render_dpi(&self, number: usize) -> Result<u32, DocumentError> {
+        let wanted = match self.image_ppi.get(&number) {
+            Some(&ppi) => ppi.clamp(self.min_dpi, self.max_dpi),
+            None => self.dpi,
+        };
+        let (w_pt, h_pt) = self.sizes.get(number - 1).copied().unwrap_or((612.0, 792.0));
+        let area_in2 = (w_pt / 72.0) * (h_pt / 72.0);
+        let fitting = ((self.max_pixels as f64 / area_in2.max(1e-6)).sqrt()).floor() as u32;
+        if fitting < MIN_RENDER_DPI {
+            return Err(DocumentError::TooManyPixels {
+                width: (w_pt / 72.0 * f64::from(MIN_RENDER_DPI)) as u32,
+                height: (h_pt / 72.0 * f64::from(MIN_RENDER_DPI)) as u32,
+                limit: self.max_pixels,
+            });
+        }
+        Ok(wanted.min(fitting))
+    }
+
+    /// Renders page `number` (1-based) to 8-bit gray at [`Self::render_dpi`].
+    pub fn render(&self, number: usize) -> Result<(GrayImage, u32), DocumentError> {
+        let dpi = self.render_dpi(number)?;
+        let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
+        let root = dir.path().join("page");
+        let n = number.to_string();
+        let r = dpi.to_string();
+        run_tool(
+            "pdftoppm",
+            &[
+                "-f".as_ref(),
+                n.as_ref(),
+                "-l".as_ref(),
+                n.as_ref(),
+                "-r".as_ref(),
+                r.as_ref(),
+                "-gray".as_ref(),
+                "-singlefile".as_ref(),
+                self.path.as_os_str(),
+                root.as_os_str(),
+            ],
+            self.limits,
+        )?;
+        let rendered = root.with_extension("pgm");
+        let image = image::open(&rendered)
+            .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))?
+            .into_luma8();
+        Ok((image, dpi))
+    }
+
+    /// The page's own text layer, when it has a real one.
+    pub fn text_layer(&self, number: usize) -> Result<Option<String>, DocumentError> {
+        let n = number.to_string();
+        let out = run_tool(
+            "pdftotext",
+            &[
+                "-f".as_ref(),
+                n.as_ref(),
+                "-l".as_ref(),
+                n.as_ref(),
+                "-layout".as_ref(),
+                self.path.as_os_str(),
+                "-".as_ref(),
+            ],
+            self.limits,
+        )?;
+        let text = String::from_utf8_lossy(&out).replace('\u{c}', "");
+        // A few stray glyphs (page numbers, a stamp) are not a text layer worth trusting.
+        let visible = text.chars().filter(|c| c.is_alphanumeric()).count();
+        Ok((visible >= 20).then(|| text.trim_end().to_owned()))
+    }
+
+    /// Copies page `number` out as a one-page PDF, keeping its own text layer.
+    pub fn extract_page(&self, number: usize, dest: &Path) -> Result<(), DocumentError> {
+        let n = number.to_string();
+        run_tool(
+            "pdfseparate",
+            &["-f".as_ref(), n.as_ref(), "-l".as_ref(), n.as_ref(), self.path.as_os_str(), dest.as_os_str()],
+            self.limits,
+        )?;
+        Ok(())
+    }
+}
+
+/// Joins one-page PDFs, in order, into `dest`.
+pub fn merge(pages: &[PathBuf], dest: &Path, timeout: Duration) -> Result<(), SubprocessError> {
+    if let [only] = pages {
+        return std::fs::copy(only, dest).map(|_| ()).map_err(|source| SubprocessError::Io {
+            program: "copy".to_owned(),
+            source,
+        });
+    }
+    let mut args: Vec<&OsStr> = pages.iter().map(|p| p.as_os_str()).collect();
+    args.push(dest.as_os_str());
+    let limits = ChildLimits {
+        timeout,
+        memory_bytes: 0,
+    };
+    subprocess::run("pdfunite", &args, limits).map(|_| ())
+}
+
+fn run_tool(program: &str, args: &[&OsStr], limits: ChildLimits) -> Result<Vec<u8>, DocumentError> {
+    match subprocess::run(program, args, limits) {
+        Ok(out) => Ok(out.stdout),
+        Err(SubprocessError::Failed { stderr, .. }) if stderr.contains("Incorrect password") => {
+            Err(DocumentError::Encrypted)
+        }
+        Err(SubprocessError::Failed { stderr, .. }) => Err(DocumentError::Corrupt(format!(
+            "the PDF is damaged and cannot be read ({stderr})"
+        ))),
+        Err(SubprocessError::Timeout { secs, .. }) => Err(DocumentError::RenderTimeout { secs }),
+        Err(SubprocessError::Missing(tool)) => Err(DocumentError::ToolMissing(tool)),
+        Err(SubprocessError::Io { source, .. }) => Err(DocumentError::Io(source)),
+    }
+}
+
+fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
+    info.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
+        .map(str::trim)
+}
+
+/// Parses `Page    3 size: 595.276 x 841.89 pts (A4)` lines.
+fn page_sizes(info: &str, pages: usize) -> Vec<(f64, f64)> {
+    let mut sizes = vec![(612.0, 792.0); pages];
+    for line in info.lines() {
+        let Some(rest) = line.strip_prefix("Page") else { continue };
+        let Some((num, dims)) = rest.split_once(" size:") else { continue };
+        let Ok(num) = num.trim().parse::<usize>() else { continue };
+        let mut parts = dims.split_whitespace();
+        let w = parts.next().and_then(|v| v.parse::<f64>().ok());
+        let h = parts.nth(1).and_then(|v| v.parse::<f64>().ok());
+        if let (Some(w), Some(h), Some(slot)) = (w, h, num.checked_sub(1).and_then(|i| sizes.get_mut(i))) {
+            *slot = (w, h);
+        }
+    }
+    sizes
+}
+
+/// Parses `pdfimages -list`: the highest x-ppi of any image on each page.
+fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
+    let mut ppi = HashMap::new();
+    for line in listing.lines().skip(2) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        // page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
+        if cols.len() < 14 || cols[2] != "image" {
+            continue;
+        }
+        let (Ok(page), Ok(x)) = (cols[0].parse::<usize>(), cols[12].parse::<u32>()) else { continue };
+        let slot = ppi.entry(page).or_insert(0);
+        *slot = (*slot).max(x);
+    }
+    ppi
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_page_sizes_and_image_resolutions() {
+        let info = "Pages:           2\nPage    1 size: 595.276 x 841.89 pts (A4)\nPage    2 size: 612 x 792 pts (letter)\n";
+        assert_eq!(field(info, "Pages"), Some("2"));
+        assert_eq!(page_sizes(info, 2), vec![(595.276, 841.89), (612.0, 792.0)]);
+        let listing = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
+--------------------------------------------------------------------------------------------\n\
+   1     0 image    1654  2339  gray    1   8  image  no         8  0   200   200  120K 3.2%\n\
+   2     1 smask    1654  2339  gray    1   8  image  no         9  0   600   600  120K 3.2%\n";
+        let ppi = image_resolutions(listing);
+        assert_eq!(ppi.get(&1), Some(&200));
+        assert_eq!(ppi.get(&2), None);
+    }
+}

@@ -1,0 +1,99 @@
+//! `results.json`: what OCR found in one document, page by page, with every
+//! word's bounding box. The schema is versioned; additive changes keep the
+//! version, anything else bumps it. The README documents each field.
+
+use serde::{Deserialize, Serialize};
+
+use crate::preprocess::Applied;
+use crate::sniff::DocumentKind;
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DocumentResult {
+    pub schema_version: u32,
+    /// The uploaded file's name, as display text.
+    pub file_name: String,
+    pub detected_type: DocumentKind,
+    pub mime_type: String,
+    pub page_count: usize,
+    pub language: String,
+    pub duration_ms: u64,
+    /// Mean of the pages' confidences, weighted by word count; `None` with no words.
+    pub mean_confidence: Option<f32>,
+    pub pages: Vec<PageResult>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct PageResult {
+    /// 1-based.
+    pub number: usize,
+    /// Size of the image the word boxes refer to, in pixels.
+    pub width: u32,
+    pub height: u32,
+    pub dpi: Option<u32>,
+    /// `ocr`, or `text_layer` when the PDF page's own text was used.
+    pub source: PageSource,
+    pub text: String,
+    /// Tesseract's mean word confidence, 0–100.
+    pub mean_confidence: Option<f32>,
+    /// Clockwise rotation applied to make the page upright.
+    pub rotation_applied: u16,
+    /// Skew removed, in degrees.
+    pub skew_corrected: f32,
+    pub preprocessing: Applied,
+    pub timings: PageTimings,
+    pub words: Vec<Word>,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum PageSource {
+    Ocr,
+    TextLayer,
+}
+
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PageTimings {
+    pub render_ms: u64,
+    pub preprocess_ms: u64,
+    pub recognize_ms: u64,
+    /// Outputs: hOCR, PDF page, preview.
+    pub output_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Word {
+    pub text: String,
+    /// 0–100.
+    pub confidence: f32,
+    pub bbox: BBox,
+    /// Tesseract's layout position: block, paragraph, line, word (1-based).
+    pub block: u32,
+    pub paragraph: u32,
+    pub line: u32,
+}
+
+/// Pixels from the top-left corner of the page image.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+pub struct BBox {
+    pub x: u32,
+    pub y: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl DocumentResult {
+    /// The merged text: pages separated by form feeds.
+    pub fn text(&self) -> String {
+        self.pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\u{c}")
+    }
+
+    pub fn word_weighted_confidence(pages: &[PageResult]) -> Option<f32> {
+        let (sum, n) = pages
+            .iter()
+            .flat_map(|p| &p.words)
+            .fold((0.0f64, 0usize), |(s, n), w| (s + f64::from(w.confidence), n + 1));
+        (n > 0).then(|| (sum / n as f64) as f32)
+    }
+}
