@@ -107,10 +107,16 @@ impl Document {
         std::fs::File::open(path)
             .and_then(|f| f.take(1024).read_to_end(&mut head))
             .map_err(DocumentError::Io)?;
-        let kind = sniff::sniff(&head).ok_or_else(|| DocumentError::Unsupported(sniff::describe_unknown(&head)))?;
+        let kind = sniff::sniff(&head)
+            .ok_or_else(|| DocumentError::Unsupported(sniff::describe_unknown(&head)))?;
         let source = match kind {
             DocumentKind::Pdf => Source::Pdf(PdfDocument::open(path, limits, &settings.ocr)?),
-            _ => Source::Raster(RasterDocument::open(path, kind, limits.max_pixels, limits.max_pages)?),
+            _ => Source::Raster(RasterDocument::open(
+                path,
+                kind,
+                limits.max_pixels,
+                limits.max_pages,
+            )?),
         };
         Ok(Self { kind, source })
     }

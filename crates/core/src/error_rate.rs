@@ -47,6 +47,9 @@ mod tests {
         assert_eq!(character_error_rate("hello  world\n", "hello world"), 0.0);
         assert!((character_error_rate("hallo world", "hello world") - 1.0 / 11.0).abs() < 1e-9);
         assert_eq!(character_error_rate("", "abcd"), 1.0);
-        assert_eq!(edit_distance(&normalize("kitten"), &normalize("sitting")), 3);
+        assert_eq!(
+            edit_distance(&normalize("kitten"), &normalize("sitting")),
+            3
+        );
     }
 }

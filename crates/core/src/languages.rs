@@ -37,7 +37,10 @@ pub fn tessdata_dir(configured: Option<&Path>) -> Option<PathBuf> {
         let nested = prefix.join("tessdata");
         return Some(if nested.is_dir() { nested } else { prefix });
     }
-    KNOWN_DIRS.iter().map(PathBuf::from).find(|d| d.join("eng.traineddata").is_file() || has_models(d))
+    KNOWN_DIRS
+        .iter()
+        .map(PathBuf::from)
+        .find(|d| d.join("eng.traineddata").is_file() || has_models(d))
 }
 
 fn has_models(dir: &Path) -> bool {
@@ -49,7 +52,9 @@ fn has_models(dir: &Path) -> bool {
 /// Installed language codes, sorted.
 pub fn installed(dir: Option<&Path>) -> Vec<String> {
     let Some(dir) = dir else { return Vec::new() };
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut langs: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -71,7 +76,11 @@ pub fn validate(requested: &str, installed: &[String]) -> Result<String, Languag
     }
     let list = installed.join(", ");
     let mut chosen: Vec<&str> = Vec::new();
-    for code in requested.split('+').map(str::trim).filter(|c| !c.is_empty()) {
+    for code in requested
+        .split('+')
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         if !installed.iter().any(|l| l == code) {
             return Err(LanguageError::Unknown {
                 unknown: code.chars().take(40).collect(),
@@ -105,17 +114,31 @@ mod tests {
     #[test]
     fn refuses_unknown_languages_listing_the_installed_ones() {
         let err = validate("eng+klingon", &langs()).expect_err("unknown");
-        assert_eq!(err.to_string(), "unknown OCR language `klingon`; installed languages: deu, eng, fra");
-        assert!(matches!(validate("+", &langs()), Err(LanguageError::Empty { .. })));
+        assert_eq!(
+            err.to_string(),
+            "unknown OCR language `klingon`; installed languages: deu, eng, fra"
+        );
+        assert!(matches!(
+            validate("+", &langs()),
+            Err(LanguageError::Empty { .. })
+        ));
         assert_eq!(validate("eng", &[]), Err(LanguageError::NoneInstalled));
     }
 
     #[test]
     fn lists_traineddata_files_but_not_osd() {
         let dir = tempfile::tempdir().expect("tempdir");
-        for f in ["eng.traineddata", "osd.traineddata", "deu.traineddata", "notes.txt"] {
+        for f in [
+            "eng.traineddata",
+            "osd.traineddata",
+            "deu.traineddata",
+            "notes.txt",
+        ] {
             std::fs::write(dir.path().join(f), b"x").expect("write");
         }
-        assert_eq!(installed(Some(dir.path())), vec!["deu".to_owned(), "eng".to_owned()]);
+        assert_eq!(
+            installed(Some(dir.path())),
+            vec!["deu".to_owned(), "eng".to_owned()]
+        );
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod document;
 pub mod error_rate;
+pub mod formats;
 pub mod languages;
 pub mod pdf;
 pub mod preprocess;

@@ -46,7 +46,9 @@ impl PdfDocument {
         let info = String::from_utf8_lossy(&info);
         let pages = field(&info, "Pages")
             .and_then(|v| v.parse::<usize>().ok())
-            .ok_or_else(|| DocumentError::Corrupt("the PDF has no readable page tree".to_owned()))?;
+            .ok_or_else(|| {
+                DocumentError::Corrupt("the PDF has no readable page tree".to_owned())
+            })?;
         if pages == 0 {
             return Err(DocumentError::NoPages);
         }
@@ -59,7 +61,13 @@ impl PdfDocument {
         let last = pages.to_string();
         let sized = run_tool(
             "pdfinfo",
-            &["-f".as_ref(), "1".as_ref(), "-l".as_ref(), last.as_ref(), path.as_os_str()],
+            &[
+                "-f".as_ref(),
+                "1".as_ref(),
+                "-l".as_ref(),
+                last.as_ref(),
+                path.as_os_str(),
+            ],
             child,
         )?;
         let sizes = page_sizes(&String::from_utf8_lossy(&sized), pages);
@@ -88,7 +96,11 @@ impl PdfDocument {
             Some(&ppi) => ppi.clamp(self.min_dpi, self.max_dpi),
             None => self.dpi,
         };
-        let (w_pt, h_pt) = self.sizes.get(number - 1).copied().unwrap_or((612.0, 792.0));
+        let (w_pt, h_pt) = self
+            .sizes
+            .get(number - 1)
+            .copied()
+            .unwrap_or((612.0, 792.0));
         let area_in2 = (w_pt / 72.0) * (h_pt / 72.0);
         let fitting = ((self.max_pixels as f64 / area_in2.max(1e-6)).sqrt()).floor() as u32;
         if fitting < MIN_RENDER_DPI {
@@ -103,7 +115,11 @@ impl PdfDocument {
 
     /// Renders page `number` (1-based) to 8-bit gray at [`Self::render_dpi`].
     pub fn render(&self, number: usize) -> Result<(GrayImage, u32), DocumentError> {
-        let dpi = self.render_dpi(number)?;
+        self.render_at(number, self.render_dpi(number)?)
+    }
+
+    /// Renders page `number` at a given resolution (previews use a low one).
+    pub fn render_at(&self, number: usize, dpi: u32) -> Result<(GrayImage, u32), DocumentError> {
         let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
         let root = dir.path().join("page");
         let n = number.to_string();
@@ -158,7 +174,14 @@ impl PdfDocument {
         let n = number.to_string();
         run_tool(
             "pdfseparate",
-            &["-f".as_ref(), n.as_ref(), "-l".as_ref(), n.as_ref(), self.path.as_os_str(), dest.as_os_str()],
+            &[
+                "-f".as_ref(),
+                n.as_ref(),
+                "-l".as_ref(),
+                n.as_ref(),
+                self.path.as_os_str(),
+                dest.as_os_str(),
+            ],
             self.limits,
         )?;
         Ok(())
@@ -168,10 +191,12 @@ impl PdfDocument {
 /// Joins one-page PDFs, in order, into `dest`.
 pub fn merge(pages: &[PathBuf], dest: &Path, timeout: Duration) -> Result<(), SubprocessError> {
     if let [only] = pages {
-        return std::fs::copy(only, dest).map(|_| ()).map_err(|source| SubprocessError::Io {
-            program: "copy".to_owned(),
-            source,
-        });
+        return std::fs::copy(only, dest)
+            .map(|_| ())
+            .map_err(|source| SubprocessError::Io {
+                program: "copy".to_owned(),
+                source,
+            });
     }
     let mut args: Vec<&OsStr> = pages.iter().map(|p| p.as_os_str()).collect();
     args.push(dest.as_os_str());
@@ -207,13 +232,21 @@ fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
 fn page_sizes(info: &str, pages: usize) -> Vec<(f64, f64)> {
     let mut sizes = vec![(612.0, 792.0); pages];
     for line in info.lines() {
-        let Some(rest) = line.strip_prefix("Page") else { continue };
-        let Some((num, dims)) = rest.split_once(" size:") else { continue };
-        let Ok(num) = num.trim().parse::<usize>() else { continue };
+        let Some(rest) = line.strip_prefix("Page") else {
+            continue;
+        };
+        let Some((num, dims)) = rest.split_once(" size:") else {
+            continue;
+        };
+        let Ok(num) = num.trim().parse::<usize>() else {
+            continue;
+        };
         let mut parts = dims.split_whitespace();
         let w = parts.next().and_then(|v| v.parse::<f64>().ok());
         let h = parts.nth(1).and_then(|v| v.parse::<f64>().ok());
-        if let (Some(w), Some(h), Some(slot)) = (w, h, num.checked_sub(1).and_then(|i| sizes.get_mut(i))) {
+        if let (Some(w), Some(h), Some(slot)) =
+            (w, h, num.checked_sub(1).and_then(|i| sizes.get_mut(i)))
+        {
             *slot = (w, h);
         }
     }
@@ -229,7 +262,9 @@ fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
         if cols.len() < 14 || cols[2] != "image" {
             continue;
         }
-        let (Ok(page), Ok(x)) = (cols[0].parse::<usize>(), cols[12].parse::<u32>()) else { continue };
+        let (Ok(page), Ok(x)) = (cols[0].parse::<usize>(), cols[12].parse::<u32>()) else {
+            continue;
+        };
         let slot = ppi.entry(page).or_insert(0);
         *slot = (*slot).max(x);
     }

@@ -78,9 +78,7 @@ impl RasterDocument {
         // Header checked already; this bounds what a lying header could make the decoder allocate.
         limits.max_alloc = Some(self.max_pixels.saturating_mul(8));
         reader.limits(limits);
-        let image = reader
-            .decode()
-            .map_err(|e| decode_error(self.kind, &e))?;
+        let image = reader.decode().map_err(|e| decode_error(self.kind, &e))?;
         Ok(image.into_luma8())
     }
 
@@ -127,7 +125,9 @@ fn open_tiff(path: &Path) -> Result<TiffDecoder<BufReader<File>>, DocumentError>
 
 fn check_pixels(width: u32, height: u32, max_pixels: u64) -> Result<(), DocumentError> {
     if width == 0 || height == 0 {
-        return Err(DocumentError::Corrupt("the image has no pixels (0 width or height)".to_owned()));
+        return Err(DocumentError::Corrupt(
+            "the image has no pixels (0 width or height)".to_owned(),
+        ));
     }
     if u64::from(width) * u64::from(height) > max_pixels {
         return Err(DocumentError::TooManyPixels {
@@ -160,17 +160,25 @@ fn tiff_error(err: &tiff::TiffError) -> DocumentError {
         tiff::TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             DocumentError::Corrupt("the TIFF file is truncated".to_owned())
         }
-        tiff::TiffError::UnsupportedError(e) => {
-            DocumentError::Corrupt(format!("the TIFF file uses a feature Scribe cannot read ({e})"))
-        }
-        other => DocumentError::Corrupt(format!("the TIFF file is damaged and cannot be decoded ({other})")),
+        tiff::TiffError::UnsupportedError(e) => DocumentError::Corrupt(format!(
+            "the TIFF file uses a feature Scribe cannot read ({e})"
+        )),
+        other => DocumentError::Corrupt(format!(
+            "the TIFF file is damaged and cannot be decoded ({other})"
+        )),
     }
 }
 
 /// Converts the TIFF layouts scanners actually produce to 8-bit gray.
-fn tiff_to_gray(w: u32, h: u32, color: ColorType, data: DecodingResult) -> Result<GrayImage, DocumentError> {
+fn tiff_to_gray(
+    w: u32,
+    h: u32,
+    color: ColorType,
+    data: DecodingResult,
+) -> Result<GrayImage, DocumentError> {
     let (wu, hu) = (w as usize, h as usize);
-    let unsupported = || DocumentError::Corrupt(format!("the TIFF colour layout {color:?} is not supported"));
+    let unsupported =
+        || DocumentError::Corrupt(format!("the TIFF colour layout {color:?} is not supported"));
     let pixels: Vec<u8> = match (color, data) {
         (ColorType::Gray(1), DecodingResult::U8(bits)) => {
             let stride = wu.div_ceil(8);
@@ -179,7 +187,11 @@ fn tiff_to_gray(w: u32, h: u32, color: ColorType, data: DecodingResult) -> Resul
                 for x in 0..wu {
                     let byte = bits.get(y * stride + x / 8).copied().unwrap_or(0);
                     // In TIFF's BlackIsZero convention a set bit is white.
-                    out.push(if byte & (0x80 >> (x % 8)) != 0 { 255 } else { 0 });
+                    out.push(if byte & (0x80 >> (x % 8)) != 0 {
+                        255
+                    } else {
+                        0
+                    });
                 }
             }
             out
@@ -203,8 +215,9 @@ fn tiff_to_gray(w: u32, h: u32, color: ColorType, data: DecodingResult) -> Resul
             .collect(),
         _ => return Err(unsupported()),
     };
-    GrayImage::from_raw(w, h, pixels)
-        .ok_or_else(|| DocumentError::Corrupt("the TIFF page holds fewer pixels than its size says".to_owned()))
+    GrayImage::from_raw(w, h, pixels).ok_or_else(|| {
+        DocumentError::Corrupt("the TIFF page holds fewer pixels than its size says".to_owned())
+    })
 }
 
 fn luma(p: &[u8]) -> u8 {

@@ -86,14 +86,20 @@ pub struct BBox {
 impl DocumentResult {
     /// The merged text: pages separated by form feeds.
     pub fn text(&self) -> String {
-        self.pages.iter().map(|p| p.text.as_str()).collect::<Vec<_>>().join("\u{c}")
+        self.pages
+            .iter()
+            .map(|p| p.text.as_str())
+            .collect::<Vec<_>>()
+            .join("\u{c}")
     }
 
     pub fn word_weighted_confidence(pages: &[PageResult]) -> Option<f32> {
         let (sum, n) = pages
             .iter()
             .flat_map(|p| &p.words)
-            .fold((0.0f64, 0usize), |(s, n), w| (s + f64::from(w.confidence), n + 1));
+            .fold((0.0f64, 0usize), |(s, n), w| {
+                (s + f64::from(w.confidence), n + 1)
+            });
         (n > 0).then(|| (sum / n as f64) as f32)
     }
 }

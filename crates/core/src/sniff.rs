@@ -54,7 +54,11 @@ impl DocumentKind {
 /// description for the error message ("a ZIP archive", "an ELF executable").
 pub fn describe_unknown(head: &[u8]) -> String {
     match infer::get(head) {
-        Some(t) => format!("a {} file ({})", t.extension().to_uppercase(), t.mime_type()),
+        Some(t) => format!(
+            "a {} file ({})",
+            t.extension().to_uppercase(),
+            t.mime_type()
+        ),
         None if head.is_empty() => "an empty file".to_owned(),
         None => "not a recognised document format".to_owned(),
     }
@@ -120,6 +124,10 @@ mod tests {
         assert_eq!(super::sniff(b""), None);
         let mut elf = b"\x7fELF\x02\x01\x01".to_vec();
         elf.resize(SNIFF_LEN, 0);
-        assert!(describe_unknown(&elf).contains("ELF"), "{}", describe_unknown(&elf));
+        assert!(
+            describe_unknown(&elf).contains("ELF"),
+            "{}",
+            describe_unknown(&elf)
+        );
     }
 }

@@ -36,7 +36,11 @@ pub struct Output {
 }
 
 /// Runs `program args…` and returns its stdout, or why it failed.
-pub fn run(program: &str, args: &[&std::ffi::OsStr], limits: ChildLimits) -> Result<Output, SubprocessError> {
+pub fn run(
+    program: &str,
+    args: &[&std::ffi::OsStr],
+    limits: ChildLimits,
+) -> Result<Output, SubprocessError> {
     if !on_path(program) {
         return Err(SubprocessError::Missing(program.to_owned()));
     }
@@ -82,7 +86,11 @@ pub fn run(program: &str, args: &[&std::ffi::OsStr], limits: ChildLimits) -> Res
     let stderr = stderr.join().unwrap_or_default();
     if !status.success() {
         let stderr = String::from_utf8_lossy(&stderr);
-        let stderr = stderr.lines().filter(|l| !l.trim().is_empty()).last().unwrap_or("no message");
+        let stderr = stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .last()
+            .unwrap_or("no message");
         return Err(SubprocessError::Failed {
             program: program.to_owned(),
             stderr: format!("{stderr} ({status})"),
@@ -136,7 +144,10 @@ mod tests {
     fn a_hung_child_is_stopped_at_the_timeout() {
         let started = std::time::Instant::now();
         let err = run("sleep", &["30".as_ref()], limits(1)).err();
-        assert!(matches!(err, Some(SubprocessError::Timeout { .. })), "{err:?}");
+        assert!(
+            matches!(err, Some(SubprocessError::Timeout { .. })),
+            "{err:?}"
+        );
         assert!(started.elapsed() < Duration::from_secs(10));
     }
 
@@ -148,7 +159,15 @@ mod tests {
 
     #[test]
     fn failure_reports_the_last_stderr_line() {
-        let err = run("sh", &["-c".as_ref(), "echo first >&2; echo boom >&2; exit 3".as_ref()], limits(5)).err();
+        let err = run(
+            "sh",
+            &[
+                "-c".as_ref(),
+                "echo first >&2; echo boom >&2; exit 3".as_ref(),
+            ],
+            limits(5),
+        )
+        .err();
         assert!(err.is_some_and(|e| e.to_string().contains("boom")));
     }
 }

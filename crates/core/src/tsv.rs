@@ -49,7 +49,15 @@ mod tests {
         let words = parse_words(tsv);
         assert_eq!(words.len(), 2);
         assert_eq!(words[0].text, "Scribe");
-        assert_eq!(words[0].bbox, BBox { x: 300, y: 282, width: 210, height: 58 });
+        assert_eq!(
+            words[0].bbox,
+            BBox {
+                x: 300,
+                y: 282,
+                width: 210,
+                height: 58
+            }
+        );
         assert!((words[1].confidence - 91.0).abs() < f32::EPSILON);
     }
 }

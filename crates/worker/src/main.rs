@@ -1,1 +1,30 @@
-fn main(){}
+//! `scribe-worker`: the OCR half of Scribe. `scribe-worker ocr FILE…` runs the
+//! whole pipeline locally.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+#[derive(Parser)]
+#[command(name = "scribe-worker", version, about = "Scribe's OCR worker")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// OCR files locally, without a broker or database.
+    Ocr(cli::ocr::OcrArgs),
+}
+
+fn main() -> ExitCode {
+    scribe_worker::single_threaded_tesseract();
+    let args = Args::parse();
+    scribe_worker::telemetry::init();
+    match args.command {
+        Command::Ocr(a) => cli::ocr::run(a),
+    }
+}

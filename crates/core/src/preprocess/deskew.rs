@@ -18,7 +18,8 @@ pub fn estimate_skew(image: &GrayImage, max_degrees: f32) -> f32 {
         return 0.0;
     }
     let small = if image.width() > WORK_WIDTH {
-        let h = (u64::from(image.height()) * u64::from(WORK_WIDTH) / u64::from(image.width())).max(1) as u32;
+        let h = (u64::from(image.height()) * u64::from(WORK_WIDTH) / u64::from(image.width()))
+            .max(1) as u32;
         imageops::thumbnail(image, WORK_WIDTH, h)
     } else {
         image.clone()
@@ -40,7 +41,11 @@ pub fn estimate_skew(image: &GrayImage, max_degrees: f32) -> f32 {
     let fine = best_angle(coarse - 0.5, coarse + 0.5, 0.05, &score);
     // The slope of the lines is `fine`; turning the page back is the opposite.
     let correction = -fine;
-    if score(fine) <= score(0.0) * 1.02 { 0.0 } else { correction }
+    if score(fine) <= score(0.0) * 1.02 {
+        0.0
+    } else {
+        correction
+    }
 }
 
 fn best_angle(from: f32, to: f32, step: f32, score: &dyn Fn(f32) -> f64) -> f32 {
@@ -48,7 +53,10 @@ fn best_angle(from: f32, to: f32, step: f32, score: &dyn Fn(f32) -> f64) -> f32 
     (0..=steps)
         .map(|i| from + i as f32 * step)
         .map(|a| (a, score(a)))
-        .fold((0.0, f64::MIN), |best, cur| if cur.1 > best.1 { cur } else { best })
+        .fold(
+            (0.0, f64::MIN),
+            |best, cur| if cur.1 > best.1 { cur } else { best },
+        )
         .0
 }
 
@@ -71,7 +79,12 @@ fn profile_sharpness(ink: &[(f32, f32)], degrees: f32, height: f32, width: f32) 
 
 /// Rotates clockwise by `degrees` about the centre, filling uncovered corners with white.
 pub fn rotate_degrees(image: &GrayImage, degrees: f32) -> GrayImage {
-    rotate_about_center(image, degrees.to_radians(), Interpolation::Bilinear, Border::Constant(Luma([255])))
+    rotate_about_center(
+        image,
+        degrees.to_radians(),
+        Interpolation::Bilinear,
+        Border::Constant(Luma([255])),
+    )
 }
 
 #[cfg(test)]

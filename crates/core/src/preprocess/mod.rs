@@ -134,7 +134,9 @@ impl Preprocess {
         }
         if self.binarize != Binarize::None {
             ocr = Some(self.binarize.apply(ocr.as_ref().unwrap_or(&image)));
-            applied.steps.push(format!("binarize-{}", self.binarize.name()));
+            applied
+                .steps
+                .push(format!("binarize-{}", self.binarize.name()));
         }
         let (ocr, display) = match ocr {
             Some(cleaned) => (cleaned, Some(image)),

@@ -1,0 +1,81 @@
+//! Which outputs a request asks for.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Formats {
+    pub txt: bool,
+    pub hocr: bool,
+    pub json: bool,
+    pub pdf: bool,
+    pub preview: bool,
+}
+
+impl Default for Formats {
+    fn default() -> Self {
+        Self {
+            txt: true,
+            hocr: true,
+            json: true,
+            pdf: true,
+            preview: true,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error("unknown output format `{0}`; choose from txt, hocr, json, pdf, preview")]
+pub struct UnknownFormat(pub String);
+
+impl std::str::FromStr for Formats {
+    type Err = UnknownFormat;
+
+    /// Parses `txt,hocr,json,pdf,preview` (any subset, any order; `all` for every one).
+    fn from_str(list: &str) -> Result<Self, Self::Err> {
+        let mut f = Formats {
+            txt: false,
+            hocr: false,
+            json: false,
+            pdf: false,
+            preview: false,
+        };
+        for name in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match name.to_ascii_lowercase().as_str() {
+                "txt" | "text" => f.txt = true,
+                "hocr" => f.hocr = true,
+                "json" => f.json = true,
+                "pdf" => f.pdf = true,
+                "preview" | "png" => f.preview = true,
+                "all" => f = Formats::default(),
+                _ => return Err(UnknownFormat(name.chars().take(40).collect())),
+            }
+        }
+        if f == (Formats {
+            txt: false,
+            hocr: false,
+            json: false,
+            pdf: false,
+            preview: false,
+        }) {
+            return Err(UnknownFormat(list.chars().take(40).collect()));
+        }
+        Ok(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_subsets_and_refuses_unknown_names() {
+        let f: Formats = "txt, pdf".parse().expect("valid");
+        assert!(f.txt && f.pdf && !f.hocr && !f.json && !f.preview);
+        assert_eq!("all".parse::<Formats>(), Ok(Formats::default()));
+        assert_eq!(
+            "txt,docx".parse::<Formats>(),
+            Err(UnknownFormat("docx".to_owned()))
+        );
+        assert!("".parse::<Formats>().is_err());
+    }
+}

@@ -1,0 +1,4 @@
+//! Command-line entry points.
+
+pub mod ocr;
+mod output_dir;

@@ -1,0 +1,73 @@
+//! Writes one document's outputs under `DIR/<file stem>/`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use scribe_core::formats::Formats;
+use scribe_core::results::DocumentResult;
+use scribe_worker::ocr::ResultSink;
+use scribe_worker::ocr::page::PageArtifacts;
+
+pub struct OutputDir {
+    pub dir: PathBuf,
+    formats: Formats,
+}
+
+impl OutputDir {
+    /// Picks `root/<stem>`, adding `-2`, `-3`… when an earlier input of this run took it.
+    pub fn create(
+        root: &Path,
+        input: &Path,
+        formats: Formats,
+        taken: &mut Vec<PathBuf>,
+    ) -> std::io::Result<Self> {
+        let stem = input
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .filter(|s| !s.is_empty() && s != "." && s != "..")
+            .unwrap_or_else(|| "document".to_owned());
+        let mut dir = root.join(&stem);
+        let mut n = 2;
+        while taken.contains(&dir) {
+            dir = root.join(format!("{stem}-{n}"));
+            n += 1;
+        }
+        taken.push(dir.clone());
+        fs::create_dir_all(&dir)?;
+        Ok(Self { dir, formats })
+    }
+}
+
+impl ResultSink for OutputDir {
+    fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
+        let n = page.result.number;
+        if self.formats.txt {
+            fs::write(self.dir.join(format!("page-{n:04}.txt")), &page.result.text)?;
+        }
+        if let Some(hocr) = page.hocr.as_ref().filter(|_| self.formats.hocr) {
+            fs::write(self.dir.join(format!("page-{n:04}.hocr")), hocr)?;
+        }
+        if let Some(png) = page.preview_png.as_ref().filter(|_| self.formats.preview) {
+            fs::write(self.dir.join(format!("page-{n:04}.png")), png)?;
+        }
+        Ok(())
+    }
+
+    fn finish(
+        &mut self,
+        result: &DocumentResult,
+        searchable_pdf: Option<&Path>,
+    ) -> std::io::Result<()> {
+        if self.formats.txt {
+            fs::write(self.dir.join("text.txt"), result.text())?;
+        }
+        if self.formats.json {
+            let json = serde_json::to_vec_pretty(result).map_err(std::io::Error::other)?;
+            fs::write(self.dir.join("results.json"), json)?;
+        }
+        if let Some(pdf) = searchable_pdf {
+            fs::copy(pdf, self.dir.join("searchable.pdf"))?;
+        }
+        Ok(())
+    }
+}

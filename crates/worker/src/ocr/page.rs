@@ -1,0 +1,173 @@
+//! One page, start to finish, on an OCR thread: render or decode, preprocess,
+//! recognise, and make the per-page outputs.
+
+use std::io::Cursor;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use image::{GrayImage, ImageFormat};
+use scribe_core::document::DocumentError;
+use scribe_core::preprocess::Applied;
+use scribe_core::results::{PageResult, PageSource, PageTimings};
+
+use super::engine::Engine;
+use super::run::DocumentRun;
+use super::tesseract::TesseractError;
+
+/// Everything one page produced.
+pub struct PageArtifacts {
+    pub result: PageResult,
+    pub hocr: Option<String>,
+    pub preview_png: Option<Vec<u8>>,
+    /// The one-page searchable PDF, inside the run's work directory.
+    pub pdf_page: Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error("OCR failed: {0}")]
+    Engine(#[from] TesseractError),
+    #[error("an output could not be written: {0}")]
+    Output(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl PageError {
+    pub fn is_permanent(&self) -> bool {
+        match self {
+            Self::Document(e) => e.is_permanent(),
+            Self::Engine(TesseractError::Init { .. }) => false,
+            Self::Engine(_) => true,
+            Self::Output(_) | Self::Cancelled => false,
+        }
+    }
+}
+
+pub fn process(
+    engine: &mut Engine,
+    run: &DocumentRun,
+    number: usize,
+) -> Result<PageArtifacts, PageError> {
+    if let Some(artifacts) = from_text_layer(run, number)? {
+        return Ok(artifacts);
+    }
+    let started = Instant::now();
+    let page = run.document.load_page(number)?;
+    let render_ms = started.elapsed().as_millis() as u64;
+
+    let mut detect = |img: &GrayImage, dpi: Option<u32>| engine.detect_orientation(img, dpi);
+    let prepared = run
+        .settings
+        .preprocess
+        .apply(page.image, page.dpi, &mut detect);
+
+    let pdf_base = run
+        .formats
+        .pdf
+        .then(|| run.workdir.join(format!("page-{number:05}")));
+    let recognized = engine.recognize(&prepared, run.formats.hocr, pdf_base.as_deref())?;
+
+    let output_started = Instant::now();
+    let display = prepared.display();
+    let preview_png = if run.formats.preview {
+        Some(preview(display, run.settings.ocr.preview_width)?)
+    } else {
+        None
+    };
+    let output_ms = output_started.elapsed().as_millis() as u64;
+    let applied = prepared.applied.clone();
+    Ok(PageArtifacts {
+        result: PageResult {
+            number,
+            width: display.width(),
+            height: display.height(),
+            dpi: prepared.dpi,
+            source: PageSource::Ocr,
+            text: recognized.text.trim_end().to_owned(),
+            mean_confidence: recognized.mean_confidence,
+            rotation_applied: applied.rotation,
+            skew_corrected: applied.skew_corrected,
+            preprocessing: applied,
+            timings: PageTimings {
+                render_ms,
+                preprocess_ms: prepared.millis,
+                recognize_ms: recognized.millis,
+                output_ms,
+            },
+            words: recognized.words,
+        },
+        hocr: recognized.hocr,
+        preview_png,
+        pdf_page: pdf_base.map(|b| b.with_extension("pdf")),
+    })
+}
+
+/// With `skip_text`, a PDF page that already carries text keeps it: no OCR,
+/// and the searchable PDF gets the original page.
+fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifacts>, PageError> {
+    let Some(pdf) = run.document.pdf().filter(|_| run.settings.ocr.skip_text) else {
+        return Ok(None);
+    };
+    let started = Instant::now();
+    let Some(text) = pdf.text_layer(number)? else {
+        return Ok(None);
+    };
+    let pdf_page = if run.formats.pdf {
+        let dest = run.workdir.join(format!("page-{number:05}.pdf"));
+        pdf.extract_page(number, &dest)?;
+        Some(dest)
+    } else {
+        None
+    };
+    let (preview_png, width, height) = if run.formats.preview {
+        let (img, _) = pdf.render_at(number, 72)?;
+        (
+            Some(preview(&img, run.settings.ocr.preview_width)?),
+            img.width(),
+            img.height(),
+        )
+    } else {
+        (None, 0, 0)
+    };
+    Ok(Some(PageArtifacts {
+        result: PageResult {
+            number,
+            width,
+            height,
+            dpi: Some(72),
+            source: PageSource::TextLayer,
+            text,
+            mean_confidence: None,
+            rotation_applied: 0,
+            skew_corrected: 0.0,
+            preprocessing: Applied {
+                steps: vec!["text-layer".to_owned()],
+                scale: 1.0,
+                ..Applied::default()
+            },
+            timings: PageTimings {
+                render_ms: started.elapsed().as_millis() as u64,
+                ..PageTimings::default()
+            },
+            words: Vec::new(),
+        },
+        hocr: None,
+        preview_png,
+        pdf_page,
+    }))
+}
+
+fn preview(image: &GrayImage, width: u32) -> Result<Vec<u8>, PageError> {
+    let width = width.min(image.width()).max(1);
+    let height = ((u64::from(image.height()) * u64::from(width) / u64::from(image.width().max(1)))
+        .max(1)) as u32;
+    let thumb = image::imageops::thumbnail(image, width, height);
+    let mut png = Vec::new();
+    thumb
+        .write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .map_err(|e| PageError::Output(format!("preview: {e}")))?;
+    Ok(png)
+}

@@ -1,0 +1,239 @@
+//! The one place Scribe touches Tesseract's C API. leptess 0.14 keeps its
+//! engine handle private, and the searchable-PDF renderer and orientation
+//! detection need that handle, so the engine is driven through `leptess::capi`
+//! here and everything outside this module stays safe.
+#![allow(unsafe_code)]
+
+use std::ffi::{CStr, CString, c_char};
+use std::path::Path;
+use std::ptr::{self, NonNull};
+
+use image::GrayImage;
+use leptess::capi;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TesseractError {
+    #[error("Tesseract could not load language `{lang}` from {dir}")]
+    Init { lang: String, dir: String },
+    #[error("Tesseract failed to recognise the page")]
+    Recognize,
+    #[error("Tesseract returned no {0}")]
+    NoOutput(&'static str),
+    #[error("the page image could not be handed to Tesseract")]
+    Image,
+    #[error("the searchable PDF page could not be written")]
+    Pdf,
+    #[error("a path or setting contains a NUL byte")]
+    Nul(#[from] std::ffi::NulError),
+}
+
+/// An 8-bit leptonica image owned by us.
+pub struct Pix(NonNull<capi::Pix>);
+
+impl Pix {
+    pub fn from_gray(image: &GrayImage, dpi: Option<u32>) -> Result<Self, TesseractError> {
+        let (w, h) = image.dimensions();
+        let (wi, hi) = (
+            i32::try_from(w).map_err(|_| TesseractError::Image)?,
+            i32::try_from(h).map_err(|_| TesseractError::Image)?,
+        );
+        // SAFETY: pixCreate allocates a zeroed w×h 8-bit image or returns null.
+        let raw =
+            NonNull::new(unsafe { capi::pixCreate(wi, hi, 8) }).ok_or(TesseractError::Image)?;
+        let pix = Pix(raw);
+        // SAFETY: the pix is valid; wpl is its row stride in 32-bit words and
+        // data points at h × wpl words, all owned by the pix.
+        unsafe {
+            let wpl = capi::pixGetWpl(pix.0.as_ptr()) as usize;
+            let data = capi::pixGetData(pix.0.as_ptr()).cast::<u8>();
+            for (y, row) in image.as_raw().chunks_exact(w as usize).enumerate() {
+                ptr::copy_nonoverlapping(row.as_ptr(), data.add(y * wpl * 4), row.len());
+            }
+            // Leptonica packs pixels most-significant byte first within each
+            // 32-bit word; this turns our byte order into its word order (a
+            // no-op on big-endian hosts).
+            capi::pixEndianByteSwap(pix.0.as_ptr());
+            if let Some(dpi) = dpi.and_then(|d| i32::try_from(d).ok()) {
+                capi::pixSetResolution(pix.0.as_ptr(), dpi, dpi);
+            }
+        }
+        Ok(pix)
+    }
+
+    /// A second reference to the same pixels, for APIs that take ownership.
+    fn clone_ref(&self) -> *mut capi::Pix {
+        // SAFETY: pixClone bumps the reference count of a valid pix.
+        unsafe { capi::pixClone(self.0.as_ptr()) }
+    }
+}
+
+impl Drop for Pix {
+    fn drop(&mut self) {
+        let mut raw = self.0.as_ptr();
+        // SAFETY: we own one reference; pixDestroy releases it and nulls the pointer.
+        unsafe { capi::pixDestroy(&mut raw) };
+    }
+}
+
+/// One initialised Tesseract engine. Send but not Sync: one per thread.
+pub struct Api(NonNull<capi::TessBaseAPI>);
+
+// SAFETY: a TessBaseAPI has no thread affinity; it is only unsafe to use from
+// two threads at once, which `&mut self` on every call prevents.
+unsafe impl Send for Api {}
+
+pub const PSM_OSD_ONLY: u32 = capi::TessPageSegMode_PSM_OSD_ONLY;
+
+impl Api {
+    pub fn new(tessdata: &Path, lang: &str) -> Result<Self, TesseractError> {
+        let dir = CString::new(tessdata.to_string_lossy().as_bytes())?;
+        let clang = CString::new(lang)?;
+        // SAFETY: TessBaseAPICreate returns a fresh handle or null.
+        let raw =
+            NonNull::new(unsafe { capi::TessBaseAPICreate() }).ok_or(TesseractError::Init {
+                lang: lang.to_owned(),
+                dir: tessdata.display().to_string(),
+            })?;
+        let api = Api(raw);
+        // SAFETY: valid handle and NUL-terminated strings that outlive the call.
+        let rc = unsafe { capi::TessBaseAPIInit3(api.0.as_ptr(), dir.as_ptr(), clang.as_ptr()) };
+        if rc != 0 {
+            return Err(TesseractError::Init {
+                lang: lang.to_owned(),
+                dir: tessdata.display().to_string(),
+            });
+        }
+        Ok(api)
+    }
+
+    pub fn set_variable(&mut self, name: &str, value: &str) -> Result<bool, TesseractError> {
+        let (n, v) = (CString::new(name)?, CString::new(value)?);
+        // SAFETY: valid handle and strings.
+        Ok(unsafe { capi::TessBaseAPISetVariable(self.0.as_ptr(), n.as_ptr(), v.as_ptr()) } != 0)
+    }
+
+    pub fn set_page_seg_mode(&mut self, mode: u32) {
+        // SAFETY: valid handle; Tesseract range-checks the mode.
+        unsafe { capi::TessBaseAPISetPageSegMode(self.0.as_ptr(), mode) };
+    }
+
+    /// Sets the image to read and, for the PDF renderer, the image to show.
+    pub fn set_image(&mut self, ocr: &Pix, display: Option<&Pix>, dpi: Option<u32>) {
+        // SAFETY: SetImage copies or references the pix without taking our
+        // reference; SetInputImage takes ownership of the clone we hand it.
+        unsafe {
+            capi::TessBaseAPISetImage2(self.0.as_ptr(), ocr.0.as_ptr());
+            if let Some(dpi) = dpi.and_then(|d| i32::try_from(d).ok()) {
+                capi::TessBaseAPISetSourceResolution(self.0.as_ptr(), dpi);
+            }
+            if let Some(display) = display {
+                capi::TessBaseAPISetInputImage(self.0.as_ptr(), display.clone_ref());
+            }
+        }
+    }
+
+    pub fn recognize(&mut self) -> Result<(), TesseractError> {
+        // SAFETY: valid handle with an image set; a null monitor is allowed.
+        match unsafe { capi::TessBaseAPIRecognize(self.0.as_ptr(), ptr::null_mut()) } {
+            0 => Ok(()),
+            _ => Err(TesseractError::Recognize),
+        }
+    }
+
+    pub fn text(&mut self) -> Result<String, TesseractError> {
+        // SAFETY: valid handle; the result is ours to free with TessDeleteText.
+        take_text(
+            unsafe { capi::TessBaseAPIGetUTF8Text(self.0.as_ptr()) },
+            "text",
+        )
+    }
+
+    /// hOCR for the recognised image; `page` is 0-based as Tesseract counts.
+    pub fn hocr(&mut self, page: usize) -> Result<String, TesseractError> {
+        let page = i32::try_from(page).unwrap_or(0);
+        // SAFETY: as for `text`.
+        take_text(
+            unsafe { capi::TessBaseAPIGetHOCRText(self.0.as_ptr(), page) },
+            "hOCR",
+        )
+    }
+
+    pub fn tsv(&mut self, page: usize) -> Result<String, TesseractError> {
+        let page = i32::try_from(page).unwrap_or(0);
+        // SAFETY: as for `text`.
+        take_text(
+            unsafe { capi::TessBaseAPIGetTsvText(self.0.as_ptr(), page) },
+            "TSV",
+        )
+    }
+
+    pub fn mean_confidence(&mut self) -> i32 {
+        // SAFETY: valid handle.
+        unsafe { capi::TessBaseAPIMeanTextConf(self.0.as_ptr()) }
+    }
+
+    /// Orientation and script detection on the current image: Tesseract's
+    /// counter-clockwise page orientation in degrees, and its confidence.
+    pub fn detect_orientation(&mut self) -> Option<(i32, f32)> {
+        let (mut deg, mut conf, mut script, mut script_conf) =
+            (0, 0.0f32, ptr::null::<c_char>(), 0.0f32);
+        // SAFETY: valid handle with an image set; out-pointers are to locals;
+        // the script name points into Tesseract's static tables and is not freed.
+        let ok = unsafe {
+            capi::TessBaseAPIDetectOrientationScript(
+                self.0.as_ptr(),
+                &mut deg,
+                &mut conf,
+                &mut script,
+                &mut script_conf,
+            )
+        };
+        (ok != 0).then_some((deg, conf))
+    }
+
+    /// Writes the recognised page as a one-page searchable PDF at `base`.pdf.
+    pub fn write_pdf_page(&mut self, base: &Path, tessdata: &Path) -> Result<(), TesseractError> {
+        let cbase = CString::new(base.to_string_lossy().as_bytes())?;
+        let cdata = CString::new(tessdata.to_string_lossy().as_bytes())?;
+        let title = CString::new("Scribe")?;
+        // SAFETY: the renderer is created, used and deleted here; AddImage reads
+        // the recognised results and the input image from a valid handle.
+        unsafe {
+            let renderer = capi::TessPDFRendererCreate(cbase.as_ptr(), cdata.as_ptr(), 0);
+            if renderer.is_null() {
+                return Err(TesseractError::Pdf);
+            }
+            let ok = capi::TessResultRendererBeginDocument(renderer, title.as_ptr()) != 0
+                && capi::TessResultRendererAddImage(renderer, self.0.as_ptr()) != 0
+                && capi::TessResultRendererEndDocument(renderer) != 0;
+            capi::TessDeleteResultRenderer(renderer);
+            if ok { Ok(()) } else { Err(TesseractError::Pdf) }
+        }
+    }
+
+    /// Frees the current image and results so a large page is not kept alive.
+    pub fn clear(&mut self) {
+        // SAFETY: valid handle.
+        unsafe { capi::TessBaseAPIClear(self.0.as_ptr()) };
+    }
+}
+
+impl Drop for Api {
+    fn drop(&mut self) {
+        // SAFETY: we own the handle and nothing else refers to it.
+        unsafe { capi::TessBaseAPIDelete(self.0.as_ptr()) };
+    }
+}
+
+fn take_text(raw: *mut c_char, what: &'static str) -> Result<String, TesseractError> {
+    if raw.is_null() {
+        return Err(TesseractError::NoOutput(what));
+    }
+    // SAFETY: Tesseract returns a NUL-terminated string it allocated; we copy
+    // it and free it with the matching deallocator.
+    unsafe {
+        let text = CStr::from_ptr(raw).to_string_lossy().into_owned();
+        capi::TessDeleteText(raw);
+        Ok(text)
+    }
+}
