@@ -73,12 +73,21 @@ impl RasterDocument {
         if self.kind == DocumentKind::Tiff {
             return self.decode_tiff(index);
         }
+        if self.kind == DocumentKind::Jpeg && !jpeg_is_complete(&std::fs::read(&self.path).map_err(DocumentError::Io)?) {
+            // The decoder would fill the missing rows with gray and carry on.
+            return Err(DocumentError::Corrupt("the JPEG file is truncated".to_owned()));
+        }
         let mut reader = reader(&self.path, self.kind)?;
         let mut limits = image::Limits::default();
         // Header checked already; this bounds what a lying header could make the decoder allocate.
         limits.max_alloc = Some(self.max_pixels.saturating_mul(8));
         reader.limits(limits);
-        let image = reader.decode().map_err(|e| decode_error(self.kind, &e))?;
+        let mut decoder = reader.into_decoder().map_err(|e| decode_error(self.kind, &e))?;
+        // Phones store pictures sideways and say so in EXIF; honour it first.
+        let orientation = image::ImageDecoder::orientation(&mut decoder)
+            .unwrap_or(image::metadata::Orientation::NoTransforms);
+        let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(self.kind, &e))?;
+        image.apply_orientation(orientation);
         Ok(image.into_luma8())
     }
 
@@ -116,6 +125,17 @@ fn reader(path: &Path, kind: DocumentKind) -> Result<ImageReader<BufReader<File>
     let mut reader = ImageReader::new(BufReader::new(file));
     reader.set_format(format);
     Ok(reader)
+}
+
+/// A JPEG is whole when its last scan is followed by an end-of-image marker.
+/// Scan data escapes 0xFF bytes, so a marker inside it cannot be a false match;
+/// an EXIF thumbnail's end marker comes before the main image's scans.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    match last_scan {
+        Some(at) => bytes[at..].windows(2).any(|w| w == [0xFF, 0xD9]),
+        None => false,
+    }
 }
 
 fn open_tiff(path: &Path) -> Result<TiffDecoder<BufReader<File>>, DocumentError> {

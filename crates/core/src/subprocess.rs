@@ -88,8 +88,7 @@ pub fn run(
         let stderr = String::from_utf8_lossy(&stderr);
         let stderr = stderr
             .lines()
-            .filter(|l| !l.trim().is_empty())
-            .last()
+            .rfind(|l| !l.trim().is_empty())
             .unwrap_or("no message");
         return Err(SubprocessError::Failed {
             program: program.to_owned(),

@@ -20,8 +20,11 @@ pub use upscale::upscale_factor;
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Preprocess {
-    /// Detect 90/180/270° rotation (Tesseract OSD, run by the worker) and turn the page upright.
+    /// Detect 90/180/270° rotation (Tesseract OSD, run by the worker) and turn
+    /// the page upright. OSD only runs on pages that read badly as they are
+    /// (mean confidence below `orientation_check_below`), so upright pages pay nothing.
     pub orientation: bool,
+    pub orientation_check_below: f32,
     /// Minimum OSD confidence before a page is turned.
     pub orientation_min_confidence: f32,
     pub deskew: bool,
@@ -40,7 +43,8 @@ impl Default for Preprocess {
     fn default() -> Self {
         Self {
             orientation: true,
-            orientation_min_confidence: 2.0,
+            orientation_check_below: 70.0,
+            orientation_min_confidence: 1.0,
             deskew: true,
             max_deskew_degrees: 15.0,
             min_deskew_degrees: 0.3,
@@ -66,6 +70,7 @@ pub struct Applied {
 }
 
 /// A page ready for the engine.
+#[derive(Clone)]
 pub struct Prepared {
     /// What Tesseract reads.
     pub ocr: GrayImage,
@@ -85,14 +90,9 @@ impl Prepared {
 }
 
 impl Preprocess {
-    /// Runs the enabled steps. `detect_orientation` returns the clockwise
-    /// rotation to apply and its confidence; it is only called when enabled.
-    pub fn apply(
-        &self,
-        image: GrayImage,
-        dpi: Option<u32>,
-        detect_orientation: &mut dyn FnMut(&GrayImage, Option<u32>) -> Option<(u16, f32)>,
-    ) -> Prepared {
+    /// Runs the enabled steps except orientation, which needs the engine: see
+    /// [`Preprocess::reorient`].
+    pub fn apply(&self, image: GrayImage, dpi: Option<u32>) -> Prepared {
         let started = Instant::now();
         let mut applied = Applied {
             steps: vec!["grayscale".to_owned()],
@@ -110,15 +110,26 @@ impl Preprocess {
             applied.scale = factor;
             applied.steps.push("upscale".to_owned());
         }
-        if self.orientation
-            && let Some((rotation, confidence)) = detect_orientation(&image, dpi)
-            && rotation != 0
-            && confidence >= self.orientation_min_confidence
-        {
-            image = rotate_quarter(&image, rotation);
-            applied.rotation = rotation;
-            applied.steps.push("orientation".to_owned());
-        }
+        self.finish(image, dpi, applied, started)
+    }
+
+    /// Turns an already prepared page clockwise by `rotation` and redoes the
+    /// steps that depend on which way is up.
+    pub fn reorient(&self, page: Prepared, rotation: u16) -> Prepared {
+        let started = Instant::now();
+        let mut applied = page.applied;
+        applied.steps.retain(|s| s == "grayscale" || s == "upscale");
+        applied.skew_corrected = 0.0;
+        applied.rotation = rotation;
+        applied.steps.push("orientation".to_owned());
+        // The display copy is the upright page before cleaning; start again from it.
+        let base = page.display.unwrap_or(page.ocr);
+        let mut prepared = self.finish(rotate_quarter(&base, rotation), page.dpi, applied, started);
+        prepared.millis += page.millis;
+        prepared
+    }
+
+    fn finish(&self, mut image: GrayImage, dpi: Option<u32>, mut applied: Applied, started: Instant) -> Prepared {
         if self.deskew {
             let skew = estimate_skew(&image, self.max_deskew_degrees);
             if skew.abs() >= self.min_deskew_degrees {

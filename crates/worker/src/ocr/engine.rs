@@ -11,8 +11,9 @@ use scribe_core::tsv;
 
 use super::tesseract::{Api, PSM_OSD_ONLY, Pix, TesseractError};
 
-/// OSD needs this many pixels on the long edge to see enough glyphs; more only costs time.
-const OSD_EDGE: u32 = 2000;
+/// OSD reads a copy scaled to this long edge: on an A4 page that is still enough
+/// glyphs to decide, and costs ~0.1 s instead of ~0.6 s at 200 dpi.
+const OSD_EDGE: u32 = 1000;
 
 /// What the engine read on one page.
 pub struct Recognized {
@@ -87,9 +88,9 @@ impl Engine {
         osd.set_image(&pix, None, dpi);
         let found = osd.detect_orientation();
         osd.clear();
-        // Tesseract reports the page's counter-clockwise orientation; undoing it is
-        // the same angle clockwise.
-        found.map(|(deg, conf)| ((deg.rem_euclid(360)) as u16, conf))
+        // Tesseract reports how far the page is turned clockwise; undoing it
+        // is the rest of the full turn.
+        found.map(|(deg, conf)| (((360 - deg.rem_euclid(360)) % 360) as u16, conf))
     }
 
     /// Recognises a prepared page. With `pdf_base`, also writes `pdf_base`.pdf.

@@ -10,7 +10,7 @@ use scribe_core::document::DocumentError;
 use scribe_core::preprocess::Applied;
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
-use super::engine::Engine;
+use super::engine::{Engine, Recognized};
 use super::run::DocumentRun;
 use super::tesseract::TesseractError;
 
@@ -58,17 +58,33 @@ pub fn process(
     let page = run.document.load_page(number)?;
     let render_ms = started.elapsed().as_millis() as u64;
 
-    let mut detect = |img: &GrayImage, dpi: Option<u32>| engine.detect_orientation(img, dpi);
-    let prepared = run
-        .settings
-        .preprocess
-        .apply(page.image, page.dpi, &mut detect);
+    let preprocess = &run.settings.preprocess;
+    let mut prepared = preprocess.apply(page.image, page.dpi);
 
-    let pdf_base = run
-        .formats
-        .pdf
-        .then(|| run.workdir.join(format!("page-{number:05}")));
-    let recognized = engine.recognize(&prepared, run.formats.hocr, pdf_base.as_deref())?;
+    let pdf_base = run.formats.pdf.then(|| run.workdir.join(format!("page-{number:05}")));
+    let mut recognized = engine.recognize(&prepared, run.formats.hocr, pdf_base.as_deref())?;
+    if preprocess.orientation && reads_badly(&recognized, preprocess.orientation_check_below) {
+        let started = Instant::now();
+        let turn = engine
+            .detect_orientation(prepared.display(), prepared.dpi)
+            .filter(|&(rotation, confidence)| rotation != 0 && confidence >= preprocess.orientation_min_confidence);
+        prepared.millis += started.elapsed().as_millis() as u64;
+        if let Some((rotation, _)) = turn {
+            let turned = preprocess.reorient(prepared.clone(), rotation);
+            let turned_base = pdf_base.as_ref().map(|b| b.with_file_name(format!("page-{number:05}-turned")));
+            let again = engine.recognize(&turned, run.formats.hocr, turned_base.as_deref())?;
+            if score(&again) > score(&recognized) {
+                tracing::debug!(page = number, rotation, "page turned upright");
+                if let (Some(from), Some(to)) = (&turned_base, &pdf_base) {
+                    std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
+                        .map_err(|e| PageError::Output(format!("PDF page: {e}")))?;
+                }
+                let spent = recognized.millis;
+                (prepared, recognized) = (turned, again);
+                recognized.millis += spent;
+            }
+        }
+    }
 
     let output_started = Instant::now();
     let display = prepared.display();
@@ -103,6 +119,16 @@ pub fn process(
         preview_png,
         pdf_page: pdf_base.map(|b| b.with_extension("pdf")),
     })
+}
+
+/// Garbage from a sideways or upside-down page: few words, low confidence.
+fn reads_badly(r: &Recognized, below: f32) -> bool {
+    r.words.len() < 3 || r.mean_confidence.unwrap_or(0.0) < below
+}
+
+/// How convincing a reading is: confident words count, doubtful ones barely.
+fn score(r: &Recognized) -> f32 {
+    r.words.iter().map(|w| (w.confidence / 100.0).powi(2) * w.text.chars().count() as f32).sum()
 }
 
 /// With `skip_text`, a PDF page that already carries text keeps it: no OCR,

@@ -1,0 +1,185 @@
+//! Recognition quality on generated scans: clean, turned, skewed, noisy, and
+//! in every container format, scored against the known text.
+
+mod support;
+
+use scribe_core::results::PageSource;
+use scribe_core::settings::Settings;
+use scribe_fixtures::{pdf, render, tiff_file};
+use support::*;
+
+#[test]
+fn a_clean_scan_reads_within_two_percent_with_boxes_inside_the_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(1);
+    let path = save_png(&page.image, dir.path(), "clean.png");
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+
+    let rate = cer(&result.text(), &page.text());
+    assert!(rate <= 0.02, "CER {rate:.4}: {:?}", result.text());
+    assert_eq!(result.page_count, 1);
+    let p = &result.pages[0];
+    assert_eq!((p.width, p.height), page.image.dimensions());
+    assert!(p.words.len() >= 30, "{} words", p.words.len());
+    for w in &p.words {
+        assert!(w.bbox.x + w.bbox.width <= p.width && w.bbox.y + w.bbox.height <= p.height, "{w:?}");
+        assert!((0.0..=100.0).contains(&w.confidence));
+    }
+    assert!(p.mean_confidence.is_some_and(|c| c > 80.0));
+    let hocr = sink.pages[0].1.as_deref().expect("hOCR");
+    assert!(hocr.contains("ocrx_word") && hocr.contains("bbox"));
+    let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview")).expect("preview is an image");
+    assert_eq!(preview.width(), 400);
+}
+
+#[test]
+fn turned_pages_are_set_upright() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (turn, seed) in [(90u16, 2u64), (180, 3), (270, 4)] {
+        let page = page(seed);
+        let turned = scribe_core::preprocess::rotate_quarter(&page.image, turn);
+        let path = save_png(&turned, dir.path(), &format!("turned-{turn}.png"));
+        let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+        let p = &result.pages[0];
+        assert_eq!((p.rotation_applied + turn) % 360, 0, "turned {turn}, applied {}", p.rotation_applied);
+        let rate = cer(&result.text(), &page.text());
+        assert!(rate <= 0.05, "turned {turn}: CER {rate:.4}");
+    }
+}
+
+#[test]
+fn skewed_and_noisy_scans_read_within_five_percent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (degrees, seed) in [(3.0f32, 5u64), (-5.0, 6), (7.0, 7)] {
+        let page = page(seed);
+        let skewed = render::skew(&page.image, degrees);
+        let path = save_png(&skewed, dir.path(), &format!("skew-{seed}.png"));
+        let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+        let p = &result.pages[0];
+        assert!((p.skew_corrected + degrees).abs() < 0.5, "skewed {degrees}, corrected {}", p.skew_corrected);
+        let rate = cer(&result.text(), &page.text());
+        assert!(rate <= 0.05, "skew {degrees}: CER {rate:.4}");
+    }
+    let page = page(8);
+    let path = save_png(&render::noise(&page.image, 8), dir.path(), "noisy.png");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let rate = cer(&result.text(), &page.text());
+    assert!(rate <= 0.05, "noisy: CER {rate:.4}");
+}
+
+#[test]
+fn every_image_format_is_read_from_its_bytes_not_its_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(9);
+    // Deliberately misleading extensions: the type comes from magic bytes.
+    for (format, name) in [
+        (image::ImageFormat::Jpeg, "photo.png"),
+        (image::ImageFormat::Bmp, "scan.jpg"),
+        (image::ImageFormat::Gif, "scan.tif"),
+        (image::ImageFormat::WebP, "scan.bmp"),
+        (image::ImageFormat::Png, "scan.webp"),
+    ] {
+        let path = dir.path().join(name);
+        image::DynamicImage::ImageLuma8(page.image.clone())
+            .into_rgb8()
+            .save_with_format(&path, format)
+            .expect("encode fixture");
+        let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+        let rate = cer(&result.text(), &page.text());
+        assert!(rate <= 0.03, "{format:?}: CER {rate:.4}");
+    }
+}
+
+#[test]
+fn a_multipage_tiff_gives_every_page_in_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (10..13).map(page).collect();
+    let path = dir.path().join("three.tiff");
+    tiff_file::write_multipage(&pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(), &path).expect("tiff");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert_eq!(result.page_count, 3);
+    for (got, want) in result.pages.iter().zip(&pages) {
+        let rate = cer(&got.text, &want.text());
+        assert!(rate <= 0.02, "page {}: CER {rate:.4}", got.number);
+    }
+}
+
+#[test]
+fn a_scanned_pdf_becomes_a_searchable_pdf_with_every_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (13..15).map(page).collect();
+    let path = dir.path().join("scan.pdf");
+    pdf::write_scanned(&pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(), 200, &path).expect("pdf");
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert_eq!(result.page_count, 2);
+    // The page images are 300-dpi pixels declared as 200 dpi: rendered at native resolution.
+    assert_eq!(result.pages[0].dpi, Some(200));
+    assert_eq!(result.pages[0].width, pages[0].image.width());
+
+    let out = dir.path().join("searchable.pdf");
+    std::fs::write(&out, sink.pdf.expect("searchable PDF")).expect("write");
+    let info = std::process::Command::new("pdfinfo").arg(&out).output().expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.lines().any(|l| l.split_whitespace().eq(["Pages:", "2"])), "{info}");
+    for (n, page) in pages.iter().enumerate() {
+        let n = (n + 1).to_string();
+        let text = std::process::Command::new("pdftotext")
+            .args(["-layout", "-f", &n, "-l", &n])
+            .arg(&out)
+            .arg("-")
+            .output()
+            .expect("pdftotext");
+        let text = String::from_utf8_lossy(&text.stdout);
+        let rate = cer(&text, &page.text());
+        assert!(rate <= 0.05, "page {n} text layer CER {rate:.4}: {text}");
+    }
+}
+
+#[test]
+fn skip_text_keeps_a_born_digital_pages_own_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = vec![
+        "Quarterly report for the northern region".to_owned(),
+        "Revenue grew by twelve percent over the previous year".to_owned(),
+    ];
+    let path = dir.path().join("digital.pdf");
+    pdf::write_text(std::slice::from_ref(&lines), &path).expect("pdf");
+    let mut settings = Settings::default();
+    settings.ocr.skip_text = true;
+    let (result, sink) = ocr_file(&path, "eng", settings).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(p.source, PageSource::TextLayer);
+    assert_eq!(cer(&p.text, &lines.join("\n")), 0.0, "{:?}", p.text);
+    assert!(sink.pdf.is_some());
+
+    // Without the flag the same page goes through OCR and still reads.
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert_eq!(result.pages[0].source, PageSource::Ocr);
+    assert!(cer(&result.pages[0].text, &lines.join("\n")) <= 0.05);
+}
+
+#[test]
+fn german_and_english_together() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = vec![
+        "Die Straße vor dem Rathaus wird im Frühjahr erneuert.".to_owned(),
+        "Bitte überweisen Sie den Betrag innerhalb von zwei Wochen.".to_owned(),
+    ];
+    let page = scribe_fixtures::render_page(&lines, DPI, PAGE_INCHES, 12.0).expect("render");
+    let path = save_png(&page.image, dir.path(), "deutsch.png");
+    let (result, _) = ocr_file(&path, "deu+eng", Settings::default()).expect("ocr");
+    assert_eq!(result.language, "deu+eng");
+    let rate = cer(&result.text(), &page.text());
+    assert!(rate <= 0.02, "CER {rate:.4}: {}", result.text());
+}
+
+#[test]
+fn a_blank_page_is_empty_text_not_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blank = image::GrayImage::from_pixel(1200, 900, image::Luma([255]));
+    let path = save_png(&blank, dir.path(), "blank.png");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("blank page is fine");
+    assert_eq!(result.pages[0].text.trim(), "");
+    assert!(result.pages[0].words.is_empty());
+    assert_eq!(result.mean_confidence, None);
+}
