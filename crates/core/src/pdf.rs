@@ -214,7 +214,9 @@ fn run_tool(program: &str, args: &[&OsStr], limits: ChildLimits) -> Result<Vec<u
             Err(DocumentError::Encrypted)
         }
         // pdfinfo's only word for an empty page tree.
-        Err(SubprocessError::Failed { stderr, .. }) if stderr.contains("after the last page (0)") => {
+        Err(SubprocessError::Failed { stderr, .. })
+            if stderr.contains("after the last page (0)") =>
+        {
             Err(DocumentError::NoPages)
         }
         Err(SubprocessError::Failed { stderr, .. }) => Err(DocumentError::Corrupt(format!(

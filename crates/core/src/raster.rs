@@ -73,20 +73,27 @@ impl RasterDocument {
         if self.kind == DocumentKind::Tiff {
             return self.decode_tiff(index);
         }
-        if self.kind == DocumentKind::Jpeg && !jpeg_is_complete(&std::fs::read(&self.path).map_err(DocumentError::Io)?) {
+        if self.kind == DocumentKind::Jpeg
+            && !jpeg_is_complete(&std::fs::read(&self.path).map_err(DocumentError::Io)?)
+        {
             // The decoder would fill the missing rows with gray and carry on.
-            return Err(DocumentError::Corrupt("the JPEG file is truncated".to_owned()));
+            return Err(DocumentError::Corrupt(
+                "the JPEG file is truncated".to_owned(),
+            ));
         }
         let mut reader = reader(&self.path, self.kind)?;
         let mut limits = image::Limits::default();
         // Header checked already; this bounds what a lying header could make the decoder allocate.
         limits.max_alloc = Some(self.max_pixels.saturating_mul(8));
         reader.limits(limits);
-        let mut decoder = reader.into_decoder().map_err(|e| decode_error(self.kind, &e))?;
+        let mut decoder = reader
+            .into_decoder()
+            .map_err(|e| decode_error(self.kind, &e))?;
         // Phones store pictures sideways and say so in EXIF; honour it first.
         let orientation = image::ImageDecoder::orientation(&mut decoder)
             .unwrap_or(image::metadata::Orientation::NoTransforms);
-        let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(self.kind, &e))?;
+        let mut image =
+            image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(self.kind, &e))?;
         image.apply_orientation(orientation);
         Ok(image.into_luma8())
     }

@@ -22,13 +22,17 @@ fn a_clean_scan_reads_within_two_percent_with_boxes_inside_the_page() {
     assert_eq!((p.width, p.height), page.image.dimensions());
     assert!(p.words.len() >= 30, "{} words", p.words.len());
     for w in &p.words {
-        assert!(w.bbox.x + w.bbox.width <= p.width && w.bbox.y + w.bbox.height <= p.height, "{w:?}");
+        assert!(
+            w.bbox.x + w.bbox.width <= p.width && w.bbox.y + w.bbox.height <= p.height,
+            "{w:?}"
+        );
         assert!((0.0..=100.0).contains(&w.confidence));
     }
     assert!(p.mean_confidence.is_some_and(|c| c > 80.0));
     let hocr = sink.pages[0].1.as_deref().expect("hOCR");
     assert!(hocr.contains("ocrx_word") && hocr.contains("bbox"));
-    let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview")).expect("preview is an image");
+    let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview"))
+        .expect("preview is an image");
     assert_eq!(preview.width(), 400);
 }
 
@@ -41,7 +45,12 @@ fn turned_pages_are_set_upright() {
         let path = save_png(&turned, dir.path(), &format!("turned-{turn}.png"));
         let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
         let p = &result.pages[0];
-        assert_eq!((p.rotation_applied + turn) % 360, 0, "turned {turn}, applied {}", p.rotation_applied);
+        assert_eq!(
+            (p.rotation_applied + turn) % 360,
+            0,
+            "turned {turn}, applied {}",
+            p.rotation_applied
+        );
         let rate = cer(&result.text(), &page.text());
         assert!(rate <= 0.05, "turned {turn}: CER {rate:.4}");
     }
@@ -56,7 +65,11 @@ fn skewed_and_noisy_scans_read_within_five_percent() {
         let path = save_png(&skewed, dir.path(), &format!("skew-{seed}.png"));
         let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
         let p = &result.pages[0];
-        assert!((p.skew_corrected + degrees).abs() < 0.5, "skewed {degrees}, corrected {}", p.skew_corrected);
+        assert!(
+            (p.skew_corrected + degrees).abs() < 0.5,
+            "skewed {degrees}, corrected {}",
+            p.skew_corrected
+        );
         let rate = cer(&result.text(), &page.text());
         assert!(rate <= 0.05, "skew {degrees}: CER {rate:.4}");
     }
@@ -95,7 +108,11 @@ fn a_multipage_tiff_gives_every_page_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pages: Vec<_> = (10..13).map(page).collect();
     let path = dir.path().join("three.tiff");
-    tiff_file::write_multipage(&pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(), &path).expect("tiff");
+    tiff_file::write_multipage(
+        &pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(),
+        &path,
+    )
+    .expect("tiff");
     let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
     assert_eq!(result.page_count, 3);
     for (got, want) in result.pages.iter().zip(&pages) {
@@ -109,7 +126,12 @@ fn a_scanned_pdf_becomes_a_searchable_pdf_with_every_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pages: Vec<_> = (13..15).map(page).collect();
     let path = dir.path().join("scan.pdf");
-    pdf::write_scanned(&pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(), 200, &path).expect("pdf");
+    pdf::write_scanned(
+        &pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(),
+        200,
+        &path,
+    )
+    .expect("pdf");
     let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
     assert_eq!(result.page_count, 2);
     // The page images are 300-dpi pixels declared as 200 dpi: rendered at native resolution.
@@ -118,9 +140,16 @@ fn a_scanned_pdf_becomes_a_searchable_pdf_with_every_page() {
 
     let out = dir.path().join("searchable.pdf");
     std::fs::write(&out, sink.pdf.expect("searchable PDF")).expect("write");
-    let info = std::process::Command::new("pdfinfo").arg(&out).output().expect("pdfinfo");
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&out)
+        .output()
+        .expect("pdfinfo");
     let info = String::from_utf8_lossy(&info.stdout);
-    assert!(info.lines().any(|l| l.split_whitespace().eq(["Pages:", "2"])), "{info}");
+    assert!(
+        info.lines()
+            .any(|l| l.split_whitespace().eq(["Pages:", "2"])),
+        "{info}"
+    );
     for (n, page) in pages.iter().enumerate() {
         let n = (n + 1).to_string();
         let text = std::process::Command::new("pdftotext")

@@ -129,7 +129,13 @@ impl Preprocess {
         prepared
     }
 
-    fn finish(&self, mut image: GrayImage, dpi: Option<u32>, mut applied: Applied, started: Instant) -> Prepared {
+    fn finish(
+        &self,
+        mut image: GrayImage,
+        dpi: Option<u32>,
+        mut applied: Applied,
+        started: Instant,
+    ) -> Prepared {
         if self.deskew {
             let skew = estimate_skew(&image, self.max_deskew_degrees);
             if skew.abs() >= self.min_deskew_degrees {

@@ -61,17 +61,24 @@ pub fn process(
     let preprocess = &run.settings.preprocess;
     let mut prepared = preprocess.apply(page.image, page.dpi);
 
-    let pdf_base = run.formats.pdf.then(|| run.workdir.join(format!("page-{number:05}")));
+    let pdf_base = run
+        .formats
+        .pdf
+        .then(|| run.workdir.join(format!("page-{number:05}")));
     let mut recognized = engine.recognize(&prepared, run.formats.hocr, pdf_base.as_deref())?;
     if preprocess.orientation && reads_badly(&recognized, preprocess.orientation_check_below) {
         let started = Instant::now();
         let turn = engine
             .detect_orientation(prepared.display(), prepared.dpi)
-            .filter(|&(rotation, confidence)| rotation != 0 && confidence >= preprocess.orientation_min_confidence);
+            .filter(|&(rotation, confidence)| {
+                rotation != 0 && confidence >= preprocess.orientation_min_confidence
+            });
         prepared.millis += started.elapsed().as_millis() as u64;
         if let Some((rotation, _)) = turn {
             let turned = preprocess.reorient(prepared.clone(), rotation);
-            let turned_base = pdf_base.as_ref().map(|b| b.with_file_name(format!("page-{number:05}-turned")));
+            let turned_base = pdf_base
+                .as_ref()
+                .map(|b| b.with_file_name(format!("page-{number:05}-turned")));
             let again = engine.recognize(&turned, run.formats.hocr, turned_base.as_deref())?;
             if score(&again) > score(&recognized) {
                 tracing::debug!(page = number, rotation, "page turned upright");
@@ -128,7 +135,10 @@ fn reads_badly(r: &Recognized, below: f32) -> bool {
 
 /// How convincing a reading is: confident words count, doubtful ones barely.
 fn score(r: &Recognized) -> f32 {
-    r.words.iter().map(|w| (w.confidence / 100.0).powi(2) * w.text.chars().count() as f32).sum()
+    r.words
+        .iter()
+        .map(|w| (w.confidence / 100.0).powi(2) * w.text.chars().count() as f32)
+        .sum()
 }
 
 /// With `skip_text`, a PDF page that already carries text keeps it: no OCR,

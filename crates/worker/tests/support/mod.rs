@@ -40,7 +40,11 @@ pub struct MemorySink {
 
 impl ResultSink for MemorySink {
     fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
-        self.pages.push((page.result.number, page.hocr.clone(), page.preview_png.clone()));
+        self.pages.push((
+            page.result.number,
+            page.hocr.clone(),
+            page.preview_png.clone(),
+        ));
         Ok(())
     }
 
@@ -50,7 +54,11 @@ impl ResultSink for MemorySink {
     }
 }
 
-pub fn ocr_file(path: &Path, lang: &str, settings: Settings) -> Result<(DocumentResult, MemorySink), String> {
+pub fn ocr_file(
+    path: &Path,
+    lang: &str,
+    settings: Settings,
+) -> Result<(DocumentResult, MemorySink), String> {
     let settings = Arc::new(settings);
     let document = Document::open(path, &settings).map_err(|e| e.to_string())?;
     let mut sink = MemorySink::default();
@@ -60,8 +68,15 @@ pub fn ocr_file(path: &Path, lang: &str, settings: Settings) -> Result<(Document
         formats: Formats::default(),
         pages: None,
     };
-    let result = run_document(pool(), document, settings, request, &mut sink, &mut |_, _| {})
-        .map_err(|e: RunError| e.to_string())?;
+    let result = run_document(
+        pool(),
+        document,
+        settings,
+        request,
+        &mut sink,
+        &mut |_, _| {},
+    )
+    .map_err(|e: RunError| e.to_string())?;
     Ok((result, sink))
 }
 

@@ -1,0 +1,120 @@
+"""OCR benchmark: the tesseract CLI, scribe-worker on one and on all cores, and
+OCRmyPDF, on the same generated 20-page scanned PDF. Run via `scripts/bench ocr`."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REL = ROOT / "target" / "release"
+WORKER = REL / "scribe-worker"
+FIXTURES = REL / "scribe-fixtures"
+OCRMYPDF = ROOT / "target" / "bench-venv" / "bin" / "ocrmypdf"
+DPI = 200
+CORES = os.cpu_count() or 1
+ENV = dict(os.environ, OMP_THREAD_LIMIT="1")
+
+
+def run(cmd, **kw):
+    """Runs cmd; returns (seconds, peak RSS in MB of the process tree's largest member)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
+    _, status, usage = os.wait4(proc.pid, 0)
+    secs = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"failed: {' '.join(map(str, cmd))}\n{proc.stderr.read().decode(errors='replace')}")
+    return secs, usage.ru_maxrss / 1024
+
+
+def cer(truth, text):
+    out = subprocess.run([FIXTURES, "cer", truth, text], check=True, capture_output=True, text=True)
+    return float(out.stdout)
+
+
+def make_pdf(work, pages):
+    pdf, truth = work / f"scan-{pages}.pdf", work / f"truth-{pages}.txt"
+    subprocess.run([FIXTURES, "scanned-pdf", "--pages", str(pages), "--dpi", str(DPI),
+                    "--out", pdf, "--truth", truth], check=True)
+    return pdf, truth
+
+
+def tesseract_cli(work, pdf, pages):
+    """(a): pdftoppm to raw PGM, then the tesseract CLI once per page, on one core."""
+    out = work / "a"
+    out.mkdir()
+    texts, total = [], 0.0
+    for n in range(1, pages + 1):
+        pgm = out / f"p{n}"
+        secs, _ = run(["taskset", "-c", "0", "pdftoppm", "-gray", "-r", str(DPI), "-f", str(n), "-l", str(n),
+                       "-singlefile", pdf, pgm])
+        total += secs
+        secs, _ = run(["taskset", "-c", "0", "tesseract", f"{pgm}.pgm", out / f"t{n}", "-l", "eng",
+                       "--dpi", str(DPI)])
+        total += secs
+        texts.append((out / f"t{n}.txt").read_text())
+    (out / "all.txt").write_text("\f".join(texts))
+    return total, out / "all.txt"
+
+
+def scribe(work, pdf, name, threads, cpus):
+    out = work / name
+    cmd = ["taskset", "-c", cpus, WORKER, "ocr", pdf, "--threads", str(threads), "--out", out, "-q",
+           "--lang", "eng", "--config", ROOT / "config"]
+    secs, rss = run(cmd)
+    doc = next(out.iterdir())
+    return secs, rss, doc / "text.txt", json.loads((doc / "results.json").read_text())
+
+
+def ocrmypdf(work, pdf):
+    out = work / "d"
+    out.mkdir()
+    secs, _ = run([OCRMYPDF, "--force-ocr", "--output-type", "pdf", "--sidecar", out / "side.txt",
+                   "-l", "eng", "-j", str(CORES), pdf, out / "out.pdf"])
+    return secs, out / "side.txt"
+
+
+def main():
+    work = Path(tempfile.mkdtemp(prefix="scribe-bench-"))
+    pages = 20
+    pdf, truth = make_pdf(work, pages)
+    print(f"document: {pages} pages, A4 scanned at {DPI} dpi, lang eng, {CORES} cores; work dir {work}\n")
+
+    a_secs, a_text = tesseract_cli(work, pdf, pages)
+    b_secs, b_rss, b_text, b_json = scribe(work, pdf, "b", 1, "0")
+    c_secs, c_rss, c_text, _ = scribe(work, pdf, "c", CORES, f"0-{CORES - 1}")
+    d_secs, d_text = ocrmypdf(work, pdf)
+
+    rows = [
+        ("(a) pdftoppm + tesseract CLI, 1 core", a_secs, cer(truth, a_text)),
+        ("(b) scribe-worker, 1 thread, 1 core", b_secs, cer(truth, b_text)),
+        (f"(c) scribe-worker, {CORES} threads", c_secs, cer(truth, c_text)),
+        (f"(d) OCRmyPDF 17, -j {CORES}", d_secs, cer(truth, d_text)),
+    ]
+    print(f"{'run':42} {'seconds':>8} {'pages/s':>8} {'CER':>7}")
+    for name, secs, rate in rows:
+        print(f"{name:42} {secs:8.2f} {pages / secs:8.3f} {rate:7.2%}")
+    print(f"\nb/a = {a_secs / b_secs:.2f}   c/b = {b_secs / c_secs:.2f}   c/d = {d_secs / c_secs:.2f}  (speed ratios)")
+
+    t = {k: sum(p["timings"][k] for p in b_json["pages"]) / 1000 for k in
+         ("render_ms", "preprocess_ms", "recognize_ms", "output_ms")}
+    other = b_secs - sum(t.values())
+    print("\n(b) time split:")
+    for k, v in t.items():
+        print(f"  {k[:-3]:12} {v:7.2f} s  {v / b_secs:6.1%}")
+    print(f"  {'other':12} {other:7.2f} s  {other / b_secs:6.1%}  (start-up, PDF assembly, writing)")
+    non_core = b_secs - t["render_ms"] - t["recognize_ms"]
+    print(f"  everything but rendering and recognition: {non_core / b_secs:.1%}")
+
+    pdf100, _ = make_pdf(work, 100)
+    _, rss100, _, _ = scribe(work, pdf100, "b100", 1, "0")
+    print(f"\npeak RSS of (b): {b_rss:.0f} MB on 20 pages, {rss100:.0f} MB on 100 pages")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
