@@ -15,6 +15,111 @@ pub struct Settings {
     pub ocr: OcrSettings,
     pub preprocess: Preprocess,
     pub limits: Limits,
+    pub database: DatabaseSettings,
+    pub broker: BrokerSettings,
+    pub storage: StorageSettings,
+    pub web: WebSettings,
+    pub worker: WorkerSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: usize,
+    pub wait_timeout_secs: u64,
+    pub statement_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "postgres://postgres@127.0.0.1:5432/scribe".to_owned(),
+            pool_size: 8,
+            wait_timeout_secs: 5,
+            statement_timeout_ms: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BrokerSettings {
+    pub url: String,
+    /// Every queue and exchange name starts with this, so deployments and tests never collide.
+    pub prefix: String,
+    /// Deliveries of one task before it is dead-lettered (a crash loop, a poison file).
+    pub delivery_limit: u32,
+    /// Backoff steps for transient failures; one delay queue each.
+    pub retry_delays_secs: Vec<u64>,
+    pub pool_size: usize,
+}
+
+impl Default for BrokerSettings {
+    fn default() -> Self {
+        Self {
+            url: "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned(),
+            prefix: "scribe".to_owned(),
+            delivery_limit: 5,
+            retry_delays_secs: vec![2, 10, 60],
+            pool_size: 8,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageSettings {
+    /// `local` or `s3`.
+    pub backend: String,
+    pub root: PathBuf,
+    pub bucket: String,
+    pub endpoint: Option<String>,
+}
+
+impl Default for StorageSettings {
+    fn default() -> Self {
+        Self {
+            backend: "local".to_owned(),
+            root: PathBuf::from("data"),
+            bucket: "scribe".to_owned(),
+            endpoint: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebSettings {
+    pub host: String,
+    pub port: u16,
+    /// `owner:key` pairs for `Authorization: Bearer <key>`; set through the
+    /// environment (`SCRIBE__WEB__API_KEYS=alice:k1,bob:k2`), never in a file.
+    pub api_keys: Vec<String>,
+    pub max_request_bytes: u64,
+    pub max_files_per_job: usize,
+    /// Jobs not confirmed by the broker after this long are published again.
+    pub republish_after_secs: u64,
+}
+
+impl Default for WebSettings {
+    fn default() -> Self {
+        Self {
+            host: "127.0.0.1".to_owned(),
+            port: 8080,
+            api_keys: Vec::new(),
+            max_request_bytes: 1024 * 1024 * 1024,
+            max_files_per_job: 20,
+            republish_after_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// OCR slots (tasks in flight); 0 means `ocr.threads`.
+    pub slots: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -105,6 +210,9 @@ impl Settings {
                 config::Environment::with_prefix("SCRIBE")
                     .prefix_separator("__")
                     .separator("__")
+                    .list_separator(",")
+                    .with_list_parse_key("web.api_keys")
+                    .with_list_parse_key("broker.retry_delays_secs")
                     .try_parsing(true),
             )
             .build()?
@@ -143,7 +251,40 @@ impl Settings {
         if self.preprocess.max_deskew_degrees > 45.0 || self.preprocess.max_deskew_degrees < 0.0 {
             return invalid("preprocess.max_deskew_degrees", "must be between 0 and 45");
         }
+        if self.broker.prefix.is_empty()
+            || !self
+                .broker
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            return invalid(
+                "broker.prefix",
+                "must be non-empty letters, digits, `-`, `_` or `.`",
+            );
+        }
+        if self.web.api_keys.iter().any(|k| {
+            k.split_once(':')
+                .is_none_or(|(o, k)| o.is_empty() || k.len() < 8)
+        }) {
+            return invalid(
+                "web.api_keys",
+                "each entry must be `owner:key` with a key of 8 or more characters",
+            );
+        }
+        if self.web.max_files_per_job == 0 {
+            return invalid("web.max_files_per_job", "must be at least 1");
+        }
         Ok(())
+    }
+
+    /// The OCR slots a worker runs: tasks in flight and OCR threads.
+    pub fn worker_slots(&self) -> usize {
+        if self.worker.slots > 0 {
+            self.worker.slots
+        } else {
+            self.ocr.thread_count()
+        }
     }
 }
 

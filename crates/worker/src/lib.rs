@@ -2,7 +2,7 @@
 //! It is the only crate that links Tesseract; the web must never depend on it.
 
 pub mod ocr;
-pub mod telemetry;
+pub mod queue;
 
 /// Tesseract's OpenMP threads fight our own one-engine-per-core threads (about
 /// 2× slower on 2 cores), and OpenMP reads its limit once at start-up, so the

@@ -18,13 +18,26 @@ struct Args {
 enum Command {
     /// OCR files locally, without a broker or database.
     Ocr(cli::ocr::OcrArgs),
+    /// Consume OCR tasks from RabbitMQ until SIGTERM/SIGINT.
+    Run {
+        /// Configuration directory.
+        #[arg(long, default_value = "config")]
+        config: std::path::PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
     scribe_worker::single_threaded_tesseract();
     let args = Args::parse();
-    scribe_worker::telemetry::init();
+    scribe_core::telemetry::init();
     match args.command {
         Command::Ocr(a) => cli::ocr::run(a),
+        Command::Run { config } => match cli::run::run(&config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                ExitCode::FAILURE
+            }
+        },
     }
 }

@@ -2,3 +2,4 @@
 
 pub mod ocr;
 mod output_dir;
+pub mod run;

@@ -104,6 +104,7 @@ pub fn run(args: OcrArgs) -> ExitCode {
                     lang: &lang,
                     formats: args.format,
                     pages: None,
+                    assemble: true,
                 };
                 let mut progress = |done: usize, total: usize| {
                     bar.set_length(total as u64);

@@ -1,7 +1,6 @@
 //! One document through the pool: pages go out, results come back in any order,
 //! are handed to a sink as they arrive, and are assembled in page order.
 
-use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -64,8 +63,10 @@ pub struct RunRequest<'a> {
     pub file_name: &'a str,
     pub lang: &'a str,
     pub formats: Formats,
-    /// 1-based, inclusive; `None` for every page.
-    pub pages: Option<RangeInclusive<usize>>,
+    /// 1-based page numbers to process; `None` for every page.
+    pub pages: Option<Vec<usize>>,
+    /// Merge the searchable PDF here; the queue worker assembles from storage instead.
+    pub assemble: bool,
 }
 
 /// Processes `document` on the pool, reporting `(pages done, pages total)` after each page.
@@ -81,9 +82,14 @@ pub fn run_document(
     let workdir = tempfile::Builder::new().prefix("scribe-run-").tempdir()?;
     let kind = document.kind();
     let page_count = document.page_count();
-    let range = request.pages.clone().unwrap_or(1..=page_count);
-    let range = (*range.start()).max(1)..=(*range.end()).min(page_count);
-    let total = range.clone().count();
+    let numbers: Vec<usize> = match request.pages.clone() {
+        Some(list) => list
+            .into_iter()
+            .filter(|n| (1..=page_count).contains(n))
+            .collect(),
+        None => (1..=page_count).collect(),
+    };
+    let total = numbers.len();
     let run = Arc::new(DocumentRun {
         document,
         settings: Arc::clone(&settings),
@@ -93,7 +99,7 @@ pub fn run_document(
         cancelled: AtomicBool::new(false),
     });
     let (reply, results) = crossbeam_channel::unbounded();
-    for number in range {
+    for number in numbers {
         pool.submit(PageJob {
             run: Arc::clone(&run),
             number,
@@ -136,7 +142,7 @@ pub fn run_document(
 
     let merged = workdir.path().join("searchable.pdf");
     let pdf_pages: Vec<PathBuf> = pages.iter().filter_map(|(_, pdf)| pdf.clone()).collect();
-    let searchable = if request.formats.pdf && !pdf_pages.is_empty() {
+    let searchable = if request.assemble && request.formats.pdf && !pdf_pages.is_empty() {
         let timeout = Duration::from_secs(settings.limits.render_timeout_secs.max(60));
         scribe_core::pdf::merge(&pdf_pages, &merged, timeout)
             .map_err(|e| RunError::Merge(e.to_string()))?;

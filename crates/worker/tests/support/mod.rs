@@ -67,6 +67,7 @@ pub fn ocr_file(
         lang,
         formats: Formats::default(),
         pages: None,
+        assemble: true,
     };
     let result = run_document(
         pool(),

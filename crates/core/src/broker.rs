@@ -1,0 +1,188 @@
+//! RabbitMQ topology, declared idempotently by both binaries at start:
+//!
+//! - `{p}.tasks` (direct) → `{p}.ocr`: a durable quorum queue with a delivery
+//!   limit; rejected or over-delivered messages dead-letter to `{p}.dlx` → `{p}.dead`.
+//! - `{p}.retry.{n}`: delay queues with a fixed TTL that dead-letter back to
+//!   `{p}.tasks`, one per backoff step.
+//! - `{p}.events` (topic): status changes, routing key `job.{id}`.
+
+use lapin::options::{
+    BasicPublishOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueBindOptions,
+    QueueDeclareOptions,
+};
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use lapin::{BasicProperties, Channel, ExchangeKind};
+
+use crate::settings::BrokerSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BrokerError {
+    #[error("message broker unavailable: {0}")]
+    Amqp(#[from] lapin::Error),
+    #[error("the broker did not confirm the message")]
+    NotConfirmed,
+    #[error("message broker pool: {0}")]
+    Pool(String),
+}
+
+/// Queue and exchange names under one prefix.
+#[derive(Debug, Clone)]
+pub struct Names {
+    pub prefix: String,
+}
+
+impl Names {
+    pub fn new(prefix: &str) -> Self {
+        Self {
+            prefix: prefix.to_owned(),
+        }
+    }
+    pub fn tasks_exchange(&self) -> String {
+        format!("{}.tasks", self.prefix)
+    }
+    pub fn ocr_queue(&self) -> String {
+        format!("{}.ocr", self.prefix)
+    }
+    pub fn dead_exchange(&self) -> String {
+        format!("{}.dlx", self.prefix)
+    }
+    pub fn dead_queue(&self) -> String {
+        format!("{}.dead", self.prefix)
+    }
+    pub fn retry_queue(&self, step: usize) -> String {
+        format!("{}.retry.{step}", self.prefix)
+    }
+    pub fn events_exchange(&self) -> String {
+        format!("{}.events", self.prefix)
+    }
+}
+
+pub const OCR_ROUTING_KEY: &str = "ocr";
+
+fn s(v: &str) -> ShortString {
+    v.into()
+}
+
+fn long(v: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(v))
+}
+
+/// Declares everything; safe to call from every replica at every start.
+pub async fn declare(channel: &Channel, settings: &BrokerSettings) -> Result<(), BrokerError> {
+    let names = Names::new(&settings.prefix);
+    let durable = ExchangeDeclareOptions {
+        durable: true,
+        ..ExchangeDeclareOptions::default()
+    };
+    for (name, kind) in [
+        (names.tasks_exchange(), ExchangeKind::Direct),
+        (names.dead_exchange(), ExchangeKind::Fanout),
+        (names.events_exchange(), ExchangeKind::Topic),
+    ] {
+        channel
+            .exchange_declare(s(&name), kind, durable, FieldTable::default())
+            .await?;
+    }
+
+    let mut ocr_args = FieldTable::default();
+    ocr_args.insert(s("x-queue-type"), long("quorum"));
+    ocr_args.insert(
+        s("x-delivery-limit"),
+        AMQPValue::LongInt(settings.delivery_limit as i32),
+    );
+    ocr_args.insert(s("x-dead-letter-exchange"), long(&names.dead_exchange()));
+    channel
+        .queue_declare(
+            s(&names.ocr_queue()),
+            QueueDeclareOptions::durable(),
+            ocr_args,
+        )
+        .await?;
+    channel
+        .queue_bind(
+            s(&names.ocr_queue()),
+            s(&names.tasks_exchange()),
+            s(OCR_ROUTING_KEY),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+
+    let mut dead_args = FieldTable::default();
+    dead_args.insert(s("x-queue-type"), long("quorum"));
+    channel
+        .queue_declare(
+            s(&names.dead_queue()),
+            QueueDeclareOptions::durable(),
+            dead_args,
+        )
+        .await?;
+    channel
+        .queue_bind(
+            s(&names.dead_queue()),
+            s(&names.dead_exchange()),
+            s(""),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+
+    for (step, delay) in settings.retry_delays_secs.iter().enumerate() {
+        let mut args = FieldTable::default();
+        args.insert(
+            s("x-message-ttl"),
+            AMQPValue::LongInt((*delay * 1000).min(i32::MAX as u64) as i32),
+        );
+        args.insert(s("x-dead-letter-exchange"), long(&names.tasks_exchange()));
+        args.insert(s("x-dead-letter-routing-key"), long(OCR_ROUTING_KEY));
+        channel
+            .queue_declare(
+                s(&names.retry_queue(step)),
+                QueueDeclareOptions::durable(),
+                args,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// Persistent JSON with headers.
+pub fn properties(headers: FieldTable) -> BasicProperties {
+    BasicProperties::default()
+        .with_delivery_mode(2)
+        .with_content_type(s("application/json"))
+        .with_headers(headers)
+}
+
+/// Puts a channel in confirm mode (once per channel).
+pub async fn enable_confirms(channel: &Channel) -> Result<(), BrokerError> {
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    Ok(())
+}
+
+/// Publishes and waits for the broker's confirm; the channel must be in confirm mode.
+pub async fn publish_confirmed(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    payload: &[u8],
+    headers: FieldTable,
+) -> Result<(), BrokerError> {
+    let confirm = channel
+        .basic_publish(
+            s(exchange),
+            s(routing_key),
+            BasicPublishOptions::default(),
+            payload,
+            properties(headers),
+        )
+        .await?
+        .await?;
+    if confirm.is_ack() {
+        Ok(())
+    } else {
+        Err(BrokerError::NotConfirmed)
+    }
+}

@@ -1,0 +1,74 @@
+//! PostgreSQL: embedded migrations, a pool whose blocking calls run off the
+//! async executor, and the queries that move jobs between states.
+
+pub mod models;
+pub mod queries;
+
+use std::time::Duration;
+
+use deadpool_diesel::postgres::{Manager, Pool};
+use deadpool_diesel::{Runtime, Timeouts};
+use diesel::PgConnection;
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::settings::DatabaseSettings;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("database unavailable: {0}")]
+    Pool(String),
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    #[error("migration failed: {0}")]
+    Migration(String),
+}
+
+pub type DbPool = Pool;
+
+/// A pool whose connections wait at most `wait_timeout` and set a statement timeout.
+pub fn pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
+    let manager = Manager::new(settings.url.clone(), Runtime::Tokio1);
+    let timeout = Some(Duration::from_secs(settings.wait_timeout_secs));
+    Pool::builder(manager)
+        .max_size(settings.pool_size)
+        .timeouts(Timeouts {
+            wait: timeout,
+            create: timeout,
+            recycle: timeout,
+        })
+        .post_create(deadpool_diesel::postgres::Hook::async_fn({
+            let ms = settings.statement_timeout_ms;
+            move |conn, _| {
+                Box::pin(async move {
+                    let sql = format!("SET statement_timeout = {ms}");
+                    let _ = conn.interact(move |c| c.batch_execute(&sql)).await;
+                    Ok(())
+                })
+            }
+        }))
+        .build()
+        .map_err(|e| DbError::Pool(e.to_string()))
+}
+
+/// Runs `f` with a pooled connection on a blocking thread.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut PgConnection) -> diesel::QueryResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let conn = pool.get().await.map_err(|e| DbError::Pool(e.to_string()))?;
+    conn.interact(f)
+        .await
+        .map_err(|e| DbError::Pool(e.to_string()))?
+        .map_err(DbError::Query)
+}
+
+/// Applies pending migrations; a no-op when up to date.
+pub fn migrate(conn: &mut PgConnection) -> Result<usize, DbError> {
+    conn.run_pending_migrations(MIGRATIONS)
+        .map(|applied| applied.len())
+        .map_err(|e| DbError::Migration(e.to_string()))
+}

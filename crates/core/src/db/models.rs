@@ -1,0 +1,80 @@
+//! Rows as Rust types.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::schema::{jobs, pages, uploads};
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = jobs)]
+pub struct Job {
+    pub id: Uuid,
+    pub owner: String,
+    pub status: String,
+    pub language: String,
+    pub formats: serde_json::Value,
+    pub published: bool,
+    pub error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = jobs)]
+pub struct NewJob {
+    pub id: Uuid,
+    pub owner: String,
+    pub language: String,
+    pub formats: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Serialize)]
+#[diesel(table_name = uploads)]
+pub struct Upload {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub position: i32,
+    pub file_name: String,
+    pub storage_key: String,
+    pub detected_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+    pub page_count: Option<i32>,
+    pub pages_done: i32,
+    pub status: String,
+    pub error_code: Option<String>,
+    pub error: Option<String>,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = uploads)]
+pub struct NewUpload {
+    pub id: Uuid,
+    pub job_id: Uuid,
+    pub position: i32,
+    pub file_name: String,
+    pub storage_key: String,
+    pub detected_type: String,
+    pub size_bytes: i64,
+    pub sha256: String,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[diesel(table_name = pages)]
+pub struct Page {
+    pub upload_id: Uuid,
+    pub number: i32,
+    pub text: String,
+    pub mean_confidence: Option<f32>,
+    pub duration_ms: i64,
+    pub rotation: i32,
+    pub word_count: i32,
+}

@@ -1,0 +1,265 @@
+//! Every state change is an UPDATE guarded by the state it moves from, so a
+//! late or duplicated message can never move a finished job backwards.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::{exists, not, now};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::models::{Job, NewJob, NewUpload, Page, Upload};
+use crate::job::Status;
+use crate::schema::{jobs, pages, uploads};
+
+const ACTIVE: [&str; 2] = ["pending", "processing"];
+
+/// Records a job and all its uploads in one transaction.
+pub fn insert_job(conn: &mut PgConnection, job: &NewJob, files: &[NewUpload]) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        diesel::insert_into(jobs::table).values(job).execute(conn)?;
+        diesel::insert_into(uploads::table)
+            .values(files)
+            .execute(conn)?;
+        Ok(())
+    })
+}
+
+pub fn mark_published(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<usize> {
+    diesel::update(jobs::table.find(job_id))
+        .set(jobs::published.eq(true))
+        .execute(conn)
+}
+
+/// Jobs whose tasks were never confirmed by the broker, older than `before`.
+pub fn unpublished(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+) -> QueryResult<Vec<(Uuid, Vec<Uuid>)>> {
+    let ids: Vec<Uuid> = jobs::table
+        .filter(jobs::published.eq(false))
+        .filter(jobs::created_at.lt(before))
+        .filter(jobs::status.eq_any(ACTIVE))
+        .select(jobs::id)
+        .limit(100)
+        .load(conn)?;
+    ids.into_iter()
+        .map(|id| {
+            let files = uploads::table
+                .filter(uploads::job_id.eq(id))
+                .filter(uploads::status.eq_any(ACTIVE))
+                .order(uploads::position)
+                .select(uploads::id)
+                .load(conn)?;
+            Ok((id, files))
+        })
+        .collect()
+}
+
+/// The job if `owner` owns it: someone else's job is indistinguishable from none.
+pub fn job_for_owner(conn: &mut PgConnection, id: Uuid, owner: &str) -> QueryResult<Option<Job>> {
+    jobs::table
+        .find(id)
+        .filter(jobs::owner.eq(owner))
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn job(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Job>> {
+    jobs::table
+        .find(id)
+        .select(Job::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn jobs_of_owner(
+    conn: &mut PgConnection,
+    owner: &str,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<Job>> {
+    jobs::table
+        .filter(jobs::owner.eq(owner))
+        .order(jobs::created_at.desc())
+        .limit(limit)
+        .offset(offset)
+        .select(Job::as_select())
+        .load(conn)
+}
+
+pub fn uploads_of(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<Vec<Upload>> {
+    uploads::table
+        .filter(uploads::job_id.eq(job_id))
+        .order(uploads::position)
+        .select(Upload::as_select())
+        .load(conn)
+}
+
+pub fn upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Upload>> {
+    uploads::table
+        .find(id)
+        .select(Upload::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn pages_of(conn: &mut PgConnection, upload_id: Uuid) -> QueryResult<Vec<Page>> {
+    pages::table
+        .filter(pages::upload_id.eq(upload_id))
+        .order(pages::number)
+        .select(Page::as_select())
+        .load(conn)
+}
+
+pub fn done_pages(conn: &mut PgConnection, upload_id: Uuid) -> QueryResult<Vec<i32>> {
+    pages::table
+        .filter(pages::upload_id.eq(upload_id))
+        .select(pages::number)
+        .load(conn)
+}
+
+/// Cancels an active job and its unfinished uploads; false when it was already finished.
+pub fn cancel(conn: &mut PgConnection, id: Uuid, owner: &str) -> QueryResult<bool> {
+    conn.transaction(|conn| {
+        let n = diesel::update(jobs::table.find(id))
+            .filter(jobs::owner.eq(owner))
+            .filter(jobs::status.eq_any(ACTIVE))
+            .set((
+                jobs::status.eq("cancelled"),
+                jobs::updated_at.eq(now),
+                jobs::finished_at.eq(now),
+            ))
+            .execute(conn)?;
+        if n > 0 {
+            diesel::update(uploads::table.filter(uploads::job_id.eq(id)))
+                .filter(uploads::status.eq_any(ACTIVE))
+                .set((uploads::status.eq("cancelled"), uploads::updated_at.eq(now)))
+                .execute(conn)?;
+        }
+        Ok(n > 0)
+    })
+}
+
+pub fn is_cancelled(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<bool> {
+    jobs::table
+        .find(job_id)
+        .select(jobs::status)
+        .first::<String>(conn)
+        .optional()
+        .map(|s| s.is_none_or(|s| s == "cancelled"))
+}
+
+/// Claims an upload for processing. `None` means there is nothing to do: it
+/// is finished, cancelled or unknown, and the task can be dropped.
+pub fn claim_upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Upload, Job)>> {
+    conn.transaction(|conn| {
+        let upload: Option<Upload> = diesel::update(uploads::table.find(id))
+            .filter(uploads::status.eq_any(ACTIVE))
+            .set((
+                uploads::status.eq("processing"),
+                uploads::attempts.eq(uploads::attempts + 1),
+                uploads::started_at.eq(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+                >("COALESCE(started_at, now())")),
+                uploads::updated_at.eq(now),
+            ))
+            .returning(Upload::as_returning())
+            .get_result(conn)
+            .optional()?;
+        let Some(upload) = upload else {
+            return Ok(None);
+        };
+        diesel::update(jobs::table.find(upload.job_id))
+            .filter(jobs::status.eq("pending"))
+            .set((jobs::status.eq("processing"), jobs::updated_at.eq(now)))
+            .execute(conn)?;
+        let job = jobs::table
+            .find(upload.job_id)
+            .select(Job::as_select())
+            .first(conn)?;
+        if job.status == "cancelled" {
+            return Ok(None);
+        }
+        Ok(Some((upload, job)))
+    })
+}
+
+pub fn set_page_count(conn: &mut PgConnection, upload_id: Uuid, count: i32) -> QueryResult<usize> {
+    diesel::update(uploads::table.find(upload_id))
+        .set(uploads::page_count.eq(count))
+        .execute(conn)
+}
+
+/// Records one finished page; a page already recorded is left as it was.
+/// Returns the upload's pages done afterwards.
+pub fn record_page(conn: &mut PgConnection, page: &Page) -> QueryResult<i32> {
+    conn.transaction(|conn| {
+        let inserted = diesel::insert_into(pages::table)
+            .values(page)
+            .on_conflict((pages::upload_id, pages::number))
+            .do_nothing()
+            .execute(conn)?;
+        if inserted > 0 {
+            diesel::update(uploads::table.find(page.upload_id))
+                .set((
+                    uploads::pages_done.eq(uploads::pages_done + 1),
+                    uploads::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        uploads::table
+            .find(page.upload_id)
+            .select(uploads::pages_done)
+            .first(conn)
+    })
+}
+
+/// Moves a processing upload to Complete or Error; false if it was not processing.
+pub fn finish_upload(
+    conn: &mut PgConnection,
+    id: Uuid,
+    status: Status,
+    error: Option<(&str, &str)>,
+) -> QueryResult<bool> {
+    let n = diesel::update(uploads::table.find(id))
+        .filter(uploads::status.eq("processing"))
+        .set((
+            uploads::status.eq(status.as_str()),
+            uploads::error_code.eq(error.map(|e| e.0)),
+            uploads::error.eq(error.map(|e| e.1)),
+            uploads::updated_at.eq(now),
+            uploads::finished_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Once no upload is active, finishes the job: Complete if any file
+/// succeeded, Error if all failed. Returns the new status, at most once.
+pub fn finish_job_if_done(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<Option<Status>> {
+    conn.transaction(|conn| {
+        let active = uploads::table
+            .filter(uploads::job_id.eq(job_id))
+            .filter(uploads::status.eq_any(ACTIVE));
+        let any_complete = uploads::table
+            .filter(uploads::job_id.eq(job_id))
+            .filter(uploads::status.eq("complete"));
+        let done: bool = diesel::select(not(exists(active))).get_result(conn)?;
+        if !done {
+            return Ok(None);
+        }
+        let ok: bool = diesel::select(exists(any_complete)).get_result(conn)?;
+        let status = if ok { Status::Complete } else { Status::Error };
+        let error = (!ok).then_some("no file in this job could be processed");
+        let n = diesel::update(jobs::table.find(job_id))
+            .filter(jobs::status.eq_any(ACTIVE))
+            .set((
+                jobs::status.eq(status.as_str()),
+                jobs::error.eq(error),
+                jobs::updated_at.eq(now),
+                jobs::finished_at.eq(now),
+            ))
+            .execute(conn)?;
+        Ok((n > 0).then_some(status))
+    })
+}

@@ -1,0 +1,57 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    jobs (id) {
+        id -> Uuid,
+        owner -> Text,
+        status -> Text,
+        language -> Text,
+        formats -> Jsonb,
+        published -> Bool,
+        error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    pages (upload_id, number) {
+        upload_id -> Uuid,
+        number -> Int4,
+        text -> Text,
+        mean_confidence -> Nullable<Float4>,
+        duration_ms -> Int8,
+        rotation -> Int4,
+        word_count -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    uploads (id) {
+        id -> Uuid,
+        job_id -> Uuid,
+        position -> Int4,
+        file_name -> Text,
+        storage_key -> Text,
+        detected_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        page_count -> Nullable<Int4>,
+        pages_done -> Int4,
+        status -> Text,
+        error_code -> Nullable<Text>,
+        error -> Nullable<Text>,
+        attempts -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(pages -> uploads (upload_id));
+diesel::joinable!(uploads -> jobs (job_id));
+
+diesel::allow_tables_to_appear_in_same_query!(jobs, pages, uploads,);

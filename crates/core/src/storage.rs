@@ -1,0 +1,72 @@
+//! Object storage: the local filesystem by default, S3-compatible (MinIO) with
+//! the `s3` feature, so workers on other machines read the same keys. Keys come
+//! from ids only, never from file names.
+
+use std::sync::Arc;
+
+use object_store::ObjectStore;
+use object_store::local::LocalFileSystem;
+use uuid::Uuid;
+
+use crate::settings::StorageSettings;
+
+pub type Store = Arc<dyn ObjectStore>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("storage is misconfigured: {0}")]
+    Config(String),
+    #[error("storage: {0}")]
+    Store(#[from] object_store::Error),
+}
+
+pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
+    match settings.backend.as_str() {
+        "local" => {
+            std::fs::create_dir_all(&settings.root).map_err(|e| {
+                StorageError::Config(format!("storage.root {}: {e}", settings.root.display()))
+            })?;
+            Ok(Arc::new(LocalFileSystem::new_with_prefix(&settings.root)?))
+        }
+        #[cfg(feature = "s3")]
+        "s3" => {
+            let mut b =
+                object_store::aws::AmazonS3Builder::from_env().with_bucket_name(&settings.bucket);
+            if let Some(endpoint) = &settings.endpoint {
+                b = b
+                    .with_endpoint(endpoint)
+                    .with_allow_http(endpoint.starts_with("http://"));
+            }
+            Ok(Arc::new(b.build()?))
+        }
+        other => Err(StorageError::Config(format!(
+            "storage.backend `{other}` is not available in this build (use `local`, or build with --features s3)"
+        ))),
+    }
+}
+
+/// Where everything lives, by id.
+pub mod keys {
+    use object_store::path::Path;
+
+    use super::Uuid;
+
+    pub fn original(job: Uuid, upload: Uuid) -> Path {
+        Path::from(format!("uploads/{job}/{upload}/original"))
+    }
+    pub fn page(job: Uuid, upload: Uuid, number: usize, ext: &str) -> Path {
+        Path::from(format!("results/{job}/{upload}/page-{number:04}.{ext}"))
+    }
+    pub fn upload_file(job: Uuid, upload: Uuid, name: &str) -> Path {
+        Path::from(format!("results/{job}/{upload}/{name}"))
+    }
+    pub fn job_results(job: Uuid) -> Path {
+        Path::from(format!("results/{job}/results.json"))
+    }
+    pub fn job_prefix(job: Uuid) -> [Path; 2] {
+        [
+            Path::from(format!("uploads/{job}")),
+            Path::from(format!("results/{job}")),
+        ]
+    }
+}

@@ -1,0 +1,13 @@
+//! Scribe's web tier: the JSON API (and, later, the portal). It stores uploads,
+//! records jobs and publishes tasks; it never runs OCR and never links Tesseract.
+
+pub mod auth;
+pub mod error;
+pub mod metrics;
+pub mod publish;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod upload;
+
+pub use startup::Application;

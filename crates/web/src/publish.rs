@@ -1,0 +1,89 @@
+//! Publishing a job's tasks with confirms, and the sweeper that republishes
+//! jobs whose confirms never came (the broker was down, the replica died).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use lapin::types::FieldTable;
+use scribe_core::broker::{self, BrokerError, Names, OCR_ROUTING_KEY};
+use scribe_core::db::{self, queries};
+use scribe_core::task::OcrTask;
+use uuid::Uuid;
+
+use crate::state::AppState;
+
+/// Publishes one task per upload and waits for every confirm, then marks the job published.
+pub async fn publish_job(
+    state: &AppState,
+    job_id: Uuid,
+    uploads: &[Uuid],
+) -> Result<(), BrokerError> {
+    let started = Instant::now();
+    let conn = state
+        .amqp
+        .get()
+        .await
+        .map_err(|e| BrokerError::Pool(e.to_string()))?;
+    let channel = conn.create_channel().await?;
+    broker::enable_confirms(&channel).await?;
+    let exchange = Names::new(&state.settings.broker.prefix).tasks_exchange();
+    for &upload_id in uploads {
+        let payload = serde_json::to_vec(&OcrTask::new(job_id, upload_id)).unwrap_or_default();
+        broker::publish_confirmed(
+            &channel,
+            &exchange,
+            OCR_ROUTING_KEY,
+            &payload,
+            FieldTable::default(),
+        )
+        .await?;
+    }
+    let _ = channel.close(200, "done".into()).await;
+    state
+        .metrics
+        .publish_seconds
+        .observe(started.elapsed().as_secs_f64());
+    if let Err(e) = db::run(&state.db, move |c| queries::mark_published(c, job_id)).await {
+        // The tasks are out; at worst the sweeper publishes them again and the workers drop the repeats.
+        tracing::warn!(error = %e, job.id = %job_id, "job published but not marked");
+    }
+    Ok(())
+}
+
+/// Every few seconds, republishes jobs older than `republish_after_secs` that were never confirmed.
+pub async fn sweep(state: Arc<AppState>) {
+    let every = Duration::from_secs(state.settings.web.republish_after_secs.clamp(1, 10));
+    loop {
+        tokio::time::sleep(every).await;
+        let cutoff = chrono::Utc::now()
+            - chrono::Duration::seconds(state.settings.web.republish_after_secs as i64);
+        let pending = match db::run(&state.db, move |c| queries::unpublished(c, cutoff)).await {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "sweeper could not read unpublished jobs");
+                continue;
+            }
+        };
+        for (job_id, uploads) in pending {
+            match publish_job(&state, job_id, &uploads).await {
+                Ok(()) => tracing::info!(job.id = %job_id, "republished job"),
+                Err(e) => {
+                    tracing::warn!(error = %e, job.id = %job_id, "republish failed; will retry")
+                }
+            }
+        }
+    }
+}
+
+/// Declares the topology once at start-up.
+pub async fn declare_topology(state: &AppState) -> Result<(), BrokerError> {
+    let conn = state
+        .amqp
+        .get()
+        .await
+        .map_err(|e| BrokerError::Pool(e.to_string()))?;
+    let channel = conn.create_channel().await?;
+    broker::declare(&channel, &state.settings.broker).await?;
+    let _ = channel.close(200, "declared".into()).await;
+    Ok(())
+}

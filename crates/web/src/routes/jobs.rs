@@ -1,0 +1,222 @@
+//! `/api/v1/jobs`: accept, inspect, list and cancel jobs.
+
+use actix_multipart::Multipart;
+use actix_web::{HttpResponse, delete, get, post, web};
+use scribe_core::db::models::{Job, NewJob, Upload};
+use scribe_core::db::{self, queries};
+use scribe_core::formats::Formats;
+use scribe_core::languages;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::Owner;
+use crate::error::ApiError;
+use crate::publish;
+use crate::state::AppState;
+use crate::upload::{self, Limits};
+
+#[post("/api/v1/jobs")]
+#[tracing::instrument(skip_all, fields(owner = %owner.0))]
+pub async fn create(
+    state: web::Data<AppState>,
+    owner: Owner,
+    form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let job_id = Uuid::new_v4();
+    match accept(&state, &owner, job_id, form).await {
+        Ok(response) => Ok(response),
+        Err(e) => {
+            upload::discard(&state.store, job_id).await;
+            state
+                .metrics
+                .uploads_refused
+                .with_label_values(&[e.code()])
+                .inc();
+            Err(e)
+        }
+    }
+}
+
+async fn accept(
+    state: &AppState,
+    owner: &Owner,
+    job_id: Uuid,
+    form: Multipart,
+) -> Result<HttpResponse, ApiError> {
+    let limits = Limits {
+        max_file_bytes: state.settings.limits.max_file_bytes,
+        max_request_bytes: state.settings.web.max_request_bytes,
+        max_files: state.settings.web.max_files_per_job,
+    };
+    let received = upload::receive(&state.store, job_id, form, &limits).await?;
+    if received.files.is_empty() {
+        return Err(ApiError::bad(
+            "no_file",
+            "no file was uploaded; send one or more `file` fields",
+        ));
+    }
+    let requested = received
+        .language
+        .as_deref()
+        .unwrap_or(&state.settings.ocr.default_language);
+    let language = languages::validate(requested, &state.languages)
+        .map_err(|e| ApiError::bad("unknown_language", e.to_string()))?;
+    let formats: Formats = match received.outputs.as_deref() {
+        Some(names) => names
+            .parse()
+            .map_err(|e: scribe_core::formats::UnknownFormat| {
+                ApiError::bad("unknown_output", e.to_string())
+            })?,
+        None => Formats::default(),
+    };
+    let new_job = NewJob {
+        id: job_id,
+        owner: owner.0.clone(),
+        language: language.clone(),
+        formats: serde_json::to_value(formats).map_err(ApiError::internal)?,
+    };
+    let files = received.files;
+    let upload_ids: Vec<Uuid> = files.iter().map(|f| f.id).collect();
+    let summary: Vec<serde_json::Value> = files
+        .iter()
+        .map(|f| serde_json::json!({"id": f.id, "file_name": f.file_name, "detected_type": f.detected_type, "size_bytes": f.size_bytes, "sha256": f.sha256}))
+        .collect();
+    db::run(&state.db, move |c| queries::insert_job(c, &new_job, &files)).await?;
+    state.metrics.jobs_accepted.inc();
+
+    // The job is durable from here: if the broker does not confirm, the sweeper publishes it later.
+    if let Err(e) = publish::publish_job(state, job_id, &upload_ids).await {
+        tracing::warn!(error = %e, job.id = %job_id, "tasks not confirmed yet; the sweeper will republish");
+    }
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/jobs/{job_id}")))
+        .json(serde_json::json!({
+            "id": job_id,
+            "status": "pending",
+            "language": language,
+            "status_url": format!("/api/v1/jobs/{job_id}"),
+            "results_url": format!("/api/v1/jobs/{job_id}/results"),
+            "files": summary,
+        })))
+}
+
+#[get("/api/v1/jobs/{id}")]
+pub async fn show(
+    state: web::Data<AppState>,
+    owner: Owner,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let job = owned_job(&state, &owner, &id).await?;
+    Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+}
+
+#[derive(Deserialize)]
+pub struct Paging {
+    #[serde(default)]
+    page: Option<i64>,
+    #[serde(default)]
+    per_page: Option<i64>,
+}
+
+#[get("/api/v1/jobs")]
+pub async fn list(
+    state: web::Data<AppState>,
+    owner: Owner,
+    q: web::Query<Paging>,
+) -> Result<HttpResponse, ApiError> {
+    let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
+    let page = q.page.unwrap_or(1).max(1);
+    let o = owner.0.clone();
+    let jobs = db::run(&state.db, move |c| {
+        queries::jobs_of_owner(c, &o, per_page, (page - 1) * per_page)
+    })
+    .await?;
+    let mut views = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        views.push(job_view(&state, job).await?);
+    }
+    Ok(HttpResponse::Ok()
+        .json(serde_json::json!({ "page": page, "per_page": per_page, "jobs": views })))
+}
+
+#[delete("/api/v1/jobs/{id}")]
+pub async fn cancel(
+    state: web::Data<AppState>,
+    owner: Owner,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let job = owned_job(&state, &owner, &id).await?;
+    let (job_id, o) = (job.id, owner.0.clone());
+    if !db::run(&state.db, move |c| queries::cancel(c, job_id, &o)).await? {
+        return Err(ApiError::Conflict(format!(
+            "the job is already {}",
+            job.status
+        )));
+    }
+    let job = owned_job(&state, &owner, &id).await?;
+    Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+}
+
+/// The job if this owner has it; anything else is 404 (never 403: ids leak nothing).
+pub async fn owned_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job, ApiError> {
+    let id = Uuid::parse_str(id).map_err(|_| ApiError::NotFound)?;
+    let o = owner.0.clone();
+    db::run(&state.db, move |c| queries::job_for_owner(c, id, &o))
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
+    let job_id = job.id;
+    let uploads: Vec<Upload> = db::run(&state.db, move |c| queries::uploads_of(c, job_id)).await?;
+    let mut files = Vec::with_capacity(uploads.len());
+    let (mut done, mut total) = (0i64, 0i64);
+    for u in uploads {
+        let upload_id = u.id;
+        let pages = db::run(&state.db, move |c| queries::pages_of(c, upload_id)).await?;
+        done += i64::from(u.pages_done);
+        total += i64::from(u.page_count.unwrap_or(0));
+        let base = format!("/api/v1/jobs/{job_id}/files/{}", u.id);
+        files.push(serde_json::json!({
+            "id": u.id,
+            "file_name": u.file_name,
+            "detected_type": u.detected_type,
+            "size_bytes": u.size_bytes,
+            "sha256": u.sha256,
+            "status": u.status,
+            "error": u.error.as_ref().map(|m| serde_json::json!({"code": u.error_code, "message": m})),
+            "page_count": u.page_count,
+            "pages_done": u.pages_done,
+            "attempts": u.attempts,
+            "started_at": u.started_at,
+            "finished_at": u.finished_at,
+            "pages": pages.iter().map(|p| serde_json::json!({
+                "number": p.number,
+                "mean_confidence": p.mean_confidence,
+                "duration_ms": p.duration_ms,
+                "rotation": p.rotation,
+                "words": p.word_count,
+                "preview_url": format!("{base}/pages/{}/preview.png", p.number),
+            })).collect::<Vec<_>>(),
+            "downloads": (u.status == "complete").then(|| serde_json::json!({
+                "text": format!("{base}/text"),
+                "hocr": format!("{base}/hocr"),
+                "json": format!("{base}/json"),
+                "pdf": format!("{base}/pdf"),
+            })),
+        }));
+    }
+    Ok(serde_json::json!({
+        "id": job.id,
+        "status": job.status,
+        "language": job.language,
+        "outputs": job.formats,
+        "error": job.error,
+        "created_at": job.created_at,
+        "updated_at": job.updated_at,
+        "finished_at": job.finished_at,
+        "progress": { "pages_done": done, "pages_total": total },
+        "results_url": format!("/api/v1/jobs/{job_id}/results"),
+        "files": files,
+    }))
+}

@@ -1,0 +1,45 @@
+//! Languages, health, readiness and metrics.
+
+use actix_web::{HttpResponse, get, web};
+use diesel::connection::SimpleConnection;
+use scribe_core::db;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[get("/api/v1/languages")]
+pub async fn languages(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({
+        "languages": state.languages,
+        "default": state.settings.ocr.default_language,
+    }))
+}
+
+#[get("/healthz")]
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+}
+
+/// Ready when both the database and the broker answer.
+#[get("/readyz")]
+pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    db::run(&state.db, |c| c.batch_execute("SELECT 1")).await?;
+    let conn = state
+        .amqp
+        .get()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    if !conn.status().connected() {
+        return Err(ApiError::Unavailable(
+            "broker connection is not open".to_owned(),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+}
+
+#[get("/metrics")]
+pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(state.metrics.render())
+}

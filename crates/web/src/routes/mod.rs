@@ -1,0 +1,21 @@
+//! HTTP routes, one module per resource.
+
+pub mod downloads;
+pub mod jobs;
+pub mod meta;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(jobs::create)
+        .service(jobs::show)
+        .service(jobs::cancel)
+        .service(jobs::list)
+        .service(downloads::results)
+        .service(downloads::file)
+        .service(downloads::preview)
+        .service(meta::languages)
+        .service(meta::healthz)
+        .service(meta::readyz)
+        .service(meta::metrics);
+}

@@ -1,0 +1,92 @@
+//! Building the application: pools, topology, listener. Tests build the same
+//! `Application` on port 0.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use scribe_core::settings::Settings;
+use scribe_core::{db, languages, storage};
+
+use crate::auth::key_table;
+use crate::metrics::Metrics;
+use crate::state::AppState;
+use crate::{publish, routes};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> anyhow::Result<Self> {
+        let tessdata = languages::tessdata_dir(settings.ocr.tessdata_dir.as_deref());
+        let amqp = deadpool_lapin::Config {
+            url: Some(settings.broker.url.clone()),
+            ..deadpool_lapin::Config::default()
+        }
+        .create_pool(
+            lapin::ConnectionProperties::default,
+            deadpool_lapin::Runtime::Tokio1,
+        )
+        .context("broker pool")?;
+        let state = Arc::new(AppState {
+            db: db::pool(&settings.database)?,
+            store: storage::open(&settings.storage)?,
+            amqp,
+            api_keys: key_table(&settings.web.api_keys),
+            languages: languages::installed(tessdata.as_deref()),
+            metrics: Metrics::new()?,
+            settings: Arc::new(settings),
+        });
+        if state.languages.is_empty() {
+            tracing::warn!(
+                "no OCR languages found: every job will be refused (install tesseract-ocr-eng)"
+            );
+        }
+        publish::declare_topology(&state)
+            .await
+            .context("declaring the RabbitMQ topology")?;
+        tokio::spawn(publish::sweep(Arc::clone(&state)));
+
+        let listener =
+            TcpListener::bind((state.settings.web.host.as_str(), state.settings.web.port))
+                .with_context(|| {
+                    format!(
+                        "binding {}:{}",
+                        state.settings.web.host, state.settings.web.port
+                    )
+                })?;
+        let port = listener.local_addr()?.port();
+        let data = web::Data::from(state);
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .app_data(
+                    web::PathConfig::default()
+                        .error_handler(|_, _| crate::error::ApiError::NotFound.into()),
+                )
+                .wrap(tracing_actix())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .shutdown_timeout(30)
+        .run();
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT (actix drains in-flight requests first).
+    pub async fn run(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn tracing_actix() -> actix_web::middleware::Logger {
+    actix_web::middleware::Logger::new("%r %s %Dms")
+}

@@ -1,0 +1,20 @@
+//! What every handler shares: settings, pools, storage, metrics.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use scribe_core::db::DbPool;
+use scribe_core::settings::Settings;
+use scribe_core::storage::Store;
+
+use crate::metrics::Metrics;
+
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: DbPool,
+    pub store: Store,
+    pub amqp: deadpool_lapin::Pool,
+    pub api_keys: HashMap<String, String>,
+    pub languages: Vec<String>,
+    pub metrics: Metrics,
+}

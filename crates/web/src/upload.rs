@@ -1,0 +1,245 @@
+//! Receiving a multipart upload: each file is streamed to storage while it is
+//! hashed, counted and sniffed, so a 1 GB upload never sits in memory. Any
+//! refusal removes everything this request stored.
+
+use actix_multipart::Multipart;
+use futures_util::TryStreamExt;
+use object_store::{ObjectStoreExt, WriteMultipart};
+use scribe_core::db::models::NewUpload;
+use scribe_core::sniff::{self, DocumentKind};
+use scribe_core::storage::{Store, keys};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// Longest file name kept, in characters; the rest is display noise.
+const MAX_NAME_CHARS: usize = 255;
+/// Bytes read before deciding the type (PDF headers may start late).
+const SNIFF_BYTES: usize = 1024;
+/// Form fields other than files are small.
+const MAX_FIELD_BYTES: usize = 1024;
+
+/// The parts of a job request.
+pub struct Received {
+    pub files: Vec<NewUpload>,
+    pub language: Option<String>,
+    pub outputs: Option<String>,
+}
+
+pub struct Limits {
+    pub max_file_bytes: u64,
+    pub max_request_bytes: u64,
+    pub max_files: usize,
+}
+
+/// Reads the whole multipart body. On error the caller must call [`discard`].
+pub async fn receive(
+    store: &Store,
+    job_id: Uuid,
+    mut form: Multipart,
+    limits: &Limits,
+) -> Result<Received, ApiError> {
+    let mut received = Received {
+        files: Vec::new(),
+        language: None,
+        outputs: None,
+    };
+    let mut request_bytes = 0u64;
+    while let Some(mut field) = form.try_next().await.map_err(malformed)? {
+        let name = field.name().unwrap_or_default().to_owned();
+        let file_name = field
+            .content_disposition()
+            .and_then(|cd| cd.get_filename())
+            .map(str::to_owned);
+        match (name.as_str(), file_name) {
+            ("file" | "files" | "files[]", Some(file_name)) => {
+                if received.files.len() >= limits.max_files {
+                    return Err(ApiError::bad(
+                        "too_many_files",
+                        format!("at most {} files per job", limits.max_files),
+                    ));
+                }
+                let upload = store_file(
+                    store,
+                    job_id,
+                    &mut field,
+                    display_name(&file_name),
+                    received.files.len(),
+                    limits,
+                    &mut request_bytes,
+                )
+                .await?;
+                received.files.push(upload);
+            }
+            ("language" | "lang", _) => received.language = Some(text_field(&mut field).await?),
+            ("outputs" | "format", _) => received.outputs = Some(text_field(&mut field).await?),
+            _ => {
+                // Unknown fields are drained and ignored.
+                while field.try_next().await.map_err(malformed)?.is_some() {}
+            }
+        }
+    }
+    Ok(received)
+}
+
+async fn store_file(
+    store: &Store,
+    job_id: Uuid,
+    field: &mut actix_multipart::Field,
+    file_name: String,
+    position: usize,
+    limits: &Limits,
+    request_bytes: &mut u64,
+) -> Result<NewUpload, ApiError> {
+    let upload_id = Uuid::new_v4();
+    let key = keys::original(job_id, upload_id);
+    let mut writer = WriteMultipart::new(store.put_multipart(&key).await?);
+    let mut hasher = Sha256::new();
+    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+    let mut kind: Option<DocumentKind> = None;
+    let mut size = 0u64;
+    let outcome: Result<(), ApiError> = async {
+        while let Some(chunk) = field.try_next().await.map_err(malformed)? {
+            size += chunk.len() as u64;
+            *request_bytes += chunk.len() as u64;
+            if size > limits.max_file_bytes {
+                return Err(ApiError::TooLarge {
+                    code: "file_too_large",
+                    message: format!(
+                        "`{file_name}` is larger than the limit of {} bytes",
+                        limits.max_file_bytes
+                    ),
+                });
+            }
+            if *request_bytes > limits.max_request_bytes {
+                return Err(ApiError::TooLarge {
+                    code: "request_too_large",
+                    message: format!(
+                        "the upload is larger than the limit of {} bytes",
+                        limits.max_request_bytes
+                    ),
+                });
+            }
+            if kind.is_none() && head.len() < SNIFF_BYTES {
+                head.extend_from_slice(&chunk[..chunk.len().min(SNIFF_BYTES - head.len())]);
+                if head.len() >= SNIFF_BYTES {
+                    kind = Some(sniff_or_refuse(&head, &file_name)?);
+                }
+            }
+            hasher.update(&chunk);
+            writer.wait_for_capacity(4).await?;
+            writer.write(&chunk);
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = outcome {
+        let _ = writer.abort().await;
+        return Err(e);
+    }
+    if size == 0 {
+        let _ = writer.abort().await;
+        return Err(ApiError::bad(
+            "empty_file",
+            format!("`{file_name}` is empty (0 bytes)"),
+        ));
+    }
+    let kind = match kind {
+        Some(k) => k,
+        None => match sniff_or_refuse(&head, &file_name) {
+            Ok(k) => k,
+            Err(e) => {
+                let _ = writer.abort().await;
+                return Err(e);
+            }
+        },
+    };
+    writer.finish().await?;
+    Ok(NewUpload {
+        id: upload_id,
+        job_id,
+        position: position as i32,
+        file_name,
+        storage_key: key.to_string(),
+        detected_type: serde_json::to_value(kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        size_bytes: size as i64,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}
+
+fn sniff_or_refuse(head: &[u8], file_name: &str) -> Result<DocumentKind, ApiError> {
+    sniff::sniff(head).ok_or_else(|| {
+        ApiError::UnsupportedType(format!(
+            "`{file_name}` is {}, not a supported document; send {}",
+            sniff::describe_unknown(head),
+            DocumentKind::accepted()
+        ))
+    })
+}
+
+async fn text_field(field: &mut actix_multipart::Field) -> Result<String, ApiError> {
+    let mut buf = Vec::new();
+    while let Some(chunk) = field.try_next().await.map_err(malformed)? {
+        buf.extend_from_slice(&chunk);
+        if buf.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::bad("field_too_long", "a form field is too long"));
+        }
+    }
+    String::from_utf8(buf)
+        .map_err(|_| ApiError::bad("bad_field", "a form field is not valid UTF-8"))
+}
+
+/// The client's file name as display text: no path, no control characters, bounded.
+pub fn display_name(raw: &str) -> String {
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    let trimmed = cleaned.trim();
+    if trimmed.is_empty() || trimmed == "." || trimmed == ".." {
+        "upload".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+    ApiError::bad(
+        "malformed_multipart",
+        format!("the multipart body could not be read: {e}"),
+    )
+}
+
+/// Removes every object a refused request stored.
+pub async fn discard(store: &Store, job_id: Uuid) {
+    for prefix in keys::job_prefix(job_id) {
+        let listed: Vec<_> = match store.list(Some(&prefix)).try_collect().await {
+            Ok(l) => l,
+            Err(_) => continue,
+        };
+        for meta in listed {
+            let _ = store.delete(&meta.location).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_names_are_display_text_only() {
+        assert_eq!(display_name("../../etc/passwd"), "passwd");
+        assert_eq!(display_name("C:\\scans\\a.pdf"), "a.pdf");
+        assert_eq!(display_name("bad\0name.png"), "badname.png");
+        assert_eq!(display_name(".."), "upload");
+        assert_eq!(display_name(&"x".repeat(500)).chars().count(), 255);
+        assert_eq!(display_name("<b>hi</b>.png"), "b>.png");
+    }
+}

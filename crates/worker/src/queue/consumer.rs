@@ -1,0 +1,211 @@
+//! The AMQP consumer: prefetch = OCR slots, manual acks after commit, retries
+//! through delay queues, poison messages to the dead-letter queue, reconnects
+//! with backoff, and a graceful stop on SIGTERM.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicQosOptions, BasicRejectOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Connection, ConnectionProperties};
+use scribe_core::broker::{self, Names};
+use scribe_core::db;
+use scribe_core::languages;
+use scribe_core::settings::Settings;
+use scribe_core::storage;
+use scribe_core::task::OcrTask;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::events::Events;
+use super::failure::TaskError;
+use super::upload_task::{self, Context};
+use crate::ocr::OcrPool;
+
+const RETRIES_HEADER: &str = "x-scribe-retries";
+
+pub struct Worker {
+    settings: Arc<Settings>,
+    db: db::DbPool,
+    store: storage::Store,
+    pool: Arc<OcrPool>,
+}
+
+impl Worker {
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let tessdata =
+            languages::tessdata_dir(settings.ocr.tessdata_dir.as_deref()).ok_or_else(|| {
+                anyhow::anyhow!("no Tesseract language data found (install tesseract-ocr-eng)")
+            })?;
+        let db = db::pool(&settings.database)?;
+        let store = storage::open(&settings.storage)?;
+        let pool = Arc::new(OcrPool::start(settings.worker_slots(), tessdata));
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            store,
+            pool,
+        })
+    }
+
+    /// Consumes until `shutdown` turns true, reconnecting after broker failures.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let mut backoff = Duration::from_millis(500);
+        loop {
+            match self.consume(&mut shutdown).await {
+                Ok(()) => return Ok(()),
+                Err(e) => {
+                    tracing::warn!(error = %e, "broker connection lost; reconnecting in {backoff:?}");
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = shutdown.changed() => return Ok(()),
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    async fn consume(&self, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+        let names = Names::new(&self.settings.broker.prefix);
+        let conn =
+            Connection::connect(&self.settings.broker.url, ConnectionProperties::default()).await?;
+        let channel = conn.create_channel().await?;
+        broker::declare(&channel, &self.settings.broker).await?;
+        let slots = self.settings.worker_slots();
+        channel
+            .basic_qos(
+                slots.min(u16::MAX as usize) as u16,
+                BasicQosOptions::default(),
+            )
+            .await?;
+        let retry_channel = conn.create_channel().await?;
+        broker::enable_confirms(&retry_channel).await?;
+        let events = Events::new(conn.create_channel().await?, &names);
+        let ctx = Context {
+            settings: Arc::clone(&self.settings),
+            db: self.db.clone(),
+            store: Arc::clone(&self.store),
+            pool: Arc::clone(&self.pool),
+            events,
+        };
+        let tag = format!("scribe-worker-{}", uuid::Uuid::new_v4());
+        let mut consumer = channel
+            .basic_consume(
+                names.ocr_queue().as_str().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        tracing::info!(queue = %names.ocr_queue(), slots, "consuming");
+
+        let mut in_flight = JoinSet::new();
+        let result = loop {
+            tokio::select! {
+                delivery = consumer.next() => match delivery {
+                    Some(Ok(delivery)) => {
+                        let (ctx, names, retry) = (ctx.clone(), names.clone(), retry_channel.clone());
+                        in_flight.spawn(async move { handle_delivery(&ctx, &names, &retry, delivery).await });
+                    }
+                    Some(Err(e)) => break Err(e.into()),
+                    None => break Err(anyhow::anyhow!("consumer cancelled by the broker")),
+                },
+                Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = shutdown.changed() => {
+                    tracing::info!(in_flight = in_flight.len(), "stopping: no new tasks, finishing current ones");
+                    let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
+                    break Ok(());
+                }
+            }
+        };
+        // Unacked tasks left when the connection closes are redelivered to another worker.
+        while in_flight.join_next().await.is_some() {}
+        let _ = conn.close(200, "worker stopping".into()).await;
+        result
+    }
+}
+
+async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, delivery: Delivery) {
+    let task: OcrTask = match serde_json::from_slice(&delivery.data) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::warn!(error = %e, "unparseable task sent to the dead-letter queue");
+            let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+            return;
+        }
+    };
+    let retries = retries_of(&delivery);
+    match upload_task::handle(ctx, &task).await {
+        Ok(()) => {
+            let _ = delivery.ack(BasicAckOptions::default()).await;
+        }
+        Err(TaskError::Transient(reason)) => {
+            let delays = &ctx.settings.broker.retry_delays_secs;
+            if retries < delays.len() {
+                tracing::warn!(error = %reason, retry = retries + 1, "transient failure; retrying later");
+                let mut headers = FieldTable::default();
+                headers.insert(
+                    RETRIES_HEADER.into(),
+                    AMQPValue::LongInt(retries as i32 + 1),
+                );
+                let payload = delivery.data.clone();
+                match broker::publish_confirmed(
+                    retry,
+                    "",
+                    &names.retry_queue(retries),
+                    &payload,
+                    headers,
+                )
+                .await
+                {
+                    Ok(()) => {
+                        let _ = delivery.ack(BasicAckOptions::default()).await;
+                    }
+                    // Not parked anywhere: leave it to the broker to redeliver.
+                    Err(_) => {
+                        let _ = delivery
+                            .nack(lapin::options::BasicNackOptions {
+                                requeue: true,
+                                ..Default::default()
+                            })
+                            .await;
+                    }
+                }
+            } else {
+                tracing::error!(error = %reason, "transient failure persisted; giving up");
+                match upload_task::give_up(ctx, &task, &reason).await {
+                    Ok(()) => {
+                        let _ = delivery.ack(BasicAckOptions::default()).await;
+                    }
+                    Err(_) => {
+                        let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            // Permanent and cancelled outcomes are recorded by `handle`.
+            tracing::debug!(error = %e, "task finished");
+            let _ = delivery.ack(BasicAckOptions::default()).await;
+        }
+    }
+}
+
+fn retries_of(delivery: &Delivery) -> usize {
+    delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(RETRIES_HEADER).cloned())
+        .and_then(|v| match v {
+            AMQPValue::LongInt(n) => Some(n.max(0) as usize),
+            AMQPValue::LongLongInt(n) => Some(n.max(0) as usize),
+            _ => None,
+        })
+        .unwrap_or(0)
+}

@@ -1,0 +1,63 @@
+//! Every failure is transient (retry with backoff) or permanent (the upload is
+//! Error with a sentence a person can read). Nothing is acked unrecorded.
+
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// The input itself is at fault; retrying gives the same answer.
+    #[error("{message}")]
+    Permanent { code: &'static str, message: String },
+    /// Infrastructure hiccup: database, storage, broker.
+    #[error("{0}")]
+    Transient(String),
+    /// The job was cancelled while this task ran.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl TaskError {
+    pub fn transient(e: impl std::fmt::Display) -> Self {
+        Self::Transient(e.to_string())
+    }
+}
+
+impl From<scribe_core::db::DbError> for TaskError {
+    fn from(e: scribe_core::db::DbError) -> Self {
+        Self::transient(e)
+    }
+}
+
+impl From<object_store::Error> for TaskError {
+    fn from(e: object_store::Error) -> Self {
+        Self::transient(e)
+    }
+}
+
+impl From<scribe_core::document::DocumentError> for TaskError {
+    fn from(e: scribe_core::document::DocumentError) -> Self {
+        if e.is_permanent() {
+            Self::Permanent {
+                code: e.code(),
+                message: e.to_string(),
+            }
+        } else {
+            Self::transient(e)
+        }
+    }
+}
+
+impl From<crate::ocr::RunError> for TaskError {
+    fn from(e: crate::ocr::RunError) -> Self {
+        if matches!(&e, crate::ocr::RunError::Sink(io) if io.kind() == std::io::ErrorKind::Interrupted)
+        {
+            return Self::Cancelled;
+        }
+        if e.is_permanent() {
+            Self::Permanent {
+                code: "ocr_failed",
+                message: e.to_string(),
+            }
+        } else {
+            Self::transient(e)
+        }
+    }
+}

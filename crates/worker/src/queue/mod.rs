@@ -1,0 +1,10 @@
+//! The queue side of the worker: consume OCR tasks, process each upload on the
+//! OCR pool, commit per-page results, ack only after commit.
+
+pub mod consumer;
+pub mod events;
+pub mod failure;
+pub mod storage_sink;
+pub mod upload_task;
+
+pub use consumer::Worker;

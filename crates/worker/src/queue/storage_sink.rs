@@ -1,0 +1,111 @@
+//! Page outputs to object storage and the database, from the OCR run's thread.
+//! Each page is stored, then committed, then announced, before the next is taken.
+
+use std::path::Path;
+
+use object_store::{ObjectStoreExt, PutPayload};
+use scribe_core::db::{self, DbPool, models, queries};
+use scribe_core::results::DocumentResult;
+use scribe_core::storage::{Store, keys};
+use scribe_core::task::JobEvent;
+use tokio::runtime::Handle;
+use uuid::Uuid;
+
+use super::events::Events;
+use crate::ocr::ResultSink;
+use crate::ocr::page::PageArtifacts;
+
+pub struct StorageSink {
+    pub runtime: Handle,
+    pub store: Store,
+    pub db: DbPool,
+    pub events: Events,
+    pub job_id: Uuid,
+    pub upload_id: Uuid,
+    pub page_count: i32,
+}
+
+impl StorageSink {
+    async fn store_page(&self, page: &PageArtifacts) -> Result<(), String> {
+        let (job, upload, n) = (self.job_id, self.upload_id, page.result.number);
+        if db::run(&self.db, move |c| queries::is_cancelled(c, job))
+            .await
+            .map_err(|e| e.to_string())?
+        {
+            return Err("cancelled".to_owned());
+        }
+        let mut puts: Vec<(object_store::path::Path, Vec<u8>)> = vec![
+            (
+                keys::page(job, upload, n, "txt"),
+                page.result.text.clone().into_bytes(),
+            ),
+            (
+                keys::page(job, upload, n, "json"),
+                serde_json::to_vec(&page.result).map_err(|e| e.to_string())?,
+            ),
+        ];
+        if let Some(h) = &page.hocr {
+            puts.push((keys::page(job, upload, n, "hocr"), h.clone().into_bytes()));
+        }
+        if let Some(p) = &page.preview_png {
+            puts.push((keys::page(job, upload, n, "png"), p.clone()));
+        }
+        if let Some(pdf) = &page.pdf_page {
+            puts.push((
+                keys::page(job, upload, n, "pdf"),
+                tokio::fs::read(pdf).await.map_err(|e| e.to_string())?,
+            ));
+        }
+        for (key, bytes) in puts {
+            self.store
+                .put(&key, PutPayload::from(bytes))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+        let row = models::Page {
+            upload_id: upload,
+            number: n as i32,
+            text: page.result.text.clone(),
+            mean_confidence: page.result.mean_confidence,
+            duration_ms: (page.result.timings.render_ms
+                + page.result.timings.preprocess_ms
+                + page.result.timings.recognize_ms
+                + page.result.timings.output_ms) as i64,
+            rotation: i32::from(page.result.rotation_applied),
+            word_count: page.result.words.len() as i32,
+        };
+        let done = db::run(&self.db, move |c| queries::record_page(c, &row))
+            .await
+            .map_err(|e| e.to_string())?;
+        self.events
+            .publish(&JobEvent {
+                job_id: job,
+                upload_id: Some(upload),
+                job_status: None,
+                upload_status: None,
+                pages_done: Some(done),
+                page_count: Some(self.page_count),
+            })
+            .await;
+        Ok(())
+    }
+}
+
+impl ResultSink for StorageSink {
+    fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
+        let runtime = self.runtime.clone();
+        runtime.block_on(self.store_page(page)).map_err(|e| {
+            if e == "cancelled" {
+                std::io::Error::new(std::io::ErrorKind::Interrupted, e)
+            } else {
+                std::io::Error::other(e)
+            }
+        })
+    }
+
+    fn finish(&mut self, _result: &DocumentResult, _pdf: Option<&Path>) -> std::io::Result<()> {
+        // Assembly reads every page back from storage (pages may come from
+        // earlier attempts), so there is nothing to do here.
+        Ok(())
+    }
+}

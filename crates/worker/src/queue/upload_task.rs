@@ -1,0 +1,338 @@
+//! One OCR task: claim the upload, fetch the original, OCR the pages not yet
+//! committed, assemble the upload's outputs, and finish the job when it is the
+//! last file. Safe to run twice for the same upload: the claim and the page
+//! upserts make a repeat a no-op.
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use object_store::{ObjectStoreExt, PutPayload};
+use scribe_core::db::{self, DbPool, queries};
+use scribe_core::document::Document;
+use scribe_core::formats::Formats;
+use scribe_core::job::Status;
+use scribe_core::results::{DocumentResult, PageResult, SCHEMA_VERSION};
+use scribe_core::settings::Settings;
+use scribe_core::storage::{Store, keys};
+use scribe_core::task::{JobEvent, OcrTask};
+use uuid::Uuid;
+
+use super::events::Events;
+use super::failure::TaskError;
+use super::storage_sink::StorageSink;
+use crate::ocr::run::RunRequest;
+use crate::ocr::{OcrPool, run_document};
+
+/// What a task needs from the worker.
+#[derive(Clone)]
+pub struct Context {
+    pub settings: Arc<Settings>,
+    pub db: DbPool,
+    pub store: Store,
+    pub pool: Arc<OcrPool>,
+    pub events: Events,
+}
+
+/// Runs the task. `Ok(())` also covers "nothing to do" (already finished or cancelled).
+#[tracing::instrument(skip_all, fields(job.id = %task.job_id, upload.id = %task.upload_id))]
+pub async fn handle(ctx: &Context, task: &OcrTask) -> Result<(), TaskError> {
+    let upload_id = task.upload_id;
+    let Some((upload, job)) =
+        db::run(&ctx.db, move |c| queries::claim_upload(c, upload_id)).await?
+    else {
+        tracing::info!("upload already finished or cancelled; task dropped");
+        return Ok(());
+    };
+    let job_id = job.id;
+    publish(
+        ctx,
+        job_id,
+        upload_id,
+        Some(Status::Processing),
+        upload.page_count,
+    )
+    .await;
+
+    match process(ctx, &upload, &job).await {
+        Ok(()) => {
+            db::run(&ctx.db, move |c| {
+                queries::finish_upload(c, upload_id, Status::Complete, None)
+            })
+            .await?;
+            publish(ctx, job_id, upload_id, Some(Status::Complete), None).await;
+        }
+        Err(TaskError::Permanent { code, message }) => {
+            tracing::info!(error = %message, "upload failed permanently");
+            let msg = message.clone();
+            db::run(&ctx.db, move |c| {
+                queries::finish_upload(c, upload_id, Status::Error, Some((code, &msg)))
+            })
+            .await?;
+            publish(ctx, job_id, upload_id, Some(Status::Error), None).await;
+        }
+        Err(TaskError::Cancelled) => {
+            tracing::info!("job cancelled; stopped after the current page");
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    }
+    finish_job(ctx, job_id).await
+}
+
+/// Marks an upload Error once its retries are used up.
+pub async fn give_up(ctx: &Context, task: &OcrTask, reason: &str) -> Result<(), TaskError> {
+    let (upload_id, job_id) = (task.upload_id, task.job_id);
+    let message = format!("processing failed repeatedly ({reason}); please try again later");
+    db::run(&ctx.db, move |c| {
+        // A task that never got as far as claiming is still pending: claim it to fail it.
+        let _ = queries::claim_upload(c, upload_id)?;
+        queries::finish_upload(
+            c,
+            upload_id,
+            Status::Error,
+            Some(("retries_exhausted", &message)),
+        )
+    })
+    .await?;
+    publish(ctx, job_id, upload_id, Some(Status::Error), None).await;
+    finish_job(ctx, job_id).await
+}
+
+async fn finish_job(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
+    let Some(status) = db::run(&ctx.db, move |c| queries::finish_job_if_done(c, job_id)).await?
+    else {
+        return Ok(());
+    };
+    write_job_results(ctx, job_id).await?;
+    ctx.events
+        .publish(&JobEvent {
+            job_id,
+            upload_id: None,
+            job_status: Some(status),
+            upload_status: None,
+            pages_done: None,
+            page_count: None,
+        })
+        .await;
+    Ok(())
+}
+
+async fn publish(
+    ctx: &Context,
+    job_id: Uuid,
+    upload_id: Uuid,
+    status: Option<Status>,
+    page_count: Option<i32>,
+) {
+    ctx.events
+        .publish(&JobEvent {
+            job_id,
+            upload_id: Some(upload_id),
+            job_status: None,
+            upload_status: status,
+            pages_done: None,
+            page_count,
+        })
+        .await;
+}
+
+async fn process(
+    ctx: &Context,
+    upload: &db::models::Upload,
+    job: &db::models::Job,
+) -> Result<(), TaskError> {
+    let (job_id, upload_id) = (job.id, upload.id);
+    let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
+    let original = download(&ctx.store, &keys::original(job_id, upload_id)).await?;
+
+    let settings = Arc::clone(&ctx.settings);
+    let path = original.path().to_owned();
+    let document = tokio::task::spawn_blocking(move || Document::open(&path, &settings))
+        .await
+        .map_err(TaskError::transient)??;
+    let page_count = document.page_count() as i32;
+    db::run(&ctx.db, move |c| {
+        queries::set_page_count(c, upload_id, page_count)
+    })
+    .await?;
+    let done: Vec<i32> = db::run(&ctx.db, move |c| queries::done_pages(c, upload_id)).await?;
+    let todo: Vec<usize> = (1..=page_count as usize)
+        .filter(|n| !done.contains(&(*n as i32)))
+        .collect();
+
+    let mut sink = StorageSink {
+        runtime: tokio::runtime::Handle::current(),
+        store: Arc::clone(&ctx.store),
+        db: ctx.db.clone(),
+        events: ctx.events.clone(),
+        job_id,
+        upload_id,
+        page_count,
+    };
+    let (pool, settings) = (Arc::clone(&ctx.pool), Arc::clone(&ctx.settings));
+    let (file_name, lang) = (upload.file_name.clone(), job.language.clone());
+    if !todo.is_empty() {
+        tokio::task::spawn_blocking(move || {
+            let request = RunRequest {
+                file_name: &file_name,
+                lang: &lang,
+                formats,
+                pages: Some(todo),
+                assemble: false,
+            };
+            run_document(
+                &pool,
+                document,
+                settings,
+                request,
+                &mut sink,
+                &mut |_, _| {},
+            )
+        })
+        .await
+        .map_err(TaskError::transient)??;
+    }
+    assemble(ctx, upload, job, page_count as usize, formats).await
+}
+
+/// Builds the upload's results.json, text and searchable PDF from the stored pages.
+async fn assemble(
+    ctx: &Context,
+    upload: &db::models::Upload,
+    job: &db::models::Job,
+    page_count: usize,
+    formats: Formats,
+) -> Result<(), TaskError> {
+    let (job_id, upload_id) = (job.id, upload.id);
+    let work = tempfile::tempdir().map_err(TaskError::transient)?;
+    let mut pages: Vec<PageResult> = Vec::with_capacity(page_count);
+    let mut pdf_pages = Vec::new();
+    for n in 1..=page_count {
+        let bytes = ctx
+            .store
+            .get(&keys::page(job_id, upload_id, n, "json"))
+            .await?
+            .bytes()
+            .await?;
+        pages.push(serde_json::from_slice(&bytes).map_err(TaskError::transient)?);
+        if formats.pdf {
+            let pdf = ctx
+                .store
+                .get(&keys::page(job_id, upload_id, n, "pdf"))
+                .await?
+                .bytes()
+                .await?;
+            let path = work.path().join(format!("page-{n:05}.pdf"));
+            tokio::fs::write(&path, pdf)
+                .await
+                .map_err(TaskError::transient)?;
+            pdf_pages.push(path);
+        }
+    }
+    let kind = scribe_core::sniff::DocumentKind::Pdf;
+    let detected = serde_json::from_value(serde_json::Value::String(upload.detected_type.clone()))
+        .unwrap_or(kind);
+    let started = upload.started_at.unwrap_or(upload.created_at);
+    let result = DocumentResult {
+        schema_version: SCHEMA_VERSION,
+        file_name: upload.file_name.clone(),
+        detected_type: detected,
+        mime_type: detected.mime().to_owned(),
+        page_count,
+        language: job.language.clone(),
+        duration_ms: (chrono::Utc::now() - started).num_milliseconds().max(0) as u64,
+        mean_confidence: DocumentResult::word_weighted_confidence(&pages),
+        pages,
+    };
+    let json = serde_json::to_vec_pretty(&result).map_err(TaskError::transient)?;
+    ctx.store
+        .put(
+            &keys::upload_file(job_id, upload_id, "results.json"),
+            PutPayload::from(json),
+        )
+        .await?;
+    ctx.store
+        .put(
+            &keys::upload_file(job_id, upload_id, "text.txt"),
+            PutPayload::from(result.text().into_bytes()),
+        )
+        .await?;
+    if !pdf_pages.is_empty() {
+        let merged = work.path().join("searchable.pdf");
+        let m = merged.clone();
+        tokio::task::spawn_blocking(move || {
+            scribe_core::pdf::merge(&pdf_pages, &m, Duration::from_secs(300))
+        })
+        .await
+        .map_err(TaskError::transient)?
+        .map_err(|e| TaskError::Permanent {
+            code: "pdf_assembly",
+            message: format!("the searchable PDF could not be assembled: {e}"),
+        })?;
+        let bytes = tokio::fs::read(&merged)
+            .await
+            .map_err(TaskError::transient)?;
+        ctx.store
+            .put(
+                &keys::upload_file(job_id, upload_id, "searchable.pdf"),
+                PutPayload::from(bytes),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The job's results.json: every upload's results, in upload order.
+async fn write_job_results(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
+    let uploads = db::run(&ctx.db, move |c| queries::uploads_of(c, job_id)).await?;
+    let mut files = Vec::new();
+    for u in uploads {
+        let result = match ctx
+            .store
+            .get(&keys::upload_file(job_id, u.id, "results.json"))
+            .await
+        {
+            Ok(r) => serde_json::from_slice::<serde_json::Value>(&r.bytes().await?).ok(),
+            Err(object_store::Error::NotFound { .. }) => None,
+            Err(e) => return Err(e.into()),
+        };
+        files.push(serde_json::json!({
+            "upload_id": u.id,
+            "file_name": u.file_name,
+            "status": u.status,
+            "error": u.error,
+            "result": result,
+        }));
+    }
+    let json = serde_json::to_vec_pretty(&serde_json::json!({ "job_id": job_id, "files": files }))
+        .map_err(TaskError::transient)?;
+    ctx.store
+        .put(&keys::job_results(job_id), PutPayload::from(json))
+        .await?;
+    Ok(())
+}
+
+/// Streams an object into a temporary file (never whole in memory).
+async fn download(
+    store: &Store,
+    key: &object_store::path::Path,
+) -> Result<tempfile::NamedTempFile, TaskError> {
+    let mut file = tempfile::NamedTempFile::new().map_err(TaskError::transient)?;
+    let mut stream = match store.get(key).await {
+        Ok(r) => r.into_stream(),
+        Err(object_store::Error::NotFound { .. }) => {
+            return Err(TaskError::Permanent {
+                code: "missing_original",
+                message: "the uploaded file is no longer in storage".to_owned(),
+            });
+        }
+        Err(e) => return Err(e.into()),
+    };
+    while let Some(chunk) = stream.next().await {
+        file.write_all(&chunk?).map_err(TaskError::transient)?;
+    }
+    file.flush().map_err(TaskError::transient)?;
+    Ok(file)
+}
