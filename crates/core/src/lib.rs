@@ -9,6 +9,7 @@ pub mod db;
 pub mod document;
 pub mod error_rate;
 pub mod formats;
+pub mod hocr;
 pub mod job;
 pub mod languages;
 pub mod pdf;

@@ -34,6 +34,7 @@ pub fn pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let timeout = Some(Duration::from_secs(settings.wait_timeout_secs));
     Pool::builder(manager)
         .max_size(settings.pool_size)
+        .runtime(Runtime::Tokio1)
         .timeouts(Timeouts {
             wait: timeout,
             create: timeout,

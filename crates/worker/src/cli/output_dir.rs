@@ -45,7 +45,10 @@ impl ResultSink for OutputDir {
             fs::write(self.dir.join(format!("page-{n:04}.txt")), &page.result.text)?;
         }
         if let Some(hocr) = page.hocr.as_ref().filter(|_| self.formats.hocr) {
-            fs::write(self.dir.join(format!("page-{n:04}.hocr")), hocr)?;
+            fs::write(
+                self.dir.join(format!("page-{n:04}.hocr")),
+                scribe_core::hocr::document([hocr.as_str()]),
+            )?;
         }
         if let Some(png) = page.preview_png.as_ref().filter(|_| self.formats.preview) {
             fs::write(self.dir.join(format!("page-{n:04}.png")), png)?;

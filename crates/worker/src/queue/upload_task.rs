@@ -209,7 +209,20 @@ async fn assemble(
     let work = tempfile::tempdir().map_err(TaskError::transient)?;
     let mut pages: Vec<PageResult> = Vec::with_capacity(page_count);
     let mut pdf_pages = Vec::new();
+    let mut hocr_pages = Vec::new();
     for n in 1..=page_count {
+        if formats.hocr {
+            match ctx
+                .store
+                .get(&keys::page(job_id, upload_id, n, "hocr"))
+                .await
+            {
+                Ok(r) => hocr_pages.push(String::from_utf8_lossy(&r.bytes().await?).into_owned()),
+                // Pages taken from a PDF's own text layer have no hOCR.
+                Err(object_store::Error::NotFound { .. }) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         let bytes = ctx
             .store
             .get(&keys::page(job_id, upload_id, n, "json"))
@@ -259,6 +272,15 @@ async fn assemble(
             PutPayload::from(result.text().into_bytes()),
         )
         .await?;
+    if formats.hocr {
+        let doc = scribe_core::hocr::document(hocr_pages.iter().map(String::as_str));
+        ctx.store
+            .put(
+                &keys::upload_file(job_id, upload_id, "hocr.html"),
+                PutPayload::from(doc.into_bytes()),
+            )
+            .await?;
+    }
     if !pdf_pages.is_empty() {
         let merged = work.path().join("searchable.pdf");
         let m = merged.clone();

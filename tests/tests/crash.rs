@@ -1,0 +1,95 @@
+//! A worker killed with SIGKILL mid-job loses nothing and repeats nothing: the
+//! broker redelivers the unacked task and a new worker finishes the job.
+
+mod support;
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+fn worker_binary() -> std::path::PathBuf {
+    // target/debug/deps/crash-… → target/debug/scribe-worker
+    let exe = std::env::current_exe().expect("test binary path");
+    let bin = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .expect("target dir")
+        .join("scribe-worker");
+    assert!(
+        bin.is_file(),
+        "{} missing: run `cargo build -p scribe-worker` (cargo test --workspace builds it)",
+        bin.display()
+    );
+    bin
+}
+
+fn spawn_worker(app: &TestApp) -> Child {
+    let s = &app.settings;
+    Command::new(worker_binary())
+        .arg("run")
+        .arg("--config")
+        .arg("/nonexistent-scribe-config")
+        .env("SCRIBE__DATABASE__URL", &s.database.url)
+        .env("SCRIBE__BROKER__PREFIX", &s.broker.prefix)
+        .env("SCRIBE__BROKER__RETRY_DELAYS_SECS", "1,2")
+        .env("SCRIBE__STORAGE__ROOT", s.storage.root.as_os_str())
+        .env("SCRIBE__WORKER__SLOTS", "1")
+        .env("SCRIBE__OCR__THREADS", "1")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start scribe-worker")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_worker_loses_nothing_and_repeats_nothing() {
+    let app = TestApp::web_only(|_| {}).await;
+    let pages = 8;
+    let (pdf, _) = scanned_pdf(pages, 50);
+    let id = app
+        .submit_ok(vec![("long.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+
+    let mut first = spawn_worker(&app);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+        let done = job["files"][0]["pages_done"].as_i64().unwrap_or(0);
+        if done >= 2 {
+            assert!(
+                done < pages as i64,
+                "the job finished before the kill; make it longer"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no progress before the kill: {job}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill().expect("SIGKILL");
+    first.wait().expect("reaped");
+
+    let mut second = spawn_worker(&app);
+    let job = app.wait_for_job(&id, Duration::from_secs(180)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(job["files"][0]["pages_done"], pages);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages"),
+        pages as i64,
+        "every page exactly once"
+    );
+    assert_eq!(
+        app.count("SELECT count(DISTINCT number) AS n FROM pages"),
+        pages as i64
+    );
+    assert!(
+        job["files"][0]["attempts"].as_i64().is_some_and(|a| a >= 2),
+        "{job}"
+    );
+}

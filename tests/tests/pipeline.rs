@@ -1,0 +1,228 @@
+//! Jobs end to end through the web app, RabbitMQ, the worker and PostgreSQL.
+
+mod support;
+
+use std::time::Duration;
+
+use support::*;
+
+const LIMIT: Duration = Duration::from_secs(120);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_image_job_completes_with_text_downloads_and_previews() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (png, truth) = page_png(1);
+    let started = std::time::Instant::now();
+    let r = app
+        .submit(ALICE, vec![("receipt.png", png)], &[("language", "eng")])
+        .await;
+    assert_eq!(r.status().as_u16(), 202);
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "accepting must not wait for OCR"
+    );
+    let body: serde_json::Value = r.json().await.expect("json");
+    let id = body["id"].as_str().expect("id").to_owned();
+    assert_eq!(body["status"], "pending");
+    assert_eq!(body["status_url"], format!("/api/v1/jobs/{id}"));
+
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(job["progress"]["pages_done"], 1);
+    let file = &job["files"][0];
+    assert_eq!(file["detected_type"], "png");
+    assert_eq!(file["pages"].as_array().map(Vec::len), Some(1));
+
+    let text = app
+        .download(file["downloads"]["text"].as_str().expect("url"))
+        .await;
+    assert_eq!(text.headers()["content-type"], "text/plain; charset=utf-8");
+    assert!(
+        text.headers()["content-disposition"]
+            .to_str()
+            .expect("ascii")
+            .contains("receipt.txt")
+    );
+    let text = text.text().await.expect("body");
+    assert!(cer(&text, &truth) <= 0.02, "{text}");
+
+    let pdf = app
+        .download(file["downloads"]["pdf"].as_str().expect("url"))
+        .await;
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.expect("body").starts_with(b"%PDF"));
+
+    let hocr = app
+        .download(file["downloads"]["hocr"].as_str().expect("url"))
+        .await;
+    assert!(hocr.text().await.expect("body").contains("ocrx_word"));
+
+    let preview = app
+        .download(file["pages"][0]["preview_url"].as_str().expect("url"))
+        .await;
+    assert_eq!(preview.headers()["content-type"], "image/png");
+    assert!(image::load_from_memory(&preview.bytes().await.expect("body")).is_ok());
+
+    let (status, results) = app
+        .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(results["files"][0]["result"]["schema_version"], 1);
+    assert!(
+        results["files"][0]["result"]["pages"][0]["words"]
+            .as_array()
+            .is_some_and(|w| !w.is_empty())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_corrupt_file_fails_alone_and_the_other_files_complete() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (pdf, pages) = scanned_pdf(2, 10);
+    let (png, _) = page_png(12);
+    let r = app
+        .submit(
+            ALICE,
+            vec![
+                ("scan.pdf", pdf),
+                ("broken.pdf", b"%PDF-1.7\ngarbage that is no PDF".to_vec()),
+                ("photo.png", png),
+            ],
+            &[("language", "eng"), ("outputs", "txt,json,pdf")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 202);
+    let body: serde_json::Value = r.json().await.expect("json");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    let files = job["files"].as_array().expect("files");
+    assert_eq!(files.len(), 3);
+    assert_eq!(files[0]["status"], "complete");
+    assert_eq!(files[0]["pages_done"], 2);
+    assert_eq!(files[1]["status"], "error");
+    assert_eq!(files[1]["error"]["code"], "corrupt_file");
+    assert!(
+        files[1]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("damaged")),
+        "{}",
+        files[1]
+    );
+    assert_eq!(files[2]["status"], "complete");
+    let url = files[0]["downloads"]["text"].as_str().expect("url");
+    let text = app.download(url).await.text().await.expect("body");
+    let got: Vec<&str> = text.split('\u{c}').collect();
+    assert_eq!(got.len(), 2);
+    for (g, want) in got.iter().zip(&pages) {
+        assert!(cer(g, want) <= 0.02, "{g}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancelled_pending_job_never_starts() {
+    let mut app = TestApp::web_only(|_| {}).await;
+    let (pdf, _) = scanned_pdf(3, 20);
+    let id = app.submit_ok(vec![("long.pdf", pdf)], &[]).await;
+    let cancelled = app.cancel(ALICE, &id).await;
+    assert_eq!(cancelled.status().as_u16(), 200);
+    let again = app.cancel(ALICE, &id).await;
+    assert_eq!(
+        again.status().as_u16(),
+        409,
+        "a finished job cannot be cancelled twice"
+    );
+
+    app.start_worker();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(job["status"], "cancelled");
+    assert_eq!(job["files"][0]["status"], "cancelled");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages"),
+        0,
+        "no page of a cancelled job is processed"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_duplicated_task_and_a_garbage_message_change_nothing() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (pdf, _) = scanned_pdf(2, 30);
+    let r = app
+        .submit(ALICE, vec![("twice.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+    let body: serde_json::Value = r.json().await.expect("json");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete");
+
+    // The same task again, and a message no worker can parse.
+    let task = scribe_core::task::OcrTask::new(
+        id.parse().expect("uuid"),
+        body["files"][0]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid"),
+    );
+    app.publish_raw(&serde_json::to_vec(&task).expect("json"))
+        .await;
+    app.publish_raw(b"{not json at all").await;
+
+    let mut dead = None;
+    for _ in 0..50 {
+        dead = app.dead_letter().await;
+        if dead.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        dead.as_deref(),
+        Some(&b"{not json at all"[..]),
+        "garbage goes to the dead-letter queue"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages"),
+        2,
+        "no duplicate pages"
+    );
+    let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(job["status"], "complete");
+    assert_eq!(job["files"][0]["pages_done"], 2);
+
+    // The worker is still consuming.
+    let (png, _) = page_png(33);
+    let id = app.submit_ok(vec![("after.png", png)], &[]).await;
+    assert_eq!(app.wait_for_job(&id, LIMIT).await["status"], "complete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_storage_hiccup_is_retried_and_the_job_completes() {
+    let app = TestApp::spawn(|s| s.broker.retry_delays_secs = vec![3, 3]).await;
+    // A plain file where the results directory belongs: every result write fails
+    // until it is removed.
+    let blocker = app.storage.path().join("results");
+    std::fs::write(&blocker, b"in the way").expect("blocker");
+    let (png, _) = page_png(40);
+    let id = app.submit_ok(vec![("retry.png", png)], &[]).await;
+
+    // Unblock once the failed task is parked in the first delay queue.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while app.queue_depth(&app.names().retry_queue(0)).await < 1 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the failure was never parked for retry"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    std::fs::remove_file(&blocker).expect("unblock");
+
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert!(
+        job["files"][0]["attempts"].as_i64().is_some_and(|a| a >= 2),
+        "retried: {job}"
+    );
+}

@@ -1,0 +1,379 @@
+//! `TestApp`: a web app and a worker in-process against the real PostgreSQL and
+//! RabbitMQ, each test with its own database, queue prefix and storage root.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use lapin::options::{
+    BasicGetOptions, BasicPublishOptions, ExchangeDeleteOptions, QueueDeleteOptions,
+};
+use lapin::{BasicProperties, ConnectionProperties};
+use scribe_core::broker::Names;
+use scribe_core::settings::Settings;
+use scribe_worker::queue::Worker;
+use serde_json::Value;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+pub const ALICE: &str = "alice-key-0001";
+pub const BOB: &str = "bob-key-000002";
+const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub struct TestApp {
+    pub base: String,
+    pub settings: Settings,
+    pub client: reqwest::Client,
+    pub storage: tempfile::TempDir,
+    pub database: String,
+    workers: Vec<watch::Sender<bool>>,
+}
+
+/// Settings for one isolated test: its own database, queue prefix and storage.
+pub fn test_settings(database: &str, storage: &Path) -> Settings {
+    let mut s = Settings::default();
+    s.database.url = format!("postgres://postgres@127.0.0.1:5432/{database}");
+    s.database.pool_size = 4;
+    s.broker.prefix = format!("test-{database}");
+    s.broker.retry_delays_secs = vec![1, 2];
+    s.storage.root = storage.to_owned();
+    s.web.port = 0;
+    s.web.api_keys = vec![format!("alice:{ALICE}"), format!("bob:{BOB}")];
+    s.web.republish_after_secs = 2;
+    s.ocr.threads = 2;
+    s.worker.slots = 2;
+    s
+}
+
+impl TestApp {
+    /// Web only; call [`TestApp::start_worker`] for OCR.
+    pub async fn web_only(tune: impl FnOnce(&mut Settings)) -> Self {
+        if std::env::var("TEST_LOG").is_ok() {
+            scribe_core::telemetry::init();
+        }
+        let database = format!("scribe_test_{}", Uuid::new_v4().simple());
+        let storage = tempfile::tempdir().expect("tempdir");
+        let mut settings = test_settings(&database, storage.path());
+        tune(&mut settings);
+        create_database(&database, &settings.database.url).await;
+        let app = scribe_web::Application::build(settings.clone())
+            .await
+            .expect("web app builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        Self {
+            base,
+            settings,
+            client: reqwest::Client::new(),
+            storage,
+            database,
+            workers: Vec::new(),
+        }
+    }
+
+    pub async fn spawn(tune: impl FnOnce(&mut Settings)) -> Self {
+        let mut app = Self::web_only(tune).await;
+        app.start_worker();
+        app
+    }
+
+    pub fn start_worker(&mut self) {
+        let (stop, stopped) = watch::channel(false);
+        let worker = Worker::build(self.settings.clone()).expect("worker builds");
+        tokio::spawn(async move { worker.run(stopped).await });
+        self.workers.push(stop);
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub async fn submit(
+        &self,
+        key: &str,
+        files: Vec<(&str, Vec<u8>)>,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(name.to_owned()),
+            );
+        }
+        for (k, v) in fields {
+            form = form.text(k.to_string(), v.to_string());
+        }
+        self.client
+            .post(self.url("/api/v1/jobs"))
+            .bearer_auth(key)
+            .multipart(form)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Submits and expects 202; returns the job id.
+    pub async fn submit_ok(&self, files: Vec<(&str, Vec<u8>)>, fields: &[(&str, &str)]) -> String {
+        let r = self.submit(ALICE, files, fields).await;
+        assert_eq!(r.status().as_u16(), 202);
+        let body: Value = r.json().await.expect("json");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    /// DELETE the job as `key`.
+    pub async fn cancel(&self, key: &str, id: &str) -> reqwest::Response {
+        let url = self.url(&format!("/api/v1/jobs/{id}"));
+        self.client
+            .delete(url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// GET as Alice.
+    pub async fn download(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(ALICE)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn get_json(&self, key: &str, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request sent");
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls until the job is finished; panics after `limit`.
+    pub async fn wait_for_job(&self, id: &str, limit: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let (status, job) = self.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+            assert_eq!(status, 200, "{job}");
+            if matches!(
+                job["status"].as_str(),
+                Some("complete" | "error" | "cancelled")
+            ) {
+                return job;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "job {id} not finished after {limit:?}: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    pub fn names(&self) -> Names {
+        Names::new(&self.settings.broker.prefix)
+    }
+
+    /// Publishes raw bytes to the tasks exchange, as a buggy producer would.
+    pub async fn publish_raw(&self, payload: &[u8]) {
+        let conn =
+            lapin::Connection::connect(&self.settings.broker.url, ConnectionProperties::default())
+                .await
+                .expect("amqp");
+        let ch = conn.create_channel().await.expect("channel");
+        ch.basic_publish(
+            self.names().tasks_exchange().as_str().into(),
+            scribe_core::broker::OCR_ROUTING_KEY.into(),
+            BasicPublishOptions::default(),
+            payload,
+            BasicProperties::default().with_delivery_mode(2),
+        )
+        .await
+        .expect("publish")
+        .await
+        .expect("confirm");
+        let _ = conn.close(200, "bye".into()).await;
+    }
+
+    /// Messages waiting in `queue`.
+    pub async fn queue_depth(&self, queue: &str) -> u32 {
+        let conn =
+            lapin::Connection::connect(&self.settings.broker.url, ConnectionProperties::default())
+                .await
+                .expect("amqp");
+        let ch = conn.create_channel().await.expect("channel");
+        let q = ch
+            .queue_declare(
+                queue.into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                lapin::types::FieldTable::default(),
+            )
+            .await
+            .expect("queue exists");
+        let _ = conn.close(200, "bye".into()).await;
+        q.message_count()
+    }
+
+    /// Takes one message from the dead-letter queue, if any.
+    pub async fn dead_letter(&self) -> Option<Vec<u8>> {
+        let conn =
+            lapin::Connection::connect(&self.settings.broker.url, ConnectionProperties::default())
+                .await
+                .expect("amqp");
+        let ch = conn.create_channel().await.expect("channel");
+        let got = ch
+            .basic_get(
+                self.names().dead_queue().as_str().into(),
+                BasicGetOptions { no_ack: true },
+            )
+            .await
+            .expect("basic_get");
+        let _ = conn.close(200, "bye".into()).await;
+        got.map(|m| m.delivery.data.clone())
+    }
+
+    /// Counts rows in a table of this test's database.
+    pub fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = PgConnection::establish(&self.settings.database.url).expect("db");
+        diesel::sql_query(sql)
+            .get_result::<N>(&mut conn)
+            .expect("count")
+            .n
+    }
+
+    /// Every file under the storage root.
+    pub fn stored_files(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out)
+                } else {
+                    out.push(p)
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(self.storage.path(), &mut out);
+        out
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for w in &self.workers {
+            let _ = w.send(true);
+        }
+        let (url, prefix) = (
+            self.settings.broker.url.clone(),
+            self.settings.broker.prefix.clone(),
+        );
+        let database = self.database.clone();
+        let retries = self.settings.broker.retry_delays_secs.len();
+        // Best-effort cleanup on a separate thread: Drop cannot await.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime");
+            rt.block_on(async {
+                if let Ok(conn) =
+                    lapin::Connection::connect(&url, ConnectionProperties::default()).await
+                    && let Ok(ch) = conn.create_channel().await
+                {
+                    let n = Names::new(&prefix);
+                    let mut queues = vec![n.ocr_queue(), n.dead_queue()];
+                    queues.extend((0..retries).map(|i| n.retry_queue(i)));
+                    for q in queues {
+                        let _ = ch
+                            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                            .await;
+                    }
+                    for x in [n.tasks_exchange(), n.dead_exchange(), n.events_exchange()] {
+                        let _ = ch
+                            .exchange_delete(x.as_str().into(), ExchangeDeleteOptions::default())
+                            .await;
+                    }
+                }
+            });
+            if let Ok(mut admin) = PgConnection::establish(ADMIN_URL) {
+                let _ =
+                    diesel::sql_query(format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+                        .execute(&mut admin);
+            }
+        })
+        .join();
+    }
+}
+
+async fn create_database(name: &str, url: &str) {
+    let (name, url) = (name.to_owned(), url.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let mut admin = PgConnection::establish(ADMIN_URL)
+            .expect("PostgreSQL on 127.0.0.1:5432 (scripts/services)");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create database");
+        let mut conn = PgConnection::establish(&url).expect("connect to test database");
+        scribe_core::db::migrate(&mut conn).expect("migrations apply");
+    })
+    .await
+    .expect("join");
+}
+
+/// A small scanned page with known text, as PNG bytes.
+pub fn page_png(seed: u64) -> (Vec<u8>, String) {
+    let page =
+        scribe_fixtures::render_page(&scribe_fixtures::page_text(seed, 4), 300, (6.0, 3.0), 12.0)
+            .expect("render");
+    let mut png = Vec::new();
+    page.image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("encode");
+    (png, page.text())
+}
+
+/// A scanned PDF of `pages` small pages, and each page's text.
+pub fn scanned_pdf(pages: u64, seed: u64) -> (Vec<u8>, Vec<String>) {
+    let rendered: Vec<_> = (0..pages)
+        .map(|i| {
+            scribe_fixtures::render_page(
+                &scribe_fixtures::page_text(seed + i, 4),
+                300,
+                (6.0, 3.0),
+                12.0,
+            )
+            .expect("render")
+        })
+        .collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("scan.pdf");
+    scribe_fixtures::pdf::write_scanned(
+        &rendered.iter().map(|p| p.image.clone()).collect::<Vec<_>>(),
+        300,
+        &path,
+    )
+    .expect("pdf");
+    (
+        std::fs::read(path).expect("read"),
+        rendered.iter().map(|p| p.text()).collect(),
+    )
+}
+
+pub fn cer(got: &str, want: &str) -> f64 {
+    scribe_core::error_rate::character_error_rate(got, want)
+}
