@@ -140,6 +140,9 @@ pub struct OcrSettings {
     pub skip_text: bool,
     /// Width of the page preview thumbnails, in pixels.
     pub preview_width: u32,
+    /// The languages jobs may ask for. Empty means whatever tessdata is installed
+    /// here; set it on web replicas, which have no tessdata of their own.
+    pub languages: Vec<String>,
 }
 
 impl Default for OcrSettings {
@@ -153,6 +156,7 @@ impl Default for OcrSettings {
             tessdata_dir: None,
             skip_text: false,
             preview_width: 400,
+            languages: Vec::new(),
         }
     }
 }
@@ -212,6 +216,7 @@ impl Settings {
                     .separator("__")
                     .list_separator(",")
                     .with_list_parse_key("web.api_keys")
+                    .with_list_parse_key("ocr.languages")
                     .with_list_parse_key("broker.retry_delays_secs")
                     .try_parsing(true),
             )

@@ -37,7 +37,11 @@ impl Application {
             store: storage::open(&settings.storage)?,
             amqp,
             api_keys: key_table(&settings.web.api_keys),
-            languages: languages::installed(tessdata.as_deref()),
+            languages: if settings.ocr.languages.is_empty() {
+                languages::installed(tessdata.as_deref())
+            } else {
+                settings.ocr.languages.clone()
+            },
             metrics: Metrics::new()?,
             settings: Arc::new(settings),
         });

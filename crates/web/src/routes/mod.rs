@@ -1,13 +1,15 @@
 //! HTTP routes, one module per resource.
 
 pub mod downloads;
+pub mod home;
 pub mod jobs;
 pub mod meta;
 
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(jobs::create)
+    cfg.service(home::index)
+        .service(jobs::create)
         .service(jobs::show)
         .service(jobs::cancel)
         .service(jobs::list)

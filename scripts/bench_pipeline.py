@@ -1,0 +1,195 @@
+"""Pipeline benchmarks (run via `scripts/bench accept`): accept latency under load
+with an empty and a 2,000-task queue, web RSS while receiving a 1 GB upload, and
+the end-to-end overhead of a one-page job beyond the worker's own OCR time."""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REL = ROOT / "target" / "release"
+KEY = "bench-key-0001"
+PORT = 18470
+
+
+def env_for(db, prefix, storage):
+    return dict(
+        os.environ,
+        OMP_THREAD_LIMIT="1",
+        SCRIBE__DATABASE__URL=f"postgres://postgres@127.0.0.1:5432/{db}",
+        SCRIBE__BROKER__PREFIX=prefix,
+        SCRIBE__STORAGE__ROOT=str(storage),
+        SCRIBE__WEB__PORT=str(PORT),
+        SCRIBE__WEB__API_KEYS=f"bench:{KEY}",
+        SCRIBE__LIMITS__MAX_FILE_BYTES=str(2 << 30),
+        SCRIBE__WEB__MAX_REQUEST_BYTES=str(2 << 30),
+        SCRIBE__DATABASE__POOL_SIZE="16",
+        SCRIBE_LOG="error",
+    )
+
+
+def psql(sql, db="postgres"):
+    return subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-tAc", sql],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+def queue_depth(queue):
+    out = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name", "messages"],
+                         capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == queue:
+            return int(parts[1])
+    return 0
+
+
+def wait_ready():
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/readyz", timeout=1)
+            return
+        except Exception:
+            time.sleep(0.1)
+    sys.exit("scribe-web did not become ready")
+
+
+def multipart(path, boundary="scribeBENCHboundary"):
+    data = Path(path).read_bytes()
+    head = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"bench.pdf\"\r\n"
+            f"Content-Type: application/pdf\r\n\r\n").encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+    return head + data + tail, boundary
+
+
+def wrk(work, body, boundary, clients, secs):
+    body_file = work / "body.bin"
+    body_file.write_bytes(body)
+    script = work / "post.lua"
+    script.write_text(f"""
+local f = io.open("{body_file}", "rb"); local body = f:read("*all"); f:close()
+wrk.method = "POST"; wrk.body = body
+wrk.headers["Content-Type"] = "multipart/form-data; boundary={boundary}"
+wrk.headers["Authorization"] = "Bearer {KEY}"
+""")
+    out = subprocess.run(["wrk", "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{secs}s", "--latency",
+                          "-s", str(script), f"http://127.0.0.1:{PORT}/api/v1/jobs"],
+                         check=True, capture_output=True, text=True).stdout
+    def lat(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", out, re.M)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return lat(50), lat(99), rps, int(non2xx.group(1)) if non2xx else 0
+
+
+def rss_peak_kb(pid):
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def main():
+    work = Path(tempfile.mkdtemp(prefix="scribe-bench-accept-"))
+    db = f"scribe_bench_{uuid.uuid4().hex[:8]}"
+    prefix = f"bench-{uuid.uuid4().hex[:8]}"
+    storage = work / "data"
+    psql(f"CREATE DATABASE {db}")
+    env = env_for(db, prefix, storage)
+    subprocess.run([REL / "scribe-web", "--config", ROOT / "config", "migrate"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
+    try:
+        wait_ready()
+        pdf = work / "one-mb.pdf"
+        subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "3", "--dpi", "200", "--realistic",
+                        "--out", pdf, "--truth", work / "truth.txt"], check=True)
+        with open(pdf, "ab") as f:  # pad to 1 MB: trailing bytes after %%EOF are ignored by readers
+            f.write(b"\n" * max(0, (1 << 20) - pdf.stat().st_size))
+        body, boundary = multipart(pdf)
+        print(f"accept benchmark: POST /api/v1/jobs with a {len(body) / 1e6:.2f} MB PDF, no worker running\n")
+        print(f"{'queue':>12} {'clients':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}")
+        queue = f"{prefix}.ocr"
+        for label in ("empty", "2000+"):
+            if label == "2000+":
+                while queue_depth(queue) < 2000:
+                    wrk(work, body, boundary, 16, 5)
+            for clients in (1, 16, 64):
+                depth = queue_depth(queue)
+                p50, p99, rps, errors = wrk(work, body, boundary, clients, 8)
+                print(f"{depth:>12} {clients:>8} {p50:8.2f} {p99:8.2f} {rps:8.1f} {errors:>7}")
+            if label == "empty":
+                # Drain what the first round queued so the next round starts from a known backlog.
+                pass
+        shutil.rmtree(storage, ignore_errors=True)
+        storage.mkdir()
+
+        big = work / "big.pdf"
+        with open(big, "wb") as f:
+            f.write(b"%PDF-1.4\n")
+            f.truncate(1 << 30)
+        before = rss_peak_kb(web.pid)
+        start = time.perf_counter()
+        subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H", f"Authorization: Bearer {KEY}",
+                        "-F", f"file=@{big}", f"http://127.0.0.1:{PORT}/api/v1/jobs"], check=True)
+        secs = time.perf_counter() - start
+        after = rss_peak_kb(web.pid)
+        print(f"\n1 GB upload: {secs:.1f} s; web peak RSS {before / 1024:.0f} MB before, {after / 1024:.0f} MB after")
+        big.unlink()
+    finally:
+        web.terminate()
+        web.wait()
+
+    # End-to-end overhead on a fresh queue with one worker.
+    prefix2 = prefix + "-e2e"
+    env = env_for(db, prefix2, storage)
+    web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
+    worker = subprocess.Popen([REL / "scribe-worker", "run", "--config", ROOT / "config"], env=env)
+    try:
+        wait_ready()
+        png = work / "page.png"
+        subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "1", "--dpi", "150",
+                        "--out", work / "p.pdf", "--truth", work / "t.txt"], check=True)
+        subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", work / "p.pdf", work / "page"], check=True)
+        overheads = []
+        for _ in range(15):
+            out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{png}",
+                                  "-F", "outputs=txt,json", f"http://127.0.0.1:{PORT}/api/v1/jobs"],
+                                 check=True, capture_output=True, text=True).stdout
+            job_id = json.loads(out)["id"]
+            while True:
+                req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/jobs/{job_id}",
+                                             headers={"Authorization": f"Bearer {KEY}"})
+                job = json.loads(urllib.request.urlopen(req).read())
+                if job["status"] in ("complete", "error"):
+                    break
+                time.sleep(0.01)
+            created = psql(f"SELECT extract(epoch FROM finished_at - created_at) * 1000 FROM jobs WHERE id = '{job_id}'", db)
+            ocr_ms = sum(p["duration_ms"] for f in job["files"] for p in f["pages"])
+            overheads.append(float(created) - ocr_ms)
+        print(f"\nend-to-end overhead (accepted → complete minus worker page time), 15 one-page jobs: "
+              f"median {statistics.median(overheads):.0f} ms, max {max(overheads):.0f} ms")
+    finally:
+        worker.terminate()
+        web.terminate()
+        worker.wait()
+        web.wait()
+        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        for p in (prefix, prefix2):
+            for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
+                subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{p}.{q}"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
