@@ -112,7 +112,7 @@ def main():
     try:
         wait_ready()
         pdf = work / "one-mb.pdf"
-        subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "3", "--dpi", "200", "--realistic",
+        subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "4", "--dpi", "200",
                         "--out", pdf, "--truth", work / "truth.txt"], check=True)
         with open(pdf, "ab") as f:  # pad to 1 MB: trailing bytes after %%EOF are ignored by readers
             f.write(b"\n" * max(0, (1 << 20) - pdf.stat().st_size))
@@ -134,17 +134,25 @@ def main():
         shutil.rmtree(storage, ignore_errors=True)
         storage.mkdir()
 
+        # A fresh process, so its high-water mark is the upload's alone.
+        web.terminate()
+        web.wait()
+        web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
+        wait_ready()
         big = work / "big.pdf"
         with open(big, "wb") as f:
             f.write(b"%PDF-1.4\n")
             f.truncate(1 << 30)
         before = rss_peak_kb(web.pid)
         start = time.perf_counter()
-        subprocess.run(["curl", "-sS", "-o", "/dev/null", "-H", f"Authorization: Bearer {KEY}",
-                        "-F", f"file=@{big}", f"http://127.0.0.1:{PORT}/api/v1/jobs"], check=True)
+        code = subprocess.run(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H",
+                               f"Authorization: Bearer {KEY}", "-F", f"file=@{big}",
+                               f"http://127.0.0.1:{PORT}/api/v1/jobs"], check=True, capture_output=True,
+                              text=True).stdout
         secs = time.perf_counter() - start
         after = rss_peak_kb(web.pid)
-        print(f"\n1 GB upload: {secs:.1f} s; web peak RSS {before / 1024:.0f} MB before, {after / 1024:.0f} MB after")
+        print(f"\n1 GB upload: HTTP {code} in {secs:.1f} s; web peak RSS {before / 1024:.0f} MB before, "
+              f"{after / 1024:.0f} MB after")
         big.unlink()
     finally:
         web.terminate()

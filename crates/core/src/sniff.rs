@@ -60,7 +60,7 @@ pub fn describe_unknown(head: &[u8]) -> String {
             t.mime_type()
         ),
         None if head.is_empty() => "an empty file".to_owned(),
-        None => "not a recognised document format".to_owned(),
+        None => "in an unrecognised format".to_owned(),
     }
 }
 
