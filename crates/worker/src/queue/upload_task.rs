@@ -3,7 +3,6 @@
 //! last file. Safe to run twice for the same upload: the claim and the page
 //! upserts make a repeat a no-op.
 
-use std::io::Write;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,6 +16,7 @@ use scribe_core::results::{DocumentResult, PageResult, SCHEMA_VERSION};
 use scribe_core::settings::Settings;
 use scribe_core::storage::{Store, keys};
 use scribe_core::task::{JobEvent, OcrTask};
+use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::events::Events;
@@ -341,7 +341,9 @@ async fn download(
     store: &Store,
     key: &object_store::path::Path,
 ) -> Result<tempfile::NamedTempFile, TaskError> {
-    let mut file = tempfile::NamedTempFile::new().map_err(TaskError::transient)?;
+    let file = tempfile::NamedTempFile::new().map_err(TaskError::transient)?;
+    // Writes go through tokio's file so a large original never blocks an executor thread.
+    let mut out = tokio::fs::File::from_std(file.reopen().map_err(TaskError::transient)?);
     let mut stream = match store.get(key).await {
         Ok(r) => r.into_stream(),
         Err(object_store::Error::NotFound { .. }) => {
@@ -353,8 +355,8 @@ async fn download(
         Err(e) => return Err(e.into()),
     };
     while let Some(chunk) = stream.next().await {
-        file.write_all(&chunk?).map_err(TaskError::transient)?;
+        out.write_all(&chunk?).await.map_err(TaskError::transient)?;
     }
-    file.flush().map_err(TaskError::transient)?;
+    out.flush().await.map_err(TaskError::transient)?;
     Ok(file)
 }
