@@ -226,3 +226,53 @@ async fn a_storage_hiccup_is_retried_and_the_job_completes() {
         "retried: {job}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_large_pdf_is_split_into_page_ranges_shared_by_workers() {
+    let mut app = TestApp::spawn(|s| {
+        s.worker.pages_per_task = 2;
+        s.worker.slots = 1;
+        s.ocr.threads = 1;
+    })
+    .await;
+    app.start_worker();
+    let (pdf, pages) = scanned_pdf(5, 60);
+    let id = app
+        .submit_ok(vec![("split.pdf", pdf)], &[("outputs", "txt,json,pdf")])
+        .await;
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(job["files"][0]["pages_done"], 5);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages"),
+        5,
+        "every page exactly once"
+    );
+    // Three range tasks claimed the upload: the whole-file task and two more shares.
+    assert!(
+        job["files"][0]["attempts"].as_i64().is_some_and(|a| a >= 3),
+        "{job}"
+    );
+
+    let url = job["files"][0]["downloads"]["text"].as_str().expect("url");
+    let text = app.download(url).await.text().await.expect("body");
+    let got: Vec<&str> = text.split('\u{c}').collect();
+    assert_eq!(got.len(), 5, "pages assembled in order");
+    for (g, want) in got.iter().zip(&pages) {
+        assert!(cer(g, want) <= 0.02, "{g}");
+    }
+    let pdf_url = job["files"][0]["downloads"]["pdf"].as_str().expect("url");
+    let merged = app.download(pdf_url).await.bytes().await.expect("body");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("m.pdf"), &merged).expect("write");
+    let info = std::process::Command::new("pdfinfo")
+        .arg(dir.path().join("m.pdf"))
+        .output()
+        .expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(
+        info.lines()
+            .any(|l| l.split_whitespace().eq(["Pages:", "5"])),
+        "{info}"
+    );
+}

@@ -115,11 +115,26 @@ impl Default for WebSettings {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerSettings {
     /// OCR slots (tasks in flight); 0 means `ocr.threads`.
     pub slots: usize,
+    /// Documents with more pages are split into tasks of this many pages, so
+    /// several workers share one document; 0 never splits.
+    pub pages_per_task: u32,
+    /// Address for `/metrics` and `/healthz`; empty disables it.
+    pub metrics_addr: String,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            slots: 0,
+            pages_per_task: 10,
+            metrics_addr: String::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -92,6 +92,8 @@ impl Worker {
             store: Arc::clone(&self.store),
             pool: Arc::clone(&self.pool),
             events,
+            tasks: retry_channel.clone(),
+            names: names.clone(),
         };
         let tag = format!("scribe-worker-{}", uuid::Uuid::new_v4());
         let mut consumer = channel

@@ -33,6 +33,9 @@ pub struct Context {
     pub store: Store,
     pub pool: Arc<OcrPool>,
     pub events: Events,
+    /// A confirm-mode channel for the page-range tasks a split publishes.
+    pub tasks: lapin::Channel,
+    pub names: scribe_core::broker::Names,
 }
 
 /// Runs the task. `Ok(())` also covers "nothing to do" (already finished or cancelled).
@@ -55,8 +58,12 @@ pub async fn handle(ctx: &Context, task: &OcrTask) -> Result<(), TaskError> {
     )
     .await;
 
-    match process(ctx, &upload, &job).await {
-        Ok(()) => {
+    match process(ctx, &upload, &job, task).await {
+        Ok(false) => {
+            tracing::info!("page range done; other ranges are still running");
+            return Ok(());
+        }
+        Ok(true) => {
             db::run(&ctx.db, move |c| {
                 queries::finish_upload(c, upload_id, Status::Complete, None)
             })
@@ -138,11 +145,14 @@ async fn publish(
         .await;
 }
 
+/// OCRs this task's pages; `true` when every page of the upload is then done
+/// and this task assembled the outputs.
 async fn process(
     ctx: &Context,
     upload: &db::models::Upload,
     job: &db::models::Job,
-) -> Result<(), TaskError> {
+    task: &OcrTask,
+) -> Result<bool, TaskError> {
     let (job_id, upload_id) = (job.id, upload.id);
     let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
     let original = download(&ctx.store, &keys::original(job_id, upload_id)).await?;
@@ -157,8 +167,12 @@ async fn process(
         queries::set_page_count(c, upload_id, page_count)
     })
     .await?;
+    let [first, last] = match task.pages {
+        Some(range) => range,
+        None => split(ctx, task, page_count as u32).await?,
+    };
     let done: Vec<i32> = db::run(&ctx.db, move |c| queries::done_pages(c, upload_id)).await?;
-    let todo: Vec<usize> = (1..=page_count as usize)
+    let todo: Vec<usize> = (first as usize..=last as usize)
         .filter(|n| !done.contains(&(*n as i32)))
         .collect();
 
@@ -194,7 +208,37 @@ async fn process(
         .await
         .map_err(TaskError::transient)??;
     }
-    assemble(ctx, upload, job, page_count as usize, formats).await
+    let pages_done = db::run(&ctx.db, move |c| queries::upload(c, upload_id))
+        .await?
+        .map_or(0, |u| u.pages_done);
+    if pages_done < page_count {
+        return Ok(false);
+    }
+    assemble(ctx, upload, job, page_count as usize, formats).await?;
+    Ok(true)
+}
+
+/// Publishes every range but the first as its own task and returns the first.
+async fn split(ctx: &Context, task: &OcrTask, page_count: u32) -> Result<[u32; 2], TaskError> {
+    let ranges = scribe_core::task::page_ranges(page_count, ctx.settings.worker.pages_per_task);
+    let exchange = ctx.names.tasks_exchange();
+    for &[first, last] in ranges.iter().skip(1) {
+        let share = OcrTask::range(task.job_id, task.upload_id, first, last);
+        let payload = serde_json::to_vec(&share).map_err(TaskError::transient)?;
+        scribe_core::broker::publish_confirmed(
+            &ctx.tasks,
+            &exchange,
+            scribe_core::broker::OCR_ROUTING_KEY,
+            &payload,
+            lapin::types::FieldTable::default(),
+        )
+        .await
+        .map_err(TaskError::transient)?;
+    }
+    if ranges.len() > 1 {
+        tracing::info!(ranges = ranges.len(), "document split into page ranges");
+    }
+    Ok(ranges[0])
 }
 
 /// Builds the upload's results.json, text and searchable PDF from the stored pages.
