@@ -276,3 +276,60 @@ async fn a_large_pdf_is_split_into_page_ranges_shared_by_workers() {
         "{info}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_request_trace_id_travels_with_the_task() {
+    let app = TestApp::web_only(|_| {}).await;
+    let (png, _) = page_png(70);
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(png).file_name("t.png"),
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/jobs"))
+        .bearer_auth(ALICE)
+        .header("X-Request-Id", "trace-abc-123")
+        .multipart(form)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 202);
+    assert_eq!(r.headers()["x-request-id"], "trace-abc-123");
+    let (_, headers) = app
+        .take(&app.names().ocr_queue())
+        .await
+        .expect("the task is queued");
+    let trace = headers
+        .inner()
+        .get(scribe_core::broker::TRACE_HEADER)
+        .cloned();
+    assert_eq!(
+        trace,
+        Some(lapin::types::AMQPValue::LongString("trace-abc-123".into()))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_worker_serves_metrics() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (png, _) = page_png(80);
+    let id = app.submit_ok(vec![("m.png", png)], &[]).await;
+    assert_eq!(app.wait_for_job(&id, LIMIT).await["status"], "complete");
+    let port = app.worker_metrics[0];
+    let body = app
+        .client
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("body");
+    assert!(body.contains("scribe_pages_done_total 1"), "{body}");
+    assert!(
+        body.contains("scribe_tasks_total{outcome=\"ok\"} 1"),
+        "{body}"
+    );
+    assert!(body.contains("scribe_ocr_seconds_count 1"), "{body}");
+}

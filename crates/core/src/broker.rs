@@ -58,6 +58,15 @@ impl Names {
 }
 
 pub const OCR_ROUTING_KEY: &str = "ocr";
+/// The request's trace id travels from the web to the worker in this header.
+pub const TRACE_HEADER: &str = "x-trace-id";
+
+/// Headers carrying a trace id.
+pub fn trace_headers(trace_id: &str) -> FieldTable {
+    let mut h = FieldTable::default();
+    h.insert(s(TRACE_HEADER), long(trace_id));
+    h
+}
 
 fn s(v: &str) -> ShortString {
     v.into()

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use lapin::types::FieldTable;
 use scribe_core::broker::{self, BrokerError, Names, OCR_ROUTING_KEY};
 use scribe_core::db::{self, queries};
 use scribe_core::task::OcrTask;
@@ -17,6 +16,7 @@ pub async fn publish_job(
     state: &AppState,
     job_id: Uuid,
     uploads: &[Uuid],
+    trace_id: &str,
 ) -> Result<(), BrokerError> {
     let started = Instant::now();
     let conn = state
@@ -34,7 +34,7 @@ pub async fn publish_job(
             &exchange,
             OCR_ROUTING_KEY,
             &payload,
-            FieldTable::default(),
+            broker::trace_headers(trace_id),
         )
         .await?;
     }
@@ -65,7 +65,7 @@ pub async fn sweep(state: Arc<AppState>) {
             }
         };
         for (job_id, uploads) in pending {
-            match publish_job(&state, job_id, &uploads).await {
+            match publish_job(&state, job_id, &uploads, &Uuid::new_v4().to_string()).await {
                 Ok(()) => tracing::info!(job.id = %job_id, "republished job"),
                 Err(e) => {
                     tracing::warn!(error = %e, job.id = %job_id, "republish failed; will retry")

@@ -28,6 +28,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub storage: tempfile::TempDir,
     pub database: String,
+    /// `/metrics` port of each in-process worker.
+    pub worker_metrics: Vec<u16>,
     workers: Vec<watch::Sender<bool>>,
 }
 
@@ -69,6 +71,7 @@ impl TestApp {
             client: reqwest::Client::new(),
             storage,
             database,
+            worker_metrics: Vec::new(),
             workers: Vec::new(),
         }
     }
@@ -81,7 +84,10 @@ impl TestApp {
 
     pub fn start_worker(&mut self) {
         let (stop, stopped) = watch::channel(false);
-        let worker = Worker::build(self.settings.clone()).expect("worker builds");
+        let mut settings = self.settings.clone();
+        settings.worker.metrics_addr = "127.0.0.1:0".to_owned();
+        let worker = Worker::build(settings).expect("worker builds");
+        self.worker_metrics.extend(worker.metrics_port());
         tokio::spawn(async move { worker.run(stopped).await });
         self.workers.push(stop);
     }
@@ -223,22 +229,29 @@ impl TestApp {
         q.message_count()
     }
 
-    /// Takes one message from the dead-letter queue, if any.
-    pub async fn dead_letter(&self) -> Option<Vec<u8>> {
+    /// Takes one message from `queue` with its headers, if any.
+    pub async fn take(&self, queue: &str) -> Option<(Vec<u8>, lapin::types::FieldTable)> {
         let conn =
             lapin::Connection::connect(&self.settings.broker.url, ConnectionProperties::default())
                 .await
                 .expect("amqp");
         let ch = conn.create_channel().await.expect("channel");
         let got = ch
-            .basic_get(
-                self.names().dead_queue().as_str().into(),
-                BasicGetOptions { no_ack: true },
-            )
+            .basic_get(queue.into(), BasicGetOptions { no_ack: true })
             .await
             .expect("basic_get");
         let _ = conn.close(200, "bye".into()).await;
-        got.map(|m| m.delivery.data.clone())
+        got.map(|m| {
+            let headers = m.delivery.properties.headers().clone().unwrap_or_default();
+            (m.delivery.data.clone(), headers)
+        })
+    }
+
+    /// Takes one message from the dead-letter queue, if any.
+    pub async fn dead_letter(&self) -> Option<Vec<u8>> {
+        self.take(&self.names().dead_queue())
+            .await
+            .map(|(data, _)| data)
     }
 
     /// Counts rows in a table of this test's database.

@@ -1,7 +1,7 @@
 //! `/api/v1/jobs`: accept, inspect, list and cancel jobs.
 
 use actix_multipart::Multipart;
-use actix_web::{HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use scribe_core::db::models::{Job, NewJob, Upload};
 use scribe_core::db::{self, queries};
 use scribe_core::formats::Formats;
@@ -20,10 +20,12 @@ use crate::upload::{self, Limits};
 pub async fn create(
     state: web::Data<AppState>,
     owner: Owner,
+    req: HttpRequest,
     form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let job_id = Uuid::new_v4();
-    match accept(&state, &owner, job_id, form).await {
+    let trace_id = trace_id(&req);
+    match accept(&state, &owner, job_id, form, &trace_id).await {
         Ok(response) => Ok(response),
         Err(e) => {
             upload::discard(&state.store, job_id).await;
@@ -42,6 +44,7 @@ async fn accept(
     owner: &Owner,
     job_id: Uuid,
     form: Multipart,
+    trace_id: &str,
 ) -> Result<HttpResponse, ApiError> {
     let limits = Limits {
         max_file_bytes: state.settings.limits.max_file_bytes,
@@ -85,11 +88,12 @@ async fn accept(
     state.metrics.jobs_accepted.inc();
 
     // The job is durable from here: if the broker does not confirm, the sweeper publishes it later.
-    if let Err(e) = publish::publish_job(state, job_id, &upload_ids).await {
+    if let Err(e) = publish::publish_job(state, job_id, &upload_ids, trace_id).await {
         tracing::warn!(error = %e, job.id = %job_id, "tasks not confirmed yet; the sweeper will republish");
     }
     Ok(HttpResponse::Accepted()
         .insert_header(("Location", format!("/api/v1/jobs/{job_id}")))
+        .insert_header(("X-Request-Id", trace_id.to_owned()))
         .json(serde_json::json!({
             "id": job_id,
             "status": "pending",
@@ -155,6 +159,19 @@ pub async fn cancel(
     }
     let job = owned_job(&state, &owner, &id).await?;
     Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+}
+
+/// The caller's `X-Request-Id` when it is a sane token, a new id otherwise.
+fn trace_id(req: &HttpRequest) -> String {
+    req.headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
 }
 
 /// The job if this owner has it; anything else is 404 (never 403: ids leak nothing).

@@ -23,16 +23,20 @@ use tokio::task::JoinSet;
 
 use super::events::Events;
 use super::failure::TaskError;
+use super::metrics::WorkerMetrics;
 use super::upload_task::{self, Context};
 use crate::ocr::OcrPool;
 
 const RETRIES_HEADER: &str = "x-scribe-retries";
+use scribe_core::broker::TRACE_HEADER;
 
 pub struct Worker {
     settings: Arc<Settings>,
     db: db::DbPool,
     store: storage::Store,
     pool: Arc<OcrPool>,
+    metrics: Arc<WorkerMetrics>,
+    metrics_listener: Option<std::net::TcpListener>,
 }
 
 impl Worker {
@@ -44,16 +48,36 @@ impl Worker {
         let db = db::pool(&settings.database)?;
         let store = storage::open(&settings.storage)?;
         let pool = Arc::new(OcrPool::start(settings.worker_slots(), tessdata));
+        let metrics_listener = match settings.worker.metrics_addr.as_str() {
+            "" => None,
+            addr => Some(
+                std::net::TcpListener::bind(addr)
+                    .map_err(|e| anyhow::anyhow!("worker.metrics_addr {addr}: {e}"))?,
+            ),
+        };
         Ok(Self {
             settings: Arc::new(settings),
             db,
             store,
             pool,
+            metrics: Arc::new(WorkerMetrics::new()?),
+            metrics_listener,
         })
     }
 
+    /// The port `/metrics` listens on, when enabled.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .map(|a| a.port())
+    }
+
     /// Consumes until `shutdown` turns true, reconnecting after broker failures.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
+        if let Some(listener) = self.metrics_listener.take() {
+            tokio::spawn(super::metrics::serve(listener, Arc::clone(&self.metrics))?);
+        }
         let mut backoff = Duration::from_millis(500);
         loop {
             match self.consume(&mut shutdown).await {
@@ -94,6 +118,7 @@ impl Worker {
             events,
             tasks: retry_channel.clone(),
             names: names.clone(),
+            metrics: Arc::clone(&self.metrics),
         };
         let tag = format!("scribe-worker-{}", uuid::Uuid::new_v4());
         let mut consumer = channel
@@ -142,7 +167,18 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
         }
     };
     let retries = retries_of(&delivery);
-    match upload_task::handle(ctx, &task).await {
+    let trace_id = header_text(&delivery, TRACE_HEADER).unwrap_or_default();
+    let span = tracing::info_span!("task", trace.id = %trace_id, job.id = %task.job_id, upload.id = %task.upload_id);
+    let outcome =
+        tracing::Instrument::instrument(upload_task::handle(ctx, &task, &trace_id), span).await;
+    let label = match &outcome {
+        Ok(()) => "ok",
+        Err(TaskError::Transient(_)) => "transient",
+        Err(TaskError::Permanent { .. }) => "permanent",
+        Err(TaskError::Cancelled) => "cancelled",
+    };
+    ctx.metrics.tasks.with_label_values(&[label]).inc();
+    match outcome {
         Ok(()) => {
             let _ = delivery.ack(BasicAckOptions::default()).await;
         }
@@ -195,6 +231,14 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             tracing::debug!(error = %e, "task finished");
             let _ = delivery.ack(BasicAckOptions::default()).await;
         }
+    }
+}
+
+fn header_text(delivery: &Delivery, name: &str) -> Option<String> {
+    match delivery.properties.headers().as_ref()?.inner().get(name)? {
+        AMQPValue::LongString(s) => Some(s.to_string()),
+        AMQPValue::ShortString(s) => Some(s.to_string()),
+        _ => None,
     }
 }
 

@@ -16,6 +16,7 @@ use crate::ocr::ResultSink;
 use crate::ocr::page::PageArtifacts;
 
 pub struct StorageSink {
+    pub metrics: std::sync::Arc<super::metrics::WorkerMetrics>,
     pub runtime: Handle,
     pub store: Store,
     pub db: DbPool,
@@ -74,9 +75,12 @@ impl StorageSink {
             rotation: i32::from(page.result.rotation_applied),
             word_count: page.result.words.len() as i32,
         };
+        let seconds = row.duration_ms as f64 / 1000.0;
         let done = db::run(&self.db, move |c| queries::record_page(c, &row))
             .await
             .map_err(|e| e.to_string())?;
+        self.metrics.pages_done.inc();
+        self.metrics.ocr_seconds.observe(seconds);
         self.events
             .publish(&JobEvent {
                 job_id: job,

@@ -36,11 +36,11 @@ pub struct Context {
     /// A confirm-mode channel for the page-range tasks a split publishes.
     pub tasks: lapin::Channel,
     pub names: scribe_core::broker::Names,
+    pub metrics: Arc<super::metrics::WorkerMetrics>,
 }
 
 /// Runs the task. `Ok(())` also covers "nothing to do" (already finished or cancelled).
-#[tracing::instrument(skip_all, fields(job.id = %task.job_id, upload.id = %task.upload_id))]
-pub async fn handle(ctx: &Context, task: &OcrTask) -> Result<(), TaskError> {
+pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskError> {
     let upload_id = task.upload_id;
     let Some((upload, job)) =
         db::run(&ctx.db, move |c| queries::claim_upload(c, upload_id)).await?
@@ -58,7 +58,7 @@ pub async fn handle(ctx: &Context, task: &OcrTask) -> Result<(), TaskError> {
     )
     .await;
 
-    match process(ctx, &upload, &job, task).await {
+    match process(ctx, &upload, &job, task, trace_id).await {
         Ok(false) => {
             tracing::info!("page range done; other ranges are still running");
             return Ok(());
@@ -152,6 +152,7 @@ async fn process(
     upload: &db::models::Upload,
     job: &db::models::Job,
     task: &OcrTask,
+    trace_id: &str,
 ) -> Result<bool, TaskError> {
     let (job_id, upload_id) = (job.id, upload.id);
     let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
@@ -169,7 +170,7 @@ async fn process(
     .await?;
     let [first, last] = match task.pages {
         Some(range) => range,
-        None => split(ctx, task, page_count as u32).await?,
+        None => split(ctx, task, page_count as u32, trace_id).await?,
     };
     let done: Vec<i32> = db::run(&ctx.db, move |c| queries::done_pages(c, upload_id)).await?;
     let todo: Vec<usize> = (first as usize..=last as usize)
@@ -177,6 +178,7 @@ async fn process(
         .collect();
 
     let mut sink = StorageSink {
+        metrics: Arc::clone(&ctx.metrics),
         runtime: tokio::runtime::Handle::current(),
         store: Arc::clone(&ctx.store),
         db: ctx.db.clone(),
@@ -219,7 +221,12 @@ async fn process(
 }
 
 /// Publishes every range but the first as its own task and returns the first.
-async fn split(ctx: &Context, task: &OcrTask, page_count: u32) -> Result<[u32; 2], TaskError> {
+async fn split(
+    ctx: &Context,
+    task: &OcrTask,
+    page_count: u32,
+    trace_id: &str,
+) -> Result<[u32; 2], TaskError> {
     let ranges = scribe_core::task::page_ranges(page_count, ctx.settings.worker.pages_per_task);
     let exchange = ctx.names.tasks_exchange();
     for &[first, last] in ranges.iter().skip(1) {
@@ -230,7 +237,7 @@ async fn split(ctx: &Context, task: &OcrTask, page_count: u32) -> Result<[u32; 2
             &exchange,
             scribe_core::broker::OCR_ROUTING_KEY,
             &payload,
-            lapin::types::FieldTable::default(),
+            scribe_core::broker::trace_headers(trace_id),
         )
         .await
         .map_err(TaskError::transient)?;
