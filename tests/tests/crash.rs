@@ -93,3 +93,63 @@ async fn a_killed_worker_loses_nothing_and_repeats_nothing() {
         "{job}"
     );
 }
+
+/// Closes this test's worker connections from the broker side, as a broker restart would.
+fn drop_worker_connections(prefix: &str) -> usize {
+    let out = Command::new("rabbitmqctl")
+        .args(["-q", "list_connections", "pid", "client_properties"])
+        .output()
+        .expect("rabbitmqctl");
+    let listing = String::from_utf8_lossy(&out.stdout);
+    let needle = format!("scribe-worker {prefix} pid");
+    let pids: Vec<String> = listing
+        .lines()
+        .filter(|l| l.contains(&needle))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_owned))
+        .collect();
+    for pid in &pids {
+        let _ = Command::new("rabbitmqctl")
+            .args(["-q", "close_connection", pid, "test: broker restart"])
+            .status();
+    }
+    pids.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_worker_reconnects_when_the_broker_drops_it() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (pdf, _) = scanned_pdf(4, 90);
+    let id = app
+        .submit_ok(vec![("r.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+        if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress: {job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let prefix = app.settings.broker.prefix.clone();
+    let dropped = tokio::task::spawn_blocking(move || drop_worker_connections(&prefix))
+        .await
+        .expect("join");
+    assert!(dropped >= 1, "the worker's connection was found and closed");
+
+    let job = app.wait_for_job(&id, Duration::from_secs(180)).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM pages"),
+        4,
+        "every page exactly once"
+    );
+
+    // And it consumes new work on the new connection.
+    let (png, _) = page_png(95);
+    let id = app.submit_ok(vec![("after.png", png)], &[]).await;
+    assert_eq!(
+        app.wait_for_job(&id, Duration::from_secs(120)).await["status"],
+        "complete"
+    );
+}

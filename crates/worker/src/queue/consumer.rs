@@ -96,8 +96,10 @@ impl Worker {
 
     async fn consume(&self, shutdown: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
         let names = Names::new(&self.settings.broker.prefix);
-        let conn =
-            Connection::connect(&self.settings.broker.url, ConnectionProperties::default()).await?;
+        // Named so operators (and tests) can tell worker connections apart.
+        let name = format!("scribe-worker {} pid {}", names.prefix, std::process::id());
+        let props = ConnectionProperties::default().with_connection_name(name.as_str().into());
+        let conn = Connection::connect(&self.settings.broker.url, props).await?;
         let channel = conn.create_channel().await?;
         broker::declare(&channel, &self.settings.broker).await?;
         let slots = self.settings.worker_slots();
