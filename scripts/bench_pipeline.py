@@ -199,5 +199,59 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def split():
+    """Pages/s for a 40-page PDF: one worker process on one core, then two worker
+    processes (one core each) sharing the document's page ranges."""
+    work = Path(tempfile.mkdtemp(prefix="scribe-bench-split-"))
+    db = f"scribe_bench_{uuid.uuid4().hex[:8]}"
+    psql(f"CREATE DATABASE {db}")
+    pdf = work / "forty.pdf"
+    subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "40", "--dpi", "200", "--out", pdf,
+                    "--truth", work / "truth.txt"], check=True)
+    results = {}
+    try:
+        for processes in (1, 2):
+            prefix = f"bench-split-{processes}-{uuid.uuid4().hex[:6]}"
+            env = dict(env_for(db, prefix, work / f"data{processes}"), SCRIBE__WORKER__SLOTS="1",
+                       SCRIBE__OCR__THREADS="1", SCRIBE__WORKER__PAGES_PER_TASK="5")
+            if processes == 1:
+                subprocess.run([REL / "scribe-web", "--config", ROOT / "config", "migrate"], env=env, check=True,
+                               stdout=subprocess.DEVNULL)
+            web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
+            workers = [subprocess.Popen(["taskset", "-c", str(i), REL / "scribe-worker", "run", "--config",
+                                         ROOT / "config"], env=env) for i in range(processes)]
+            try:
+                wait_ready()
+                start = time.perf_counter()
+                out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{pdf}",
+                                      "-F", "outputs=txt,json,pdf", f"http://127.0.0.1:{PORT}/api/v1/jobs"],
+                                     check=True, capture_output=True, text=True).stdout
+                job_id = json.loads(out)["id"]
+                while True:
+                    req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/jobs/{job_id}",
+                                                 headers={"Authorization": f"Bearer {KEY}"})
+                    job = json.loads(urllib.request.urlopen(req).read())
+                    if job["status"] in ("complete", "error"):
+                        break
+                    time.sleep(0.1)
+                secs = time.perf_counter() - start
+                assert job["status"] == "complete", job
+                results[processes] = 40 / secs
+                print(f"{processes} worker process(es), 1 core each: {secs:6.1f} s, {40 / secs:.3f} pages/s")
+            finally:
+                for w in workers:
+                    w.terminate()
+                web.terminate()
+                for w in workers:
+                    w.wait()
+                web.wait()
+                for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
+                    subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{prefix}.{q}"], capture_output=True)
+        print(f"speed-up from the second process: {results[2] / results[1]:.2f}x")
+    finally:
+        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    main()
+    split() if sys.argv[1:] == ["split"] else main()

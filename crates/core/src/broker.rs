@@ -179,13 +179,36 @@ pub async fn publish_confirmed(
     payload: &[u8],
     headers: FieldTable,
 ) -> Result<(), BrokerError> {
+    publish_with(channel, exchange, routing_key, payload, properties(headers)).await
+}
+
+/// Parks a message in a delay queue for `delay_ms` (at most the queue's own TTL):
+/// per-message expiry adds the jitter that keeps retries from arriving in lockstep.
+pub async fn publish_delayed(
+    channel: &Channel,
+    queue: &str,
+    payload: &[u8],
+    headers: FieldTable,
+    delay_ms: u64,
+) -> Result<(), BrokerError> {
+    let props = properties(headers).with_expiration(s(&delay_ms.to_string()));
+    publish_with(channel, "", queue, payload, props).await
+}
+
+async fn publish_with(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    payload: &[u8],
+    props: BasicProperties,
+) -> Result<(), BrokerError> {
     let confirm = channel
         .basic_publish(
             s(exchange),
             s(routing_key),
             BasicPublishOptions::default(),
             payload,
-            properties(headers),
+            props,
         )
         .await?
         .await?;

@@ -188,18 +188,19 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             let delays = &ctx.settings.broker.retry_delays_secs;
             if retries < delays.len() {
                 tracing::warn!(error = %reason, retry = retries + 1, "transient failure; retrying later");
-                let mut headers = FieldTable::default();
+                let mut headers = broker::trace_headers(&trace_id);
                 headers.insert(
                     RETRIES_HEADER.into(),
                     AMQPValue::LongInt(retries as i32 + 1),
                 );
                 let payload = delivery.data.clone();
-                match broker::publish_confirmed(
+                let delay_ms = jittered(delays[retries] * 1000);
+                match broker::publish_delayed(
                     retry,
-                    "",
                     &names.retry_queue(retries),
                     &payload,
                     headers,
+                    delay_ms,
                 )
                 .await
                 {
@@ -234,6 +235,12 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             let _ = delivery.ack(BasicAckOptions::default()).await;
         }
     }
+}
+
+/// 75–100% of `ms`: full backoff, minus up to a quarter, so retries spread out.
+fn jittered(ms: u64) -> u64 {
+    use rand::Rng;
+    rand::thread_rng().gen_range(ms * 3 / 4..=ms)
 }
 
 fn header_text(delivery: &Delivery, name: &str) -> Option<String> {
