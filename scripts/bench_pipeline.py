@@ -92,6 +92,21 @@ wrk.headers["Authorization"] = "Bearer {KEY}"
     return lat(50), lat(99), rps, int(non2xx.group(1)) if non2xx else 0
 
 
+def submit_and_wait(path, outputs, poll):
+    """Submits one file, polls until the job is finished, returns the job."""
+    out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{path}",
+                          "-F", f"outputs={outputs}", f"http://127.0.0.1:{PORT}/api/v1/jobs"],
+                         check=True, capture_output=True, text=True).stdout
+    job_id = json.loads(out)["id"]
+    while True:
+        req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/jobs/{job_id}",
+                                     headers={"Authorization": f"Bearer {KEY}"})
+        job = json.loads(urllib.request.urlopen(req).read())
+        if job["status"] in ("complete", "error"):
+            return job
+        time.sleep(poll)
+
+
 def rss_peak_kb(pid):
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -171,17 +186,8 @@ def main():
         subprocess.run(["pdftoppm", "-png", "-r", "150", "-singlefile", work / "p.pdf", work / "page"], check=True)
         overheads = []
         for _ in range(15):
-            out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{png}",
-                                  "-F", "outputs=txt,json", f"http://127.0.0.1:{PORT}/api/v1/jobs"],
-                                 check=True, capture_output=True, text=True).stdout
-            job_id = json.loads(out)["id"]
-            while True:
-                req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/jobs/{job_id}",
-                                             headers={"Authorization": f"Bearer {KEY}"})
-                job = json.loads(urllib.request.urlopen(req).read())
-                if job["status"] in ("complete", "error"):
-                    break
-                time.sleep(0.01)
+            job = submit_and_wait(png, "txt,json", 0.01)
+            job_id = job["id"]
             created = psql(f"SELECT extract(epoch FROM finished_at - created_at) * 1000 FROM jobs WHERE id = '{job_id}'", db)
             ocr_ms = sum(p["duration_ms"] for f in job["files"] for p in f["pages"])
             overheads.append(float(created) - ocr_ms)
@@ -223,17 +229,7 @@ def split():
             try:
                 wait_ready()
                 start = time.perf_counter()
-                out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{pdf}",
-                                      "-F", "outputs=txt,json,pdf", f"http://127.0.0.1:{PORT}/api/v1/jobs"],
-                                     check=True, capture_output=True, text=True).stdout
-                job_id = json.loads(out)["id"]
-                while True:
-                    req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/jobs/{job_id}",
-                                                 headers={"Authorization": f"Bearer {KEY}"})
-                    job = json.loads(urllib.request.urlopen(req).read())
-                    if job["status"] in ("complete", "error"):
-                        break
-                    time.sleep(0.1)
+                job = submit_and_wait(pdf, "txt,json,pdf", 0.1)
                 secs = time.perf_counter() - start
                 assert job["status"] == "complete", job
                 results[processes] = 40 / secs
