@@ -333,3 +333,53 @@ async fn the_worker_serves_metrics() {
     );
     assert!(body.contains("scribe_ocr_seconds_count 1"), "{body}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn progress_streams_live_over_server_sent_events() {
+    use futures_util::StreamExt;
+    // No worker until the stream is open, so every page's event is seen.
+    let mut app = TestApp::web_only(|_| {}).await;
+    let (pdf, _) = scanned_pdf(3, 100);
+    let id = app
+        .submit_ok(vec![("live.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/jobs/{id}/events")))
+        .bearer_auth(ALICE)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(r.headers()["content-type"], "text/event-stream");
+    app.start_worker();
+    let mut body = String::new();
+    let mut stream = r.bytes_stream();
+    let read = tokio::time::timeout(LIMIT, async {
+        while let Some(chunk) = stream.next().await {
+            body.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the stream ends when the job finishes: {body}"
+    );
+    assert!(body.starts_with("event: snapshot\n"), "{body}");
+    for done in 1..=3 {
+        assert!(
+            body.contains(&format!("\"pages_done\":{done}")),
+            "page {done} announced: {body}"
+        );
+    }
+    assert!(body.contains("\"job_status\":\"complete\""), "{body}");
+    // Another owner cannot listen in.
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/jobs/{id}/events")))
+        .bearer_auth(BOB)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(r.status().as_u16(), 404);
+}

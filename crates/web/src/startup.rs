@@ -11,6 +11,7 @@ use scribe_core::settings::Settings;
 use scribe_core::{db, languages, storage};
 
 use crate::auth::key_table;
+use crate::events::EventHub;
 use crate::metrics::Metrics;
 use crate::state::AppState;
 use crate::{publish, routes};
@@ -43,6 +44,7 @@ impl Application {
                 settings.ocr.languages.clone()
             },
             metrics: Metrics::new()?,
+            events: EventHub::new(),
             settings: Arc::new(settings),
         });
         if state.languages.is_empty() {
@@ -54,6 +56,7 @@ impl Application {
             .await
             .context("declaring the RabbitMQ topology")?;
         tokio::spawn(publish::sweep(Arc::clone(&state)));
+        tokio::spawn(state.events.clone().relay(state.settings.broker.clone()));
 
         let listener =
             TcpListener::bind((state.settings.web.host.as_str(), state.settings.web.port))

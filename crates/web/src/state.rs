@@ -7,6 +7,7 @@ use scribe_core::db::DbPool;
 use scribe_core::settings::Settings;
 use scribe_core::storage::Store;
 
+use crate::events::EventHub;
 use crate::metrics::Metrics;
 
 pub struct AppState {
@@ -17,4 +18,5 @@ pub struct AppState {
     pub api_keys: HashMap<String, String>,
     pub languages: Vec<String>,
     pub metrics: Metrics,
+    pub events: EventHub,
 }

@@ -183,7 +183,7 @@ pub async fn owned_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job,
         .ok_or(ApiError::NotFound)
 }
 
-async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
+pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
     let job_id = job.id;
     let uploads: Vec<Upload> = db::run(&state.db, move |c| queries::uploads_of(c, job_id)).await?;
     let mut files = Vec::with_capacity(uploads.len());

@@ -3,6 +3,7 @@
 pub mod downloads;
 pub mod home;
 pub mod jobs;
+pub mod live;
 pub mod meta;
 
 use actix_web::web;
@@ -13,6 +14,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(jobs::show)
         .service(jobs::cancel)
         .service(jobs::list)
+        .service(live::events)
         .service(downloads::results)
         .service(downloads::file)
         .service(downloads::preview)
