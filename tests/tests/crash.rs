@@ -153,3 +153,42 @@ async fn the_worker_reconnects_when_the_broker_drops_it() {
         "complete"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigterm_finishes_the_current_work_and_exits_cleanly() {
+    let app = TestApp::web_only(|_| {}).await;
+    let (pdf, _) = scanned_pdf(6, 110);
+    let id = app
+        .submit_ok(vec![("term.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+    let worker = spawn_worker(&app);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+        if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress: {job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = worker.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill")
+            .success()
+    );
+    let status = tokio::task::spawn_blocking(move || {
+        let mut worker = worker;
+        worker.wait()
+    })
+    .await
+    .expect("join")
+    .expect("wait");
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    // The file in hand was finished before exiting.
+    let job = app.wait_for_job(&id, Duration::from_secs(5)).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 6);
+}

@@ -383,3 +383,38 @@ async fn progress_streams_live_over_server_sent_events() {
         .expect("events");
     assert_eq!(r.status().as_u16(), 404);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelling_a_running_job_stops_it_after_the_current_page() {
+    let app = TestApp::spawn(|s| {
+        s.worker.slots = 1;
+        s.ocr.threads = 1;
+        s.worker.pages_per_task = 0;
+    })
+    .await;
+    let (pdf, _) = scanned_pdf(8, 120);
+    let id = app
+        .submit_ok(vec![("stop.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(90);
+    loop {
+        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+        if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= 1 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no progress: {job}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(app.cancel(ALICE, &id).await.status().as_u16(), 200);
+    let at_cancel = app.count("SELECT count(*) AS n FROM pages");
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let after = app.count("SELECT count(*) AS n FROM pages");
+    assert!(
+        after <= at_cancel + 1,
+        "at most the page in hand finishes: {at_cancel} then {after}"
+    );
+    assert!(after < 8, "the job did not run to the end");
+    let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(job["status"], "cancelled");
+    assert_eq!(job["files"][0]["status"], "cancelled");
+}
