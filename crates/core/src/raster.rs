@@ -95,7 +95,7 @@ impl RasterDocument {
         let mut image =
             image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(self.kind, &e))?;
         image.apply_orientation(orientation);
-        Ok(image.into_luma8())
+        Ok(flatten_to_gray(image))
     }
 
     fn decode_tiff(&self, index: usize) -> Result<GrayImage, DocumentError> {
@@ -245,6 +245,25 @@ fn tiff_to_gray(
     GrayImage::from_raw(w, h, pixels).ok_or_else(|| {
         DocumentError::Corrupt("the TIFF page holds fewer pixels than its size says".to_owned())
     })
+}
+
+/// Gray pixels as a person would see them on white paper: transparent areas
+/// (screenshots, exported scans) become white, not the black their RGB holds.
+fn flatten_to_gray(image: image::DynamicImage) -> GrayImage {
+    if !image.color().has_alpha() {
+        return image.into_luma8();
+    }
+    let rgba = image.into_rgba8();
+    let (w, h) = rgba.dimensions();
+    let pixels = rgba
+        .pixels()
+        .map(|p| {
+            let a = u32::from(p[3]);
+            let gray = u32::from(luma(&p.0[..3]));
+            ((gray * a + 255 * (255 - a)) / 255) as u8
+        })
+        .collect();
+    GrayImage::from_raw(w, h, pixels).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
 fn luma(p: &[u8]) -> u8 {

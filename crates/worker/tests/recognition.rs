@@ -212,3 +212,19 @@ fn a_blank_page_is_empty_text_not_an_error() {
     assert!(result.pages[0].words.is_empty());
     assert_eq!(result.mean_confidence, None);
 }
+
+#[test]
+fn a_transparent_background_reads_as_white_paper() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(15);
+    // Black text whose background is fully transparent black, as screenshot tools export it.
+    let rgba = image::RgbaImage::from_fn(page.image.width(), page.image.height(), |x, y| {
+        let ink = 255 - page.image.get_pixel(x, y)[0];
+        image::Rgba([0, 0, 0, ink])
+    });
+    let path = dir.path().join("transparent.png");
+    rgba.save(&path).expect("write");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let rate = cer(&result.text(), &page.text());
+    assert!(rate <= 0.02, "CER {rate:.4}: {}", result.text());
+}
