@@ -190,6 +190,9 @@ async fn jobs_belong_to_their_owner() {
         200
     );
     assert_eq!(app.get_json(ALICE, "/api/v1/jobs/not-a-uuid").await.0, 404);
+    let (status, bad) = app.get_json(ALICE, "/api/v1/jobs?page=abc").await;
+    assert_eq!(status, 400);
+    assert_eq!(bad["error"]["code"], "bad_query");
     let (_, listed) = app.get_json(BOB, "/api/v1/jobs").await;
     assert_eq!(listed["jobs"].as_array().map(Vec::len), Some(0));
     let (_, listed) = app.get_json(ALICE, "/api/v1/jobs").await;

@@ -75,6 +75,13 @@ impl Application {
                     web::PathConfig::default()
                         .error_handler(|_, _| crate::error::ApiError::NotFound.into()),
                 )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    crate::error::ApiError::bad(
+                        "bad_query",
+                        format!("the query string is invalid: {e}"),
+                    )
+                    .into()
+                }))
                 .wrap(tracing_actix())
                 .configure(routes::configure)
         })

@@ -103,10 +103,11 @@ pub fn upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Upload>> 
         .optional()
 }
 
-pub fn pages_of(conn: &mut PgConnection, upload_id: Uuid) -> QueryResult<Vec<Page>> {
+/// The pages of several uploads, by upload then page number.
+pub fn pages_of_uploads(conn: &mut PgConnection, upload_ids: &[Uuid]) -> QueryResult<Vec<Page>> {
     pages::table
-        .filter(pages::upload_id.eq(upload_id))
-        .order(pages::number)
+        .filter(pages::upload_id.eq_any(upload_ids))
+        .order((pages::upload_id, pages::number))
         .select(Page::as_select())
         .load(conn)
 }

@@ -185,12 +185,18 @@ pub async fn owned_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job,
 
 pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
     let job_id = job.id;
-    let uploads: Vec<Upload> = db::run(&state.db, move |c| queries::uploads_of(c, job_id)).await?;
+    // One round trip for the files and all their pages.
+    let (uploads, all_pages): (Vec<Upload>, Vec<scribe_core::db::models::Page>) =
+        db::run(&state.db, move |c| {
+            let uploads = queries::uploads_of(c, job_id)?;
+            let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
+            Ok((uploads, queries::pages_of_uploads(c, &ids)?))
+        })
+        .await?;
     let mut files = Vec::with_capacity(uploads.len());
     let (mut done, mut total) = (0i64, 0i64);
     for u in uploads {
-        let upload_id = u.id;
-        let pages = db::run(&state.db, move |c| queries::pages_of(c, upload_id)).await?;
+        let pages: Vec<_> = all_pages.iter().filter(|p| p.upload_id == u.id).collect();
         done += i64::from(u.pages_done);
         total += i64::from(u.page_count.unwrap_or(0));
         let base = format!("/api/v1/jobs/{job_id}/files/{}", u.id);
