@@ -4,7 +4,7 @@
 mod support;
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::*;
 
@@ -52,23 +52,12 @@ async fn a_killed_worker_loses_nothing_and_repeats_nothing() {
         .await;
 
     let mut first = spawn_worker(&app);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
-        let done = job["files"][0]["pages_done"].as_i64().unwrap_or(0);
-        if done >= 2 {
-            assert!(
-                done < pages as i64,
-                "the job finished before the kill; make it longer"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "no progress before the kill: {job}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let job = app.wait_for_pages(&id, 2, Duration::from_secs(90)).await;
+    let done = job["files"][0]["pages_done"].as_i64().unwrap_or(0);
+    assert!(
+        done < pages as i64,
+        "the job finished before the kill; make it longer"
+    );
     first.kill().expect("SIGKILL");
     first.wait().expect("reaped");
 
@@ -122,15 +111,7 @@ async fn the_worker_reconnects_when_the_broker_drops_it() {
     let id = app
         .submit_ok(vec![("r.pdf", pdf)], &[("outputs", "txt,json")])
         .await;
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
-        if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no progress: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_pages(&id, 1, Duration::from_secs(90)).await;
     let prefix = app.settings.broker.prefix.clone();
     let dropped = tokio::task::spawn_blocking(move || drop_worker_connections(&prefix))
         .await
@@ -162,15 +143,7 @@ async fn sigterm_finishes_the_current_work_and_exits_cleanly() {
         .submit_ok(vec![("term.pdf", pdf)], &[("outputs", "txt,json")])
         .await;
     let worker = spawn_worker(&app);
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
-        if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "no progress: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_pages(&id, 1, Duration::from_secs(90)).await;
     let pid = worker.id().to_string();
     assert!(
         Command::new("kill")

@@ -63,6 +63,27 @@ async fn an_image_job_completes_with_text_downloads_and_previews() {
     assert_eq!(preview.headers()["content-type"], "image/png");
     assert!(image::load_from_memory(&preview.bytes().await.expect("body")).is_ok());
 
+    let (status, missing) = app
+        .get_json(
+            ALICE,
+            &format!(
+                "{}/pages/9/preview.png",
+                file["pages"][0]["preview_url"]
+                    .as_str()
+                    .expect("url")
+                    .rsplit_once("/pages/")
+                    .expect("pages")
+                    .0
+            ),
+        )
+        .await;
+    assert_eq!(status, 404);
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("page 9")),
+        "{missing}"
+    );
     let (status, results) = app
         .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
         .await;
@@ -110,6 +131,24 @@ async fn a_corrupt_file_fails_alone_and_the_other_files_complete() {
         files[1]
     );
     assert_eq!(files[2]["status"], "complete");
+    assert!(
+        files[0]["downloads"]["hocr"].is_null(),
+        "hOCR was not requested"
+    );
+    let hocr = app
+        .download(&format!(
+            "/api/v1/jobs/{id}/files/{}/hocr",
+            files[0]["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(hocr.status().as_u16(), 404);
+    let body: serde_json::Value = hocr.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("did not ask")),
+        "{body}"
+    );
     let url = files[0]["downloads"]["text"].as_str().expect("url");
     let text = app.download(url).await.text().await.expect("body");
     let got: Vec<&str> = text.split('\u{c}').collect();
@@ -396,15 +435,7 @@ async fn cancelling_a_running_job_stops_it_after_the_current_page() {
     let id = app
         .submit_ok(vec![("stop.pdf", pdf)], &[("outputs", "txt,json")])
         .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(90);
-    loop {
-        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
-        if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= 1 {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no progress: {job}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.wait_for_pages(&id, 1, Duration::from_secs(90)).await;
     assert_eq!(app.cancel(ALICE, &id).await.status().as_u16(), 200);
     let at_cancel = app.count("SELECT count(*) AS n FROM pages");
     tokio::time::sleep(Duration::from_secs(4)).await;

@@ -84,6 +84,29 @@ pub struct BBox {
 }
 
 impl DocumentResult {
+    /// A document's results; the derived fields (schema, MIME type, mean
+    /// confidence) are filled in here so every producer agrees on them.
+    pub fn new(
+        file_name: &str,
+        kind: DocumentKind,
+        page_count: usize,
+        language: &str,
+        duration_ms: u64,
+        pages: Vec<PageResult>,
+    ) -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            file_name: file_name.to_owned(),
+            detected_type: kind,
+            mime_type: kind.mime().to_owned(),
+            page_count,
+            language: language.to_owned(),
+            duration_ms,
+            mean_confidence: Self::word_weighted_confidence(&pages),
+            pages,
+        }
+    }
+
     /// The merged text: pages separated by form feeds.
     pub fn text(&self) -> String {
         self.pages
@@ -93,7 +116,7 @@ impl DocumentResult {
             .join("\u{c}")
     }
 
-    pub fn word_weighted_confidence(pages: &[PageResult]) -> Option<f32> {
+    fn word_weighted_confidence(pages: &[PageResult]) -> Option<f32> {
         let (sum, n) = pages
             .iter()
             .flat_map(|p| &p.words)

@@ -32,6 +32,33 @@ impl DocumentKind {
         }
     }
 
+    /// The lowercase form stored in the database and results (`png`, `pdf`…).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Png => "png",
+            Self::Jpeg => "jpeg",
+            Self::Tiff => "tiff",
+            Self::Bmp => "bmp",
+            Self::Gif => "gif",
+            Self::Webp => "webp",
+            Self::Pdf => "pdf",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Png,
+            Self::Jpeg,
+            Self::Tiff,
+            Self::Bmp,
+            Self::Gif,
+            Self::Webp,
+            Self::Pdf,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             Self::Png => "PNG",
@@ -114,6 +141,24 @@ mod tests {
             assert_eq!(sniff(bytes), Some(kind), "{bytes:?}");
         }
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some(DocumentKind::Webp));
+    }
+
+    #[test]
+    fn the_stored_form_round_trips_and_matches_serde() {
+        for k in [
+            DocumentKind::Png,
+            DocumentKind::Jpeg,
+            DocumentKind::Tiff,
+            DocumentKind::Webp,
+            DocumentKind::Pdf,
+        ] {
+            assert_eq!(DocumentKind::parse(k.as_str()), Some(k));
+            assert_eq!(
+                serde_json::to_value(k).ok(),
+                Some(serde_json::Value::from(k.as_str()))
+            );
+        }
+        assert_eq!(DocumentKind::parse("exe"), None);
     }
 
     #[test]

@@ -19,12 +19,7 @@ pub async fn publish_job(
     trace_id: &str,
 ) -> Result<(), BrokerError> {
     let started = Instant::now();
-    let conn = state
-        .amqp
-        .get()
-        .await
-        .map_err(|e| BrokerError::Pool(e.to_string()))?;
-    let channel = conn.create_channel().await?;
+    let channel = channel(state).await?;
     broker::enable_confirms(&channel).await?;
     let exchange = Names::new(&state.settings.broker.prefix).tasks_exchange();
     for &upload_id in uploads {
@@ -75,14 +70,19 @@ pub async fn sweep(state: Arc<AppState>) {
     }
 }
 
-/// Declares the topology once at start-up.
-pub async fn declare_topology(state: &AppState) -> Result<(), BrokerError> {
+/// A fresh channel on a pooled connection.
+async fn channel(state: &AppState) -> Result<lapin::Channel, BrokerError> {
     let conn = state
         .amqp
         .get()
         .await
         .map_err(|e| BrokerError::Pool(e.to_string()))?;
-    let channel = conn.create_channel().await?;
+    Ok(conn.create_channel().await?)
+}
+
+/// Declares the topology once at start-up.
+pub async fn declare_topology(state: &AppState) -> Result<(), BrokerError> {
+    let channel = channel(state).await?;
     broker::declare(&channel, &state.settings.broker).await?;
     let _ = channel.close(200, "declared".into()).await;
     Ok(())

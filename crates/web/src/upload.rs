@@ -162,10 +162,7 @@ async fn store_file(
         position: position as i32,
         file_name,
         storage_key: key.to_string(),
-        detected_type: serde_json::to_value(kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        detected_type: kind.as_str().to_owned(),
         size_bytes: size as i64,
         sha256: hex::encode(hasher.finalize()),
     })

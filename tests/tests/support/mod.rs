@@ -182,6 +182,22 @@ impl TestApp {
         }
     }
 
+    /// Polls until the job's first file has at least `pages` pages done.
+    pub async fn wait_for_pages(&self, id: &str, pages: i64, limit: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let (_, job) = self.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+            if job["files"][0]["pages_done"].as_i64().unwrap_or(0) >= pages {
+                return job;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "fewer than {pages} pages done after {limit:?}: {job}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     pub fn names(&self) -> Names {
         Names::new(&self.settings.broker.prefix)
     }

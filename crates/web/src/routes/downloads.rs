@@ -3,8 +3,12 @@
 
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
+use scribe_core::db::models::{Job, Upload};
 use scribe_core::db::{self, queries};
 use scribe_core::storage::keys;
 use uuid::Uuid;
@@ -30,7 +34,7 @@ pub async fn results(
     let bytes = get(&state, &keys::job_results(job.id)).await?;
     Ok(HttpResponse::Ok()
         .content_type("application/json")
-        .body(bytes))
+        .streaming(bytes))
 }
 
 #[get("/api/v1/jobs/{id}/files/{upload}/{kind}")]
@@ -40,12 +44,7 @@ pub async fn file(
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, upload, kind) = path.into_inner();
-    let job = owned_job(&state, &owner, &id).await?;
-    let upload_id = Uuid::parse_str(&upload).map_err(|_| ApiError::NotFound)?;
-    let upload = db::run(&state.db, move |c| queries::upload(c, upload_id))
-        .await?
-        .filter(|u| u.job_id == job.id)
-        .ok_or(ApiError::NotFound)?;
+    let (job, upload) = owned_upload(&state, &owner, &id, &upload).await?;
     let (name, content_type, ext) = match kind.as_str() {
         "text" => ("text.txt", "text/plain; charset=utf-8", "txt"),
         "hocr" => ("hocr.html", "text/html; charset=utf-8", "hocr.html"),
@@ -59,7 +58,9 @@ pub async fn file(
             upload.status
         )));
     }
-    let bytes = get(&state, &keys::upload_file(job.id, upload.id, name)).await?;
+    let bytes = get(&state, &keys::upload_file(job.id, upload.id, name))
+        .await
+        .map_err(|e| missing(e, &format!("this job did not ask for the `{kind}` output")))?;
     let stem = upload
         .file_name
         .rsplit_once('.')
@@ -70,7 +71,7 @@ pub async fn file(
             disposition: DispositionType::Attachment,
             parameters: vec![DispositionParam::Filename(format!("{stem}.{ext}"))],
         })
-        .body(bytes))
+        .streaming(bytes))
 }
 
 #[get("/api/v1/jobs/{id}/files/{upload}/pages/{n}/preview.png")]
@@ -80,20 +81,46 @@ pub async fn preview(
     path: web::Path<(String, String, usize)>,
 ) -> Result<HttpResponse, ApiError> {
     let (id, upload, n) = path.into_inner();
-    let job = owned_job(&state, &owner, &id).await?;
-    let upload_id = Uuid::parse_str(&upload).map_err(|_| ApiError::NotFound)?;
-    let job_id = job.id;
-    db::run(&state.db, move |c| queries::upload(c, upload_id))
-        .await?
-        .filter(|u| u.job_id == job_id)
-        .ok_or(ApiError::NotFound)?;
-    let bytes = get(&state, &keys::page(job.id, upload_id, n, "png")).await?;
+    let (job, upload) = owned_upload(&state, &owner, &id, &upload).await?;
+    let upload_id = upload.id;
+    let bytes = get(&state, &keys::page(job.id, upload_id, n, "png"))
+        .await
+        .map_err(|e| missing(e, &format!("page {n} has no preview (not processed, out of range, or previews not requested)")))?;
     Ok(HttpResponse::Ok()
         .content_type("image/png")
         .insert_header(("Cache-Control", "private, max-age=3600"))
-        .body(bytes))
+        .streaming(bytes))
 }
 
-async fn get(state: &AppState, key: &Path) -> Result<bytes::Bytes, ApiError> {
-    Ok(state.store.get(key).await?.bytes().await?)
+/// The job and one of its files, if this owner has them; anything else is 404.
+async fn owned_upload(
+    state: &AppState,
+    owner: &Owner,
+    job_id: &str,
+    upload_id: &str,
+) -> Result<(Job, Upload), ApiError> {
+    let job = owned_job(state, owner, job_id).await?;
+    let upload_id = Uuid::parse_str(upload_id).map_err(|_| ApiError::NotFound)?;
+    let upload = db::run(&state.db, move |c| queries::upload(c, upload_id))
+        .await?
+        .filter(|u| u.job_id == job.id)
+        .ok_or(ApiError::NotFound)?;
+    Ok((job, upload))
+}
+
+/// Turns "no such object" into a message about what is missing.
+fn missing(e: ApiError, what: &str) -> ApiError {
+    match e {
+        ApiError::NotFound => ApiError::Missing(what.to_owned()),
+        other => other,
+    }
+}
+
+/// The object as a response body, streamed: a large searchable PDF never sits whole in memory.
+async fn get(
+    state: &AppState,
+    key: &Path,
+) -> Result<BoxStream<'static, Result<Bytes, ApiError>>, ApiError> {
+    let object = state.store.get(key).await?;
+    Ok(object.into_stream().map_err(ApiError::from).boxed())
 }

@@ -193,6 +193,7 @@ pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, A
             Ok((uploads, queries::pages_of_uploads(c, &ids)?))
         })
         .await?;
+    let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
     let mut files = Vec::with_capacity(uploads.len());
     let (mut done, mut total) = (0i64, 0i64);
     for u in uploads {
@@ -221,11 +222,12 @@ pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, A
                 "words": p.word_count,
                 "preview_url": format!("{base}/pages/{}/preview.png", p.number),
             })).collect::<Vec<_>>(),
+            // text and JSON are always assembled; hOCR and PDF only when asked for.
             "downloads": (u.status == "complete").then(|| serde_json::json!({
                 "text": format!("{base}/text"),
-                "hocr": format!("{base}/hocr"),
+                "hocr": formats.hocr.then(|| format!("{base}/hocr")),
                 "json": format!("{base}/json"),
-                "pdf": format!("{base}/pdf"),
+                "pdf": formats.pdf.then(|| format!("{base}/pdf")),
             })),
         }));
     }

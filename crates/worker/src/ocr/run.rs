@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
-use scribe_core::results::{DocumentResult, PageResult, SCHEMA_VERSION};
+use scribe_core::results::{DocumentResult, PageResult};
 use scribe_core::settings::Settings;
 
 use super::page::{PageArtifacts, PageError};
@@ -151,17 +151,15 @@ pub fn run_document(
         None
     };
     let pages: Vec<PageResult> = pages.into_iter().map(|(p, _)| p).collect();
-    let result = DocumentResult {
-        schema_version: SCHEMA_VERSION,
-        file_name: request.file_name.to_owned(),
-        detected_type: kind,
-        mime_type: kind.mime().to_owned(),
+    let duration_ms = started.elapsed().as_millis() as u64;
+    let result = DocumentResult::new(
+        request.file_name,
+        kind,
         page_count,
-        language: request.lang.to_owned(),
-        duration_ms: started.elapsed().as_millis() as u64,
-        mean_confidence: DocumentResult::word_weighted_confidence(&pages),
+        request.lang,
+        duration_ms,
         pages,
-    };
+    );
     sink.finish(&result, searchable)?;
     Ok(result)
 }

@@ -12,7 +12,7 @@ use scribe_core::db::{self, DbPool, queries};
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
 use scribe_core::job::Status;
-use scribe_core::results::{DocumentResult, PageResult, SCHEMA_VERSION};
+use scribe_core::results::{DocumentResult, PageResult};
 use scribe_core::settings::Settings;
 use scribe_core::storage::{Store, keys};
 use scribe_core::task::{JobEvent, OcrTask};
@@ -295,21 +295,19 @@ async fn assemble(
             pdf_pages.push(path);
         }
     }
-    let kind = scribe_core::sniff::DocumentKind::Pdf;
-    let detected = serde_json::from_value(serde_json::Value::String(upload.detected_type.clone()))
-        .unwrap_or(kind);
+    let kind = scribe_core::sniff::DocumentKind::parse(&upload.detected_type).ok_or_else(|| {
+        TaskError::transient(format!("unknown stored type `{}`", upload.detected_type))
+    })?;
     let started = upload.started_at.unwrap_or(upload.created_at);
-    let result = DocumentResult {
-        schema_version: SCHEMA_VERSION,
-        file_name: upload.file_name.clone(),
-        detected_type: detected,
-        mime_type: detected.mime().to_owned(),
+    let duration_ms = (chrono::Utc::now() - started).num_milliseconds().max(0) as u64;
+    let result = DocumentResult::new(
+        &upload.file_name,
+        kind,
         page_count,
-        language: job.language.clone(),
-        duration_ms: (chrono::Utc::now() - started).num_milliseconds().max(0) as u64,
-        mean_confidence: DocumentResult::word_weighted_confidence(&pages),
+        &job.language,
+        duration_ms,
         pages,
-    };
+    );
     let json = serde_json::to_vec_pretty(&result).map_err(TaskError::transient)?;
     ctx.store
         .put(
