@@ -68,6 +68,53 @@ pub fn installed(dir: Option<&Path>) -> Vec<String> {
     langs
 }
 
+/// A person's name for a Tesseract language code (`deu` → German); unknown
+/// codes are shown as they are.
+pub fn display_name(code: &str) -> &str {
+    const NAMES: &[(&str, &str)] = &[
+        ("ara", "Arabic"),
+        ("ces", "Czech"),
+        ("chi_sim", "Chinese (simplified)"),
+        ("chi_tra", "Chinese (traditional)"),
+        ("dan", "Danish"),
+        ("deu", "German"),
+        ("ell", "Greek"),
+        ("eng", "English"),
+        ("fin", "Finnish"),
+        ("fra", "French"),
+        ("heb", "Hebrew"),
+        ("hin", "Hindi"),
+        ("hun", "Hungarian"),
+        ("ita", "Italian"),
+        ("jpn", "Japanese"),
+        ("kor", "Korean"),
+        ("lat", "Latin"),
+        ("nld", "Dutch"),
+        ("nor", "Norwegian"),
+        ("pol", "Polish"),
+        ("por", "Portuguese"),
+        ("ron", "Romanian"),
+        ("rus", "Russian"),
+        ("spa", "Spanish"),
+        ("swe", "Swedish"),
+        ("tur", "Turkish"),
+        ("ukr", "Ukrainian"),
+    ];
+    NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or(code, |(_, name)| name)
+}
+
+/// `deu+eng` → `German + English`.
+pub fn describe(combination: &str) -> String {
+    combination
+        .split('+')
+        .map(|c| display_name(c.trim()))
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 /// Checks a `deu+eng` style request against the installed set and returns it
 /// normalised (trimmed, duplicates removed, order kept: the first is primary).
 pub fn validate(requested: &str, installed: &[String]) -> Result<String, LanguageError> {
@@ -103,6 +150,12 @@ mod tests {
 
     fn langs() -> Vec<String> {
         ["deu", "eng", "fra"].map(String::from).to_vec()
+    }
+
+    #[test]
+    fn names_languages_for_people() {
+        assert_eq!(describe("deu+eng"), "German + English");
+        assert_eq!(describe("xyz"), "xyz");
     }
 
     #[test]

@@ -100,6 +100,12 @@ pub struct WebSettings {
     pub max_files_per_job: usize,
     /// Jobs not confirmed by the broker after this long are published again.
     pub republish_after_secs: u64,
+    /// Signs the portal's owner cookie and CSRF tokens; at least 32 bytes, the
+    /// same on every replica, from the environment (`SCRIBE__WEB__COOKIE_SECRET`).
+    /// Empty: a random key per process (browsers lose their history on restart).
+    pub cookie_secret: String,
+    /// Marks the owner cookie `Secure` (serve the portal over HTTPS).
+    pub secure_cookies: bool,
 }
 
 impl Default for WebSettings {
@@ -111,6 +117,8 @@ impl Default for WebSettings {
             max_request_bytes: 1024 * 1024 * 1024,
             max_files_per_job: 20,
             republish_after_secs: 30,
+            cookie_secret: String::new(),
+            secure_cookies: false,
         }
     }
 }
@@ -170,7 +178,7 @@ impl Default for OcrSettings {
             threads: 0,
             tessdata_dir: None,
             skip_text: false,
-            preview_width: 400,
+            preview_width: 1000,
             languages: Vec::new(),
         }
     }

@@ -1,13 +1,16 @@
-//! API clients authenticate with `Authorization: Bearer <key>`; the key names
-//! the owner, and every job belongs to exactly one owner.
+//! Who is asking. API clients authenticate with `Authorization: Bearer <key>`
+//! (the key names the owner); browsers are owners through their signed session
+//! cookie (see `session`). Every job belongs to exactly one owner.
 
 use std::collections::HashMap;
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::http::{Method, header};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 
 use crate::error::ApiError;
+use crate::session::{CSRF_HEADER, Session};
 use crate::state::AppState;
 
 /// The authenticated owner of the request.
@@ -28,16 +31,76 @@ impl FromRequest for Owner {
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let Some(state) = req.app_data::<web::Data<AppState>>() else {
-            return ready(Err(ApiError::internal("application state missing")));
-        };
-        let owner = req
-            .headers()
-            .get(actix_web::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
+        ready(owner_of(req))
+    }
+}
+
+fn owner_of(req: &HttpRequest) -> Result<Owner, ApiError> {
+    let Some(state) = req.app_data::<web::Data<AppState>>() else {
+        return Err(ApiError::internal("application state missing"));
+    };
+    if let Some(auth) = req.headers().get(header::AUTHORIZATION) {
+        return auth
+            .to_str()
+            .ok()
             .and_then(|v| v.strip_prefix("Bearer "))
             .and_then(|key| state.api_keys.get(key.trim()))
-            .map(|o| Owner(o.clone()));
-        ready(owner.ok_or(ApiError::Unauthorized))
+            .map(|o| Owner(o.clone()))
+            .ok_or(ApiError::Unauthorized);
     }
+    let session = req
+        .extensions()
+        .get::<Session>()
+        .cloned()
+        .ok_or(ApiError::Unauthorized)?;
+    // A browser changing state through the API must prove the page sent it.
+    if !matches!(*req.method(), Method::GET | Method::HEAD) {
+        let presented = req
+            .headers()
+            .get(CSRF_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        if !state.sessions.csrf_ok(&session.owner, presented) {
+            return Err(csrf_refused());
+        }
+    }
+    Ok(Owner(session.owner))
+}
+
+/// A browser's session, for portal pages (which check CSRF in the form itself).
+#[derive(Debug, Clone)]
+pub struct Browser(pub Session);
+
+impl FromRequest for Browser {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Session>()
+                .cloned()
+                .map(Browser)
+                .ok_or_else(|| {
+                    ApiError::Forbidden(
+                        "this browser has no Scribe session (are cookies blocked?); \
+                         open the upload page and try again"
+                            .to_owned(),
+                    )
+                }),
+        )
+    }
+}
+
+impl Browser {
+    pub fn owner(&self) -> Owner {
+        Owner(self.0.owner.clone())
+    }
+}
+
+pub fn csrf_refused() -> ApiError {
+    ApiError::Forbidden(
+        "the form's security token is missing or out of date; reload the page and try again"
+            .to_owned(),
+    )
 }

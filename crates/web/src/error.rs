@@ -12,6 +12,9 @@ pub enum ApiError {
     BadRequest { code: &'static str, message: String },
     #[error("missing or invalid API key; send `Authorization: Bearer <key>`")]
     Unauthorized,
+    /// A browser request without a valid CSRF token, or from another site.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("no such job")]
     NotFound,
     /// The job exists but this part of it does not (an output not requested, a page out of range).
@@ -45,6 +48,7 @@ impl ApiError {
         match self {
             Self::BadRequest { code, .. } | Self::TooLarge { code, .. } => code,
             Self::Unauthorized => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
             Self::NotFound | Self::Missing(_) => "not_found",
             Self::Conflict(_) => "conflict",
             Self::UnsupportedType(_) => "unsupported_type",
@@ -74,6 +78,7 @@ impl ResponseError for ApiError {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound | Self::Missing(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

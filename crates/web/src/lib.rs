@@ -1,12 +1,15 @@
-//! Scribe's web tier: the JSON API (and, later, the portal). It stores uploads,
+//! Scribe's web tier: the JSON API and the HTML portal. It stores uploads,
 //! records jobs and publishes tasks; it never runs OCR and never links Tesseract.
 
 pub mod auth;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod portal;
 pub mod publish;
 pub mod routes;
+pub mod security;
+pub mod session;
 pub mod startup;
 pub mod state;
 pub mod upload;

@@ -13,8 +13,9 @@ use scribe_core::{db, languages, storage};
 use crate::auth::key_table;
 use crate::events::EventHub;
 use crate::metrics::Metrics;
+use crate::session::SessionKeys;
 use crate::state::AppState;
-use crate::{publish, routes};
+use crate::{portal, publish, routes, security, session};
 
 pub struct Application {
     port: u16,
@@ -45,6 +46,7 @@ impl Application {
             },
             metrics: Metrics::new()?,
             events: EventHub::new(),
+            sessions: SessionKeys::new(&settings.web.cookie_secret, settings.web.secure_cookies)?,
             settings: Arc::new(settings),
         });
         if state.languages.is_empty() {
@@ -82,8 +84,12 @@ impl Application {
                     )
                     .into()
                 }))
+                .wrap(actix_web::middleware::from_fn(session::middleware))
+                .wrap(security::headers())
                 .wrap(tracing_actix())
                 .configure(routes::configure)
+                .configure(portal::configure)
+                .default_service(web::to(portal::errors::not_found))
         })
         .listen(listener)?
         .shutdown_timeout(30)

@@ -1,4 +1,4 @@
-//! What every handler shares: settings, pools, storage, metrics.
+//! What every handler shares: settings, pools, storage, metrics, session keys.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,6 +9,7 @@ use scribe_core::storage::Store;
 
 use crate::events::EventHub;
 use crate::metrics::Metrics;
+use crate::session::SessionKeys;
 
 pub struct AppState {
     pub settings: Arc<Settings>,
@@ -19,4 +20,5 @@ pub struct AppState {
     pub languages: Vec<String>,
     pub metrics: Metrics,
     pub events: EventHub,
+    pub sessions: SessionKeys,
 }

@@ -33,12 +33,29 @@ pub struct Limits {
     pub max_files: usize,
 }
 
+impl Limits {
+    pub fn of(settings: &scribe_core::settings::Settings) -> Self {
+        Self {
+            max_file_bytes: settings.limits.max_file_bytes,
+            max_request_bytes: settings.web.max_request_bytes,
+            max_files: settings.web.max_files_per_job,
+        }
+    }
+}
+
+/// Accepts a browser form's CSRF token, which must be the form's first field
+/// so that nothing is stored for a forged request.
+pub type CsrfCheck<'a> = dyn Fn(&str) -> bool + 'a;
+
 /// Reads the whole multipart body. On error the caller must call [`discard`].
+/// Repeated `language` fields combine (`deu`, `eng` → `deu+eng`), as do
+/// repeated `outputs` fields; empty ones are ignored.
 pub async fn receive(
     store: &Store,
     job_id: Uuid,
-    mut form: Multipart,
+    form: &mut Multipart,
     limits: &Limits,
+    csrf: Option<&CsrfCheck<'_>>,
 ) -> Result<Received, ApiError> {
     let mut received = Received {
         files: Vec::new(),
@@ -46,8 +63,20 @@ pub async fn receive(
         outputs: None,
     };
     let mut request_bytes = 0u64;
+    let mut first = true;
     while let Some(mut field) = form.try_next().await.map_err(malformed)? {
         let name = field.name().unwrap_or_default().to_owned();
+        if let Some(check) = csrf.filter(|_| std::mem::take(&mut first)) {
+            let token = if name == "csrf" {
+                text_field(&mut field).await?
+            } else {
+                String::new()
+            };
+            if !check(&token) {
+                return Err(crate::auth::csrf_refused());
+            }
+            continue;
+        }
         let file_name = field
             .content_disposition()
             .and_then(|cd| cd.get_filename())
@@ -72,8 +101,12 @@ pub async fn receive(
                 .await?;
                 received.files.push(upload);
             }
-            ("language" | "lang", _) => received.language = Some(text_field(&mut field).await?),
-            ("outputs" | "format", _) => received.outputs = Some(text_field(&mut field).await?),
+            ("language" | "lang", _) => {
+                join(&mut received.language, text_field(&mut field).await?, '+');
+            }
+            ("outputs" | "format", _) => {
+                join(&mut received.outputs, text_field(&mut field).await?, ',');
+            }
             _ => {
                 // Unknown fields are drained and ignored.
                 while field.try_next().await.map_err(malformed)?.is_some() {}
@@ -176,6 +209,34 @@ fn sniff_or_refuse(head: &[u8], file_name: &str) -> Result<DocumentKind, ApiErro
             DocumentKind::accepted()
         ))
     })
+}
+
+fn join(into: &mut Option<String>, value: String, separator: char) {
+    let value = value.trim();
+    if value.is_empty() {
+        return;
+    }
+    match into {
+        Some(existing) => {
+            existing.push(separator);
+            existing.push_str(value);
+        }
+        None => *into = Some(value.to_owned()),
+    }
+}
+
+/// Reads and drops the rest of a refused form (up to `limit` bytes), so the
+/// browser that is still sending sees the error page rather than a reset connection.
+pub async fn drain(form: &mut Multipart, limit: u64) {
+    let mut read = 0u64;
+    while let Ok(Some(mut field)) = form.try_next().await {
+        while let Ok(Some(chunk)) = field.try_next().await {
+            read += chunk.len() as u64;
+            if read > limit {
+                return;
+            }
+        }
+    }
 }
 
 async fn text_field(field: &mut actix_multipart::Field) -> Result<String, ApiError> {

@@ -80,7 +80,8 @@ pub fn jobs_of_owner(
 ) -> QueryResult<Vec<Job>> {
     jobs::table
         .filter(jobs::owner.eq(owner))
-        .order(jobs::created_at.desc())
+        // The id breaks ties so pages never repeat or skip a job.
+        .order((jobs::created_at.desc(), jobs::id.desc()))
         .limit(limit)
         .offset(offset)
         .select(Job::as_select())
@@ -91,6 +92,22 @@ pub fn uploads_of(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<Vec<Uplo
     uploads::table
         .filter(uploads::job_id.eq(job_id))
         .order(uploads::position)
+        .select(Upload::as_select())
+        .load(conn)
+}
+
+pub fn count_jobs_of_owner(conn: &mut PgConnection, owner: &str) -> QueryResult<i64> {
+    jobs::table
+        .filter(jobs::owner.eq(owner))
+        .count()
+        .get_result(conn)
+}
+
+/// The files of several jobs, by job then position.
+pub fn uploads_of_jobs(conn: &mut PgConnection, job_ids: &[Uuid]) -> QueryResult<Vec<Upload>> {
+    uploads::table
+        .filter(uploads::job_id.eq_any(job_ids))
+        .order((uploads::job_id, uploads::position))
         .select(Upload::as_select())
         .load(conn)
 }

@@ -21,12 +21,45 @@ pub async fn create(
     state: web::Data<AppState>,
     owner: Owner,
     req: HttpRequest,
-    form: Multipart,
+    mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
+    let accepted = accept_job(&state, &owner, &req, &mut form, None).await?;
+    let job_id = accepted.id;
+    Ok(HttpResponse::Accepted()
+        .insert_header(("Location", format!("/api/v1/jobs/{job_id}")))
+        .insert_header(("X-Request-Id", accepted.trace_id))
+        .json(serde_json::json!({
+            "id": job_id,
+            "status": "pending",
+            "language": accepted.language,
+            "status_url": format!("/api/v1/jobs/{job_id}"),
+            "results_url": format!("/api/v1/jobs/{job_id}/results"),
+            "files": accepted.files,
+        })))
+}
+
+/// A job that is stored and queued.
+pub struct Accepted {
+    pub id: Uuid,
+    pub language: String,
+    pub trace_id: String,
+    pub files: Vec<serde_json::Value>,
+}
+
+/// Receives, validates, stores and queues a job: the one path behind the API
+/// and the portal's form. A refusal leaves no row and no stored byte.
+/// `csrf`, for browser forms, must accept the first form field.
+pub async fn accept_job(
+    state: &AppState,
+    owner: &Owner,
+    req: &HttpRequest,
+    form: &mut Multipart,
+    csrf: Option<&upload::CsrfCheck<'_>>,
+) -> Result<Accepted, ApiError> {
     let job_id = Uuid::new_v4();
-    let trace_id = trace_id(&req);
-    match accept(&state, &owner, job_id, form, &trace_id).await {
-        Ok(response) => Ok(response),
+    let trace_id = trace_id(req);
+    match accept(state, owner, job_id, form, csrf, &trace_id).await {
+        Ok(accepted) => Ok(accepted),
         Err(e) => {
             upload::discard(&state.store, job_id).await;
             state
@@ -43,15 +76,12 @@ async fn accept(
     state: &AppState,
     owner: &Owner,
     job_id: Uuid,
-    form: Multipart,
+    form: &mut Multipart,
+    csrf: Option<&upload::CsrfCheck<'_>>,
     trace_id: &str,
-) -> Result<HttpResponse, ApiError> {
-    let limits = Limits {
-        max_file_bytes: state.settings.limits.max_file_bytes,
-        max_request_bytes: state.settings.web.max_request_bytes,
-        max_files: state.settings.web.max_files_per_job,
-    };
-    let received = upload::receive(&state.store, job_id, form, &limits).await?;
+) -> Result<Accepted, ApiError> {
+    let limits = Limits::of(&state.settings);
+    let received = upload::receive(&state.store, job_id, form, &limits, csrf).await?;
     if received.files.is_empty() {
         return Err(ApiError::bad(
             "no_file",
@@ -91,17 +121,12 @@ async fn accept(
     if let Err(e) = publish::publish_job(state, job_id, &upload_ids, trace_id).await {
         tracing::warn!(error = %e, job.id = %job_id, "tasks not confirmed yet; the sweeper will republish");
     }
-    Ok(HttpResponse::Accepted()
-        .insert_header(("Location", format!("/api/v1/jobs/{job_id}")))
-        .insert_header(("X-Request-Id", trace_id.to_owned()))
-        .json(serde_json::json!({
-            "id": job_id,
-            "status": "pending",
-            "language": language,
-            "status_url": format!("/api/v1/jobs/{job_id}"),
-            "results_url": format!("/api/v1/jobs/{job_id}/results"),
-            "files": summary,
-        })))
+    Ok(Accepted {
+        id: job_id,
+        language,
+        trace_id: trace_id.to_owned(),
+        files: summary,
+    })
 }
 
 #[get("/api/v1/jobs/{id}")]
@@ -149,7 +174,13 @@ pub async fn cancel(
     owner: Owner,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let job = owned_job(&state, &owner, &id).await?;
+    let job = cancel_job(&state, &owner, &id).await?;
+    Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+}
+
+/// Cancels the owner's job if it is still pending or processing; returns it as it is now.
+pub async fn cancel_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job, ApiError> {
+    let job = owned_job(state, owner, id).await?;
     let (job_id, o) = (job.id, owner.0.clone());
     if !db::run(&state.db, move |c| queries::cancel(c, job_id, &o)).await? {
         return Err(ApiError::Conflict(format!(
@@ -157,8 +188,7 @@ pub async fn cancel(
             job.status
         )));
     }
-    let job = owned_job(&state, &owner, &id).await?;
-    Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+    owned_job(state, owner, id).await
 }
 
 /// The caller's `X-Request-Id` when it is a sane token, a new id otherwise.

@@ -1,7 +1,6 @@
 //! HTTP routes, one module per resource.
 
 pub mod downloads;
-pub mod home;
 pub mod jobs;
 pub mod live;
 pub mod meta;
@@ -9,8 +8,7 @@ pub mod meta;
 use actix_web::web;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(home::index)
-        .service(jobs::create)
+    cfg.service(jobs::create)
         .service(jobs::show)
         .service(jobs::cancel)
         .service(jobs::list)
