@@ -73,16 +73,17 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(data.clone())
-                .app_data(
-                    web::PathConfig::default()
-                        .error_handler(|_, _| crate::error::ApiError::NotFound.into()),
-                )
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    crate::error::ApiError::bad(
-                        "bad_query",
-                        format!("the query string is invalid: {e}"),
+                .app_data(web::PathConfig::default().error_handler(|_, req| {
+                    portal::errors::for_request(req, crate::error::ApiError::NotFound)
+                }))
+                .app_data(web::QueryConfig::default().error_handler(|e, req| {
+                    portal::errors::for_request(
+                        req,
+                        crate::error::ApiError::bad(
+                            "bad_query",
+                            format!("the query string is invalid: {e}"),
+                        ),
                     )
-                    .into()
                 }))
                 .wrap(actix_web::middleware::from_fn(session::middleware))
                 .wrap(security::headers())

@@ -54,6 +54,15 @@ impl ResponseError for PageError {
     }
 }
 
+/// An extractor's refusal as JSON for the API and as a page for people.
+pub fn for_request(req: &HttpRequest, e: ApiError) -> actix_web::Error {
+    if req.path().starts_with("/api/") {
+        e.into()
+    } else {
+        PageError(e).into()
+    }
+}
+
 /// Unknown paths: JSON under `/api/`, a page everywhere else.
 pub async fn not_found(req: HttpRequest) -> HttpResponse {
     if req.path().starts_with("/api/") {

@@ -1,0 +1,310 @@
+//! The portal over plain HTTP (no browser): sessions, CSRF, escaping, the
+//! no-JavaScript form, error pages and headers.
+
+mod support;
+
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::multipart::{Form, Part};
+use support::*;
+
+/// A browser without JavaScript: keeps its cookie, follows nothing by itself.
+struct PlainBrowser {
+    http: reqwest::Client,
+    cookie: String,
+    csrf: String,
+}
+
+impl PlainBrowser {
+    async fn visit(app: &TestApp) -> Self {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        let r = http.get(app.url("/")).send().await.expect("GET /");
+        assert_eq!(r.status().as_u16(), 200);
+        let set = r
+            .headers()
+            .get(SET_COOKIE)
+            .and_then(|v| v.to_str().ok())
+            .expect("a first visit gets a cookie")
+            .to_owned();
+        assert!(set.contains("HttpOnly"), "{set}");
+        assert!(set.contains("SameSite=Lax"), "{set}");
+        let cookie = set.split(';').next().expect("name=value").to_owned();
+        let html = r.text().await.expect("html");
+        Self {
+            http,
+            cookie,
+            csrf: field_value(&html, "csrf").expect("the form carries a CSRF token"),
+        }
+    }
+
+    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
+        self.http
+            .get(app.url(path))
+            .header(COOKIE, &self.cookie)
+            .send()
+            .await
+            .expect("GET")
+    }
+
+    async fn post_form(&self, app: &TestApp, form: Form) -> reqwest::Response {
+        self.http
+            .post(app.url("/jobs"))
+            .header(COOKIE, &self.cookie)
+            .multipart(form)
+            .send()
+            .await
+            .expect("POST /jobs")
+    }
+}
+
+fn field_value(html: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker)? + marker.len();
+    Some(html[start..].split('"').next()?.to_owned())
+}
+
+fn upload_form(csrf: Option<&str>, name: &str, bytes: Vec<u8>) -> Form {
+    let mut form = Form::new();
+    if let Some(token) = csrf {
+        form = form.text("csrf", token.to_owned());
+    }
+    form.part("file", Part::bytes(bytes).file_name(name.to_owned()))
+        .text("language", "eng")
+        .text("language", "")
+        .text("outputs", "pdf")
+        .text("outputs", "txt,json")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_form_without_javascript_creates_a_job_and_redirects_to_it() {
+    let app = TestApp::spawn(|_| {}).await;
+    let browser = PlainBrowser::visit(&app).await;
+    let (png, _) = page_png(7);
+    let hostile = "<img src=x onerror=alert(1)>.png";
+    let r = browser
+        .post_form(&app, upload_form(Some(&browser.csrf), hostile, png))
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    assert!(location.starts_with("/jobs/"), "{location}");
+    let id = location.trim_start_matches("/jobs/").to_owned();
+
+    let page = browser.get(&app, &location).await;
+    assert_eq!(page.status().as_u16(), 200);
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    assert_eq!(
+        page.headers()
+            .get("x-content-type-options")
+            .map(|v| v.as_bytes()),
+        Some(&b"nosniff"[..])
+    );
+    let html = page.text().await.expect("html");
+    assert!(!html.contains("<img src=x"), "file names are escaped");
+    assert!(
+        html.contains("&#60;img src=x onerror=alert(1)&#62;.png"),
+        "{html}"
+    );
+
+    // The job finishes; the page then shows downloads, and the form's outputs were honoured.
+    let started = std::time::Instant::now();
+    loop {
+        let html = browser
+            .get(&app, &location)
+            .await
+            .text()
+            .await
+            .expect("html");
+        if html.contains("data-status=\"complete\"") && html.contains("Searchable PDF") {
+            assert!(!html.contains(">hOCR<"), "hOCR was not asked for");
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{html}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let history = browser.get(&app, "/jobs").await.text().await.expect("html");
+    assert!(history.contains(&format!("/jobs/{id}")), "{history}");
+    assert!(history.contains("English"), "{history}");
+}
+
+#[tokio::test]
+async fn forged_and_cross_site_posts_are_refused_before_anything_is_stored() {
+    let app = TestApp::web_only(|_| {}).await;
+    let browser = PlainBrowser::visit(&app).await;
+    let (png, _) = page_png(8);
+
+    let no_token = browser
+        .post_form(&app, upload_form(None, "a.png", png.clone()))
+        .await;
+    assert_eq!(no_token.status().as_u16(), 403);
+    assert!(
+        no_token
+            .text()
+            .await
+            .expect("html")
+            .contains("security token"),
+        "the refusal says why"
+    );
+    let wrong = browser
+        .post_form(&app, upload_form(Some("00ff"), "a.png", png.clone()))
+        .await;
+    assert_eq!(wrong.status().as_u16(), 403);
+
+    let cross_site = browser
+        .http
+        .post(app.url("/jobs"))
+        .header(COOKIE, &browser.cookie)
+        .header("Origin", "https://evil.example")
+        .multipart(upload_form(Some(&browser.csrf), "a.png", png.clone()))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(cross_site.status().as_u16(), 403);
+
+    // Another browser's token does not work with this browser's cookie.
+    let other = PlainBrowser::visit(&app).await;
+    let swapped = browser
+        .post_form(&app, upload_form(Some(&other.csrf), "a.png", png.clone()))
+        .await;
+    assert_eq!(swapped.status().as_u16(), 403);
+
+    // Through the API, a cookie alone cannot change state either.
+    let api = browser
+        .http
+        .post(app.url("/api/v1/jobs"))
+        .header(COOKIE, &browser.cookie)
+        .multipart(upload_form(None, "a.png", png))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(api.status().as_u16(), 403);
+
+    assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 0);
+    assert!(app.stored_files().is_empty(), "{:?}", app.stored_files());
+}
+
+#[tokio::test]
+async fn jobs_belong_to_one_browser_and_refusals_are_pages() {
+    let app = TestApp::web_only(|_| {}).await;
+    let alice = PlainBrowser::visit(&app).await;
+    let (png, _) = page_png(9);
+    let r = alice
+        .post_form(&app, upload_form(Some(&alice.csrf), "scan.png", png))
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let location = r
+        .headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned();
+    let id = location.trim_start_matches("/jobs/").to_owned();
+
+    // Another browser, an API key holder and a stranger see nothing.
+    let bob = PlainBrowser::visit(&app).await;
+    let theirs = bob.get(&app, &location).await;
+    assert_eq!(theirs.status().as_u16(), 404);
+    assert!(
+        theirs
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html"))
+    );
+    assert!(theirs.text().await.expect("html").contains("no such job"));
+    let (status, _) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(status, 404);
+    let through_api = bob.get(&app, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(through_api.status().as_u16(), 404);
+
+    // The owner's browser may read the job through the API too (the live page does).
+    let mine = alice.get(&app, &format!("/api/v1/jobs/{id}")).await;
+    assert_eq!(mine.status().as_u16(), 200);
+
+    // Cancelling through the API needs the token; through the form, the form's field.
+    let url = app.url(&format!("/api/v1/jobs/{id}"));
+    let bare = alice
+        .http
+        .delete(&url)
+        .header(COOKIE, &alice.cookie)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(bare.status().as_u16(), 403);
+    let cancel = alice
+        .http
+        .post(app.url(&format!("/jobs/{id}/cancel")))
+        .header(COOKIE, &alice.cookie)
+        .form(&[("csrf", alice.csrf.as_str())])
+        .send()
+        .await
+        .expect("POST cancel");
+    assert_eq!(cancel.status().as_u16(), 303);
+    let again = alice
+        .http
+        .delete(&url)
+        .header(COOKIE, &alice.cookie)
+        .header("X-CSRF-Token", &alice.csrf)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(again.status().as_u16(), 409, "already cancelled");
+    let page = alice.get(&app, &location).await.text().await.expect("html");
+    assert!(page.contains("Cancelled"), "{page}");
+
+    // A refused upload renders the form again with the API's message and status.
+    let refused = alice
+        .post_form(
+            &app,
+            upload_form(
+                Some(&alice.csrf),
+                "notes.txt",
+                b"just some text\n".repeat(10),
+            ),
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 415);
+    let html = refused.text().await.expect("html");
+    assert!(
+        html.contains("`notes.txt` is in an unrecognised format, not a supported document"),
+        "{html}"
+    );
+    assert!(html.contains("id=\"upload\""), "the form is shown again");
+
+    let unknown = alice.get(&app, "/no/such/page").await;
+    assert_eq!(unknown.status().as_u16(), 404);
+    assert!(
+        unknown
+            .text()
+            .await
+            .expect("html")
+            .contains("<h1>Not found</h1>")
+    );
+    let bad_query = alice.get(&app, "/jobs?page=first").await;
+    assert_eq!(bad_query.status().as_u16(), 400);
+    assert!(
+        bad_query
+            .text()
+            .await
+            .expect("html")
+            .contains("query string is invalid")
+    );
+    let api_unknown = alice.get(&app, "/api/v1/nothing").await;
+    assert_eq!(api_unknown.status().as_u16(), 404);
+    let body: serde_json::Value = api_unknown.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "not_found");
+}
