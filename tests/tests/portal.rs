@@ -52,12 +52,12 @@ impl PlainBrowser {
 
     async fn post_form(&self, app: &TestApp, form: Form) -> reqwest::Response {
         self.http
-            .post(app.url("/jobs"))
+            .post(app.url("/upload"))
             .header(COOKIE, &self.cookie)
             .multipart(form)
             .send()
             .await
-            .expect("POST /jobs")
+            .expect("POST /upload")
     }
 }
 
@@ -166,7 +166,7 @@ async fn forged_and_cross_site_posts_are_refused_before_anything_is_stored() {
 
     let cross_site = browser
         .http
-        .post(app.url("/jobs"))
+        .post(app.url("/upload"))
         .header(COOKIE, &browser.cookie)
         .header("Origin", "https://evil.example")
         .multipart(upload_form(Some(&browser.csrf), "a.png", png.clone()))

@@ -1,6 +1,6 @@
 // The upload form, improved: file list with sizes, the server's own checks
 // before anything is sent, drag and drop, and a progress bar while bytes go
-// out. Without this script the form posts to /jobs and still works.
+// out. Without this script the form posts to /upload and still works.
 "use strict";
 (function () {
   const form = document.getElementById("upload");

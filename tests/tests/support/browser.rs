@@ -116,6 +116,20 @@ impl Browser {
         }
     }
 
+    /// The text of every element matching `css`.
+    pub async fn find_all_text(&self, css: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .expect("find_all")
+        {
+            out.push(e.text().await.expect("text"));
+        }
+        out
+    }
+
     pub async fn eval(&self, script: &str) -> Value {
         self.client
             .execute(script, vec![])

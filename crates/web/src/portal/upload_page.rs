@@ -1,4 +1,4 @@
-//! `/`: the upload form, and `POST /jobs`, where it is sent without
+//! `/`: the upload form, and `POST /upload`, where it is sent without
 //! JavaScript (with JavaScript the page posts to the API and shows progress).
 
 use actix_multipart::Multipart;
@@ -78,7 +78,7 @@ pub async fn show(state: web::Data<AppState>, browser: Browser) -> Result<HttpRe
     render(&UploadPage::new(&state, &browser, None))
 }
 
-#[post("/jobs")]
+#[post("/upload")]
 #[tracing::instrument(skip_all, fields(owner = %browser.0.owner))]
 pub async fn submit(
     state: web::Data<AppState>,

@@ -1,0 +1,497 @@
+//! The portal in a real browser: headless Chromium over WebDriver, against the
+//! real web app, worker, PostgreSQL and RabbitMQ. Screenshots of every page go
+//! to `target/tmp/screenshots/`.
+
+mod support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::Value;
+use support::browser::Browser;
+use support::*;
+
+const LIMIT: Duration = Duration::from_secs(120);
+const SOON: Duration = Duration::from_secs(15);
+
+/// Fixture files on disk, for the file input.
+fn write_files(dir: &std::path::Path, files: &[(&str, &[u8])]) -> Vec<PathBuf> {
+    files
+        .iter()
+        .map(|(name, bytes)| {
+            let path = dir.join(name);
+            std::fs::write(&path, bytes).expect("fixture written");
+            path
+        })
+        .collect()
+}
+
+async fn choose(browser: &Browser, paths: &[PathBuf]) {
+    let list: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+    browser
+        .find("#files")
+        .await
+        .send_keys(&list.join("\n"))
+        .await
+        .expect("files chosen");
+}
+
+/// The page is not wider than the viewport (nothing to scroll sideways).
+async fn fits_width(browser: &Browser) -> bool {
+    browser
+        .eval("return document.documentElement.scrollWidth <= window.innerWidth;")
+        .await
+        == Value::Bool(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
+    // No worker yet: the page must be showing before any work happens.
+    let mut app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, first_text) = page_png(21);
+    let (pdf, pdf_text) = scanned_pdf(2, 22);
+    let paths = write_files(dir.path(), &[("letter.png", &first), ("report.pdf", &pdf)]);
+    let browser = Browser::start(1280, 1000).await;
+
+    browser.goto(&app.url("/")).await;
+    choose(&browser, &paths).await;
+    browser
+        .until(
+            "two chosen files listed",
+            "document.querySelectorAll('#chosen li').length === 2",
+            SOON,
+        )
+        .await;
+    let listed = browser.find("#chosen").await.text().await.expect("text");
+    assert!(
+        listed.contains("letter.png") && listed.contains("report.pdf"),
+        "{listed}"
+    );
+    assert!(listed.contains("KB"), "sizes are shown: {listed}");
+    browser
+        .find("#language2")
+        .await
+        .select_by_value("deu")
+        .await
+        .expect("second language");
+    browser.screenshot("upload").await;
+    browser.find("#submit").await.click().await.expect("submit");
+    browser
+        .until(
+            "the job page",
+            "location.pathname.startsWith('/jobs/')",
+            SOON,
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('#job').dataset.status;")
+            .await,
+        "pending"
+    );
+    assert!(
+        browser
+            .find(".spinner")
+            .await
+            .is_displayed()
+            .await
+            .expect("spinner")
+    );
+    // A marker that a reload would wipe out, and a log of what the status line said.
+    browser
+        .eval(
+            "window.stillThisPage = true; window.said = [];
+             const line = document.getElementById('job-status');
+             new MutationObserver(() => window.said.push(line.textContent))
+               .observe(line, {childList: true, characterData: true, subtree: true});
+             return null;",
+        )
+        .await;
+    browser.screenshot("job-pending").await;
+
+    app.start_worker();
+    browser
+        .until(
+            "the job to complete live",
+            "document.querySelector('#job').dataset.status === 'complete'",
+            LIMIT,
+        )
+        .await;
+    assert_eq!(
+        browser.eval("return window.stillThisPage === true;").await,
+        Value::Bool(true),
+        "the page updated itself, without a reload"
+    );
+    browser
+        .until(
+            "both cards swapped in",
+            "document.querySelectorAll('li.file[data-status=complete] .downloads').length === 2 \
+             && document.querySelectorAll('.previews img').length === 3 \
+             && Array.from(document.querySelectorAll('.previews img')).every(i => i.complete && i.naturalWidth > 0)",
+            SOON,
+        )
+        .await;
+    let status = browser
+        .find("#job-status")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(status, "Complete · 2 files, 3 pages");
+    let said = browser.eval("return window.said;").await;
+    assert!(
+        said.as_array().is_some_and(|s| s
+            .iter()
+            .any(|l| l.as_str().is_some_and(|l| l.starts_with("Reading")))),
+        "progress was shown while the worker read: {said}"
+    );
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('#job-status').getAttribute('aria-live');")
+            .await,
+        "polite"
+    );
+    let language = browser.find(".facts").await.text().await.expect("facts");
+    assert!(language.contains("English + German"), "{language}");
+
+    // The text is there and reads right.
+    let text = browser
+        .eval("return Array.from(document.querySelectorAll('.text pre')).map(p => p.textContent).join('\\n');")
+        .await;
+    let text = text.as_str().unwrap_or_default().to_owned();
+    let want = format!("{first_text}\n{}", pdf_text.join("\n"));
+    assert!(
+        cer(&text, &want) < 0.05,
+        "CER {} for:\n{text}",
+        cer(&text, &want)
+    );
+    let confidences = browser.find_all_text(".pages tbody td:nth-child(2)").await;
+    assert_eq!(confidences.len(), 3);
+    assert!(
+        confidences.iter().all(|c| c.ends_with('%')),
+        "{confidences:?}"
+    );
+    browser.screenshot("job-complete").await;
+
+    // A preview opens large.
+    browser
+        .find("a.preview")
+        .await
+        .click()
+        .await
+        .expect("preview");
+    browser
+        .until("the large preview", "document.getElementById('viewer').open && document.getElementById('viewer-image').naturalWidth >= 800", SOON)
+        .await;
+    browser.screenshot("preview").await;
+    browser
+        .find("#viewer .close")
+        .await
+        .click()
+        .await
+        .expect("close");
+
+    // The searchable PDF downloads with this browser's session.
+    let pdf_link = browser
+        .find("li.file:nth-child(2) a[href$='/pdf']")
+        .await
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("a PDF link");
+    let fetched = browser
+        .client
+        .execute_async(
+            "const [url, done] = arguments;
+             fetch(url).then(async r => {
+               const bytes = new Uint8Array(await r.arrayBuffer());
+               done({status: r.status, type: r.headers.get('content-type'),
+                     disposition: r.headers.get('content-disposition'),
+                     head: String.fromCharCode(...bytes.slice(0, 5)), size: bytes.length});
+             }).catch(e => done({error: String(e)}));",
+            vec![Value::String(pdf_link)],
+        )
+        .await
+        .expect("fetch runs");
+    assert_eq!(fetched["status"], 200, "{fetched}");
+    assert_eq!(fetched["type"], "application/pdf");
+    assert_eq!(fetched["head"], "%PDF-");
+    assert!(
+        fetched["disposition"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("report.pdf"),
+        "{fetched}"
+    );
+
+    // The history lists the job.
+    browser
+        .find("nav a[href='/jobs']")
+        .await
+        .click()
+        .await
+        .expect("history");
+    browser
+        .until(
+            "the history",
+            "document.querySelectorAll('table.history tbody tr').length === 1",
+            SOON,
+        )
+        .await;
+    let row = browser
+        .find("table.history tbody tr")
+        .await
+        .text()
+        .await
+        .expect("row");
+    assert!(
+        row.contains("letter.png, report.pdf") && row.contains("Complete") && row.contains('3'),
+        "{row}"
+    );
+    browser.screenshot("history").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn dropped_files_are_taken_and_unsupported_files_are_refused_before_and_after_sending() {
+    let app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let paths = write_files(dir.path(), &[("notes.txt", b"meeting notes, not a scan\n")]);
+    let browser = Browser::start(1280, 900).await;
+    browser.goto(&app.url("/")).await;
+
+    // Drag and drop: a real DataTransfer with a real file, dropped on the zone.
+    let (png, _) = page_png(23);
+    let dropped = browser
+        .client
+        .execute(
+            "const [bytes] = arguments;
+             const dt = new DataTransfer();
+             dt.items.add(new File([new Uint8Array(bytes)], 'dropped.png', {type: 'image/png'}));
+             const zone = document.getElementById('drop');
+             zone.dispatchEvent(new DragEvent('dragover', {dataTransfer: dt, bubbles: true, cancelable: true}));
+             const over = zone.classList.contains('over');
+             zone.dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
+             return over;",
+            vec![serde_json::json!(png)],
+        )
+        .await
+        .expect("drop");
+    assert_eq!(dropped, Value::Bool(true), "the zone shows it is a target");
+    browser
+        .until(
+            "the dropped file listed",
+            "document.querySelector('#chosen li') && document.querySelector('#chosen').textContent.includes('dropped.png') \
+             && document.getElementById('files').files.length === 1",
+            SOON,
+        )
+        .await;
+    assert_eq!(
+        browser
+            .eval("return document.getElementById('form-error').hidden;")
+            .await,
+        Value::Bool(true)
+    );
+
+    // An unsupported file: refused in the page, before anything is sent…
+    choose(&browser, &paths).await;
+    browser
+        .until(
+            "the refusal",
+            "!document.getElementById('form-error').hidden",
+            SOON,
+        )
+        .await;
+    let before = browser
+        .find("#form-error")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(
+        before,
+        "`notes.txt` is in an unrecognised format, not a supported document; send PNG, JPEG, TIFF, BMP, GIF, WebP or PDF"
+    );
+    browser.find("#submit").await.click().await.expect("submit");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(browser.eval("return location.pathname;").await == "/");
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM jobs"),
+        0,
+        "nothing was sent"
+    );
+    browser.screenshot("upload-refused").await;
+
+    // …and by the server when it is sent anyway (the form posted without the script).
+    browser
+        .eval("HTMLFormElement.prototype.submit.call(document.getElementById('upload')); return null;")
+        .await;
+    browser
+        .until("the server's refusal page", "location.pathname === '/upload' && !!document.querySelector('#form-error:not([hidden])')", SOON)
+        .await;
+    let after = browser
+        .find("#form-error")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(after, before, "the page and the server say the same thing");
+    assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 0);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_running_job_is_cancelled_and_another_browser_gets_not_found() {
+    let app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(24);
+    let paths = write_files(dir.path(), &[("invoice.png", &png)]);
+    let browser = Browser::start(1280, 900).await;
+    browser.goto(&app.url("/")).await;
+    choose(&browser, &paths).await;
+    browser.find("#submit").await.click().await.expect("submit");
+    browser
+        .until(
+            "the job page",
+            "location.pathname.startsWith('/jobs/')",
+            SOON,
+        )
+        .await;
+    let job_url = browser.client.current_url().await.expect("url").to_string();
+    browser
+        .eval("window.stillThisPage = true; return null;")
+        .await;
+    browser
+        .find("#cancel button")
+        .await
+        .click()
+        .await
+        .expect("cancel");
+    browser
+        .until(
+            "the job cancelled",
+            "document.querySelector('#job').dataset.status === 'cancelled'",
+            SOON,
+        )
+        .await;
+    assert_eq!(
+        browser
+            .find("#job-status")
+            .await
+            .text()
+            .await
+            .expect("text"),
+        "Cancelled"
+    );
+    assert_eq!(
+        browser.eval("return window.stillThisPage === true;").await,
+        Value::Bool(true)
+    );
+    browser
+        .until(
+            "the cancel button gone",
+            "!document.getElementById('cancel')",
+            SOON,
+        )
+        .await;
+    browser.screenshot("job-cancelled").await;
+
+    let stranger = Browser::start(1280, 900).await;
+    stranger.goto(&job_url).await;
+    let heading = stranger.find("h1").await.text().await.expect("h1");
+    assert_eq!(heading, "Not found");
+    let message = stranger.find(".alert").await.text().await.expect("alert");
+    assert_eq!(message, "no such job");
+    stranger.screenshot("not-found").await;
+    stranger.goto(&app.url("/jobs")).await;
+    let empty = stranger.find("main").await.text().await.expect("main");
+    assert!(empty.contains("Nothing yet"), "{empty}");
+    stranger.close().await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_portal_works_on_a_phone_by_keyboard_and_at_200_percent_zoom() {
+    let app = TestApp::spawn(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(25);
+    let paths = write_files(
+        dir.path(),
+        &[(
+            "a-photo-with-a-rather-long-file-name-from-a-phone-camera.png",
+            &png,
+        )],
+    );
+    // A phone: 390×844 CSS pixels.
+    let phone = Browser::start(390, 844).await;
+    phone.goto(&app.url("/")).await;
+    assert!(fits_width(&phone).await, "the upload page fits a phone");
+
+    // Every control has a label a screen reader can read.
+    let unlabelled = phone
+        .eval(
+            "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, button, textarea'))
+               .filter(c => !(c.labels && c.labels.length) && !c.getAttribute('aria-label') && !c.textContent.trim())
+               .map(c => c.outerHTML);",
+        )
+        .await;
+    assert_eq!(unlabelled, Value::Array(vec![]), "controls without labels");
+
+    // Keyboard: the first Tab reaches the skip link, and focus is visible.
+    let tab: String = char::from(fantoccini::key::Key::Tab).to_string();
+    phone.find("body").await.send_keys(&tab).await.expect("tab");
+    let focused = phone.client.active_element().await.expect("focus");
+    assert_eq!(focused.text().await.expect("text"), "Skip to content");
+    let outline = focused.css_value("outline-style").await.expect("css");
+    assert_ne!(outline, "none", "focus is visible");
+
+    choose(&phone, &paths).await;
+    phone.screenshot("phone-upload").await;
+    phone.find("#submit").await.click().await.expect("submit");
+    phone
+        .until(
+            "the job page",
+            "location.pathname.startsWith('/jobs/')",
+            SOON,
+        )
+        .await;
+    phone
+        .until(
+            "the job to complete",
+            "document.querySelector('li.file[data-status=complete] .downloads')",
+            LIMIT,
+        )
+        .await;
+    assert!(fits_width(&phone).await, "the job page fits a phone");
+    phone
+        .until(
+            "the thumbnail",
+            "Array.from(document.querySelectorAll('.previews img')).every(i => i.complete && i.naturalWidth > 0)",
+            SOON,
+        )
+        .await;
+    phone.screenshot("phone-job").await;
+
+    // 200% zoom of a 1280-pixel window is a 640-pixel layout; WCAG reflow asks for 320.
+    for width in [640, 320] {
+        phone
+            .client
+            .set_window_size(width, 800)
+            .await
+            .expect("resize");
+        phone.client.refresh().await.expect("reload");
+        assert!(
+            fits_width(&phone).await,
+            "the job page reflows at {width} px"
+        );
+        phone.goto(&app.url("/")).await;
+        assert!(
+            fits_width(&phone).await,
+            "the upload page reflows at {width} px"
+        );
+        phone.client.back().await.expect("back");
+    }
+    phone.screenshot("zoom-job").await;
+    phone.close().await;
+}
