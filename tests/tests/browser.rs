@@ -76,6 +76,23 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
         .await
         .expect("second language");
     browser.screenshot("upload").await;
+    // Record what the upload's progress bar showed; sessionStorage outlives the navigation.
+    browser
+        .eval(
+            "const open = XMLHttpRequest.prototype.open;
+             XMLHttpRequest.prototype.open = function (...args) {
+               this.upload.addEventListener('progress', (e) => sessionStorage.setItem('progressEvents',
+                 String(Number(sessionStorage.getItem('progressEvents') || 0) + 1)));
+               this.upload.addEventListener('load', () => {
+                 const bar = document.getElementById('send-progress');
+                 sessionStorage.setItem('bar', JSON.stringify({value: bar.value,
+                   shown: !document.getElementById('sending').hidden}));
+               });
+               return open.apply(this, args);
+             };
+             return null;",
+        )
+        .await;
     browser.find("#submit").await.click().await.expect("submit");
     browser
         .until(
@@ -494,4 +511,47 @@ async fn the_portal_works_on_a_phone_by_keyboard_and_at_200_percent_zoom() {
     }
     phone.screenshot("zoom-job").await;
     phone.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn without_server_sent_events_the_page_polls_to_completion() {
+    let mut app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(26);
+    let paths = write_files(dir.path(), &[("memo.png", &png)]);
+    let browser = Browser::start(1280, 900).await;
+    // A browser (or a proxy) without EventSource.
+    browser
+        .before_every_page("delete window.EventSource;")
+        .await;
+    browser.goto(&app.url("/")).await;
+    assert_eq!(
+        browser.eval("return typeof window.EventSource;").await,
+        "undefined"
+    );
+    choose(&browser, &paths).await;
+    browser.find("#submit").await.click().await.expect("submit");
+    browser
+        .until(
+            "the job page",
+            "location.pathname.startsWith('/jobs/')",
+            SOON,
+        )
+        .await;
+    browser
+        .eval("window.stillThisPage = true; return null;")
+        .await;
+    app.start_worker();
+    browser
+        .until(
+            "the job to complete by polling",
+            "document.querySelector('li.file[data-status=complete] .downloads')",
+            LIMIT,
+        )
+        .await;
+    assert_eq!(
+        browser.eval("return window.stillThisPage === true;").await,
+        Value::Bool(true)
+    );
+    browser.close().await;
 }

@@ -33,7 +33,7 @@ fn a_clean_scan_reads_within_two_percent_with_boxes_inside_the_page() {
     assert!(hocr.contains("ocrx_word") && hocr.contains("bbox"));
     let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview"))
         .expect("preview is an image");
-    assert_eq!(preview.width(), 400);
+    assert_eq!(preview.width(), Settings::default().ocr.preview_width);
 }
 
 #[test]
