@@ -36,6 +36,20 @@ async fn choose(browser: &Browser, paths: &[PathBuf]) {
         .expect("files chosen");
 }
 
+/// Chooses the files on the upload page, sends them and waits for the job page.
+async fn upload(browser: &Browser, app: &TestApp, paths: &[PathBuf]) {
+    browser.goto(&app.url("/")).await;
+    choose(browser, paths).await;
+    browser.find("#submit").await.click().await.expect("submit");
+    browser
+        .until(
+            "the job page",
+            "location.pathname.startsWith('/jobs/')",
+            SOON,
+        )
+        .await;
+}
+
 /// The page is not wider than the viewport (nothing to scroll sideways).
 async fn fits_width(browser: &Browser) -> bool {
     browser
@@ -208,6 +222,53 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
         .click()
         .await
         .expect("close");
+    browser
+        .until(
+            "the preview closed",
+            "!document.getElementById('viewer').open",
+            SOON,
+        )
+        .await;
+
+    // Copy text puts the file's text on the clipboard.
+    browser
+        .devtools(
+            "Browser.grantPermissions",
+            serde_json::json!({
+                "origin": app.base,
+                "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
+            }),
+        )
+        .await;
+    browser
+        .find("li.file button.copy")
+        .await
+        .click()
+        .await
+        .expect("copy");
+    browser
+        .until(
+            "the copy confirmed",
+            "document.querySelector('li.file button.copy').textContent === 'Copied'",
+            SOON,
+        )
+        .await;
+    let copied = browser
+        .client
+        .execute_async(
+            "const [done] = arguments; navigator.clipboard.readText().then(done, e => done('error: ' + e));",
+            vec![],
+        )
+        .await
+        .expect("clipboard read");
+    let shown = browser
+        .eval("return Array.from(document.querySelectorAll('li.file:first-child .text pre')).map(p => p.textContent).join('\\n\\n');")
+        .await;
+    assert_eq!(copied, shown, "the clipboard holds the first file's text");
+    assert!(
+        cer(copied.as_str().unwrap_or_default(), &first_text) < 0.05,
+        "{copied}"
+    );
 
     // The searchable PDF downloads with this browser's session.
     let pdf_link = browser
@@ -365,16 +426,7 @@ async fn a_running_job_is_cancelled_and_another_browser_gets_not_found() {
     let (png, _) = page_png(24);
     let paths = write_files(dir.path(), &[("invoice.png", &png)]);
     let browser = Browser::start(1280, 900).await;
-    browser.goto(&app.url("/")).await;
-    choose(&browser, &paths).await;
-    browser.find("#submit").await.click().await.expect("submit");
-    browser
-        .until(
-            "the job page",
-            "location.pathname.startsWith('/jobs/')",
-            SOON,
-        )
-        .await;
+    upload(&browser, &app, &paths).await;
     let job_url = browser.client.current_url().await.expect("url").to_string();
     browser
         .eval("window.stillThisPage = true; return null;")
@@ -524,20 +576,11 @@ async fn without_server_sent_events_the_page_polls_to_completion() {
     browser
         .before_every_page("delete window.EventSource;")
         .await;
-    browser.goto(&app.url("/")).await;
+    upload(&browser, &app, &paths).await;
     assert_eq!(
         browser.eval("return typeof window.EventSource;").await,
         "undefined"
     );
-    choose(&browser, &paths).await;
-    browser.find("#submit").await.click().await.expect("submit");
-    browser
-        .until(
-            "the job page",
-            "location.pathname.startsWith('/jobs/')",
-            SOON,
-        )
-        .await;
     browser
         .eval("window.stillThisPage = true; return null;")
         .await;

@@ -285,24 +285,15 @@ async fn jobs_belong_to_one_browser_and_refusals_are_pages() {
     );
     assert!(html.contains("id=\"upload\""), "the form is shown again");
 
-    let unknown = alice.get(&app, "/no/such/page").await;
-    assert_eq!(unknown.status().as_u16(), 404);
-    assert!(
-        unknown
-            .text()
-            .await
-            .expect("html")
-            .contains("<h1>Not found</h1>")
-    );
-    let bad_query = alice.get(&app, "/jobs?page=first").await;
-    assert_eq!(bad_query.status().as_u16(), 400);
-    assert!(
-        bad_query
-            .text()
-            .await
-            .expect("html")
-            .contains("query string is invalid")
-    );
+    for (path, status, says) in [
+        ("/no/such/page", 404, "<h1>Not found</h1>"),
+        ("/jobs?page=first", 400, "query string is invalid"),
+    ] {
+        let r = alice.get(&app, path).await;
+        assert_eq!(r.status().as_u16(), status, "{path}");
+        let html = r.text().await.expect("html");
+        assert!(html.contains(says), "{path}: {html}");
+    }
     let api_unknown = alice.get(&app, "/api/v1/nothing").await;
     assert_eq!(api_unknown.status().as_u16(), 404);
     let body: serde_json::Value = api_unknown.json().await.expect("json");

@@ -131,16 +131,21 @@ impl Browser {
         out
     }
 
-    /// Runs `source` in every page before the page's own scripts (DevTools
-    /// `Page.addScriptToEvaluateOnNewDocument`, through chromedriver).
+    /// Runs `source` in every page before the page's own scripts.
     pub async fn before_every_page(&self, source: &str) {
+        self.devtools(
+            "Page.addScriptToEvaluateOnNewDocument",
+            json!({ "source": source }),
+        )
+        .await;
+    }
+
+    /// A Chrome DevTools Protocol command, through chromedriver.
+    pub async fn devtools(&self, cmd: &'static str, params: Value) -> Value {
         self.client
-            .issue_cmd(Cdp {
-                cmd: "Page.addScriptToEvaluateOnNewDocument",
-                params: json!({ "source": source }),
-            })
+            .issue_cmd(Cdp { cmd, params })
             .await
-            .expect("DevTools command runs");
+            .unwrap_or_else(|e| panic!("DevTools {cmd} failed: {e}"))
     }
 
     pub async fn eval(&self, script: &str) -> Value {

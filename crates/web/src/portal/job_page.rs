@@ -4,8 +4,7 @@
 
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
-use scribe_core::db::models::{Job, Page, Upload};
-use scribe_core::db::{self, queries};
+use scribe_core::db::models::{Job, Page};
 use scribe_core::formats::Formats;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -15,7 +14,7 @@ use super::view::{self, FileCard, JobView};
 use super::{Layout, render};
 use crate::auth::{Browser, csrf_refused};
 use crate::error::ApiError;
-use crate::routes::jobs::{cancel_job, owned_job};
+use crate::routes::jobs::{cancel_job, files_of, owned_job};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -93,15 +92,6 @@ pub async fn cancel(
     Ok(HttpResponse::SeeOther()
         .insert_header(("Location", format!("/jobs/{}", job.id)))
         .finish())
-}
-
-async fn files_of(state: &AppState, job_id: Uuid) -> Result<(Vec<Upload>, Vec<Page>), ApiError> {
-    Ok(db::run(&state.db, move |c| {
-        let uploads = queries::uploads_of(c, job_id)?;
-        let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
-        Ok((uploads, queries::pages_of_uploads(c, &ids)?))
-    })
-    .await?)
 }
 
 /// One sentence for the status line (the live script writes the same ones).

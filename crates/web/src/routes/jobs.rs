@@ -2,7 +2,7 @@
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use scribe_core::db::models::{Job, NewJob, Upload};
+use scribe_core::db::models::{Job, NewJob, Page, Upload};
 use scribe_core::db::{self, queries};
 use scribe_core::formats::Formats;
 use scribe_core::languages;
@@ -213,16 +213,22 @@ pub async fn owned_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job,
         .ok_or(ApiError::NotFound)
 }
 
+/// A job's files and all their pages, in one round trip.
+pub async fn files_of(
+    state: &AppState,
+    job_id: Uuid,
+) -> Result<(Vec<Upload>, Vec<Page>), ApiError> {
+    Ok(db::run(&state.db, move |c| {
+        let uploads = queries::uploads_of(c, job_id)?;
+        let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
+        Ok((uploads, queries::pages_of_uploads(c, &ids)?))
+    })
+    .await?)
+}
+
 pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
     let job_id = job.id;
-    // One round trip for the files and all their pages.
-    let (uploads, all_pages): (Vec<Upload>, Vec<scribe_core::db::models::Page>) =
-        db::run(&state.db, move |c| {
-            let uploads = queries::uploads_of(c, job_id)?;
-            let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
-            Ok((uploads, queries::pages_of_uploads(c, &ids)?))
-        })
-        .await?;
+    let (uploads, all_pages) = files_of(state, job_id).await?;
     let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
     let mut files = Vec::with_capacity(uploads.len());
     let (mut done, mut total) = (0i64, 0i64);
