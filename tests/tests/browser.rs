@@ -598,3 +598,116 @@ async fn without_server_sent_events_the_page_polls_to_completion() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_that_cannot_be_read_says_why_and_the_rest_of_the_job_works() {
+    let mut app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(27);
+    let paths = write_files(
+        dir.path(),
+        &[
+            ("broken.pdf", b"%PDF-1.7\nthis is no PDF at all"),
+            ("good.png", &png),
+        ],
+    );
+    let browser = Browser::start(1280, 1000).await;
+    upload(&browser, &app, &paths).await;
+    app.start_worker();
+    browser
+        .until(
+            "both files finished",
+            "document.querySelector('#job').dataset.status === 'complete' \
+             && document.querySelector('li.file[data-status=error] .alert') \
+             && document.querySelector('li.file[data-status=complete] .downloads')",
+            LIMIT,
+        )
+        .await;
+    let error = browser
+        .find("li.file[data-status=error] .alert")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        error.starts_with("This file could not be read: ") && error.contains("damaged"),
+        "{error}"
+    );
+    assert_eq!(
+        browser
+            .find("#job-status")
+            .await
+            .text()
+            .await
+            .expect("text"),
+        "Complete · 1 file of 2 could not be read"
+    );
+    let text = browser
+        .find("li.file[data-status=complete] .text")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(text.contains("Page 1"), "{text}");
+    browser.screenshot("job-with-error").await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_page_checks_size_and_count_with_the_servers_own_words() {
+    let app = TestApp::web_only(|s| {
+        s.limits.max_file_bytes = 2_000;
+        s.web.max_files_per_job = 1;
+    })
+    .await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(28);
+    let paths = write_files(
+        dir.path(),
+        &[("big.png", &png), ("small.gif", b"GIF89a tiny")],
+    );
+    let browser = Browser::start(1280, 900).await;
+    browser.goto(&app.url("/")).await;
+    choose(&browser, &paths).await;
+    browser
+        .until(
+            "the refusals",
+            "document.querySelectorAll('#form-error li').length === 2",
+            SOON,
+        )
+        .await;
+    let said = browser.find_all_text("#form-error li").await;
+    assert_eq!(
+        said,
+        [
+            "at most 1 file per job",
+            "`big.png` is larger than the limit of 2000 bytes"
+        ]
+    );
+    assert_eq!(
+        browser.find_all_text("#chosen li.bad").await.len(),
+        1,
+        "the oversized file is marked"
+    );
+
+    // The server, sent the same files without the script, refuses with the first of them.
+    browser
+        .eval("HTMLFormElement.prototype.submit.call(document.getElementById('upload')); return null;")
+        .await;
+    browser
+        .until(
+            "the server's refusal",
+            "location.pathname === '/upload' && !document.getElementById('form-error').hidden",
+            SOON,
+        )
+        .await;
+    let server = browser
+        .find("#form-error")
+        .await
+        .text()
+        .await
+        .expect("text");
+    assert!(said.contains(&server), "{server} not among {said:?}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 0);
+    browser.close().await;
+}

@@ -61,6 +61,14 @@ impl PlainBrowser {
     }
 }
 
+fn location_of(r: &reqwest::Response) -> String {
+    r.headers()
+        .get(LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .expect("Location")
+        .to_owned()
+}
+
 fn field_value(html: &str, name: &str) -> Option<String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html.find(&marker)? + marker.len();
@@ -89,12 +97,7 @@ async fn the_form_without_javascript_creates_a_job_and_redirects_to_it() {
         .post_form(&app, upload_form(Some(&browser.csrf), hostile, png))
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let location = r
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("Location")
-        .to_owned();
+    let location = location_of(&r);
     assert!(location.starts_with("/jobs/"), "{location}");
     let id = location.trim_start_matches("/jobs/").to_owned();
 
@@ -206,12 +209,7 @@ async fn jobs_belong_to_one_browser_and_refusals_are_pages() {
         .post_form(&app, upload_form(Some(&alice.csrf), "scan.png", png))
         .await;
     assert_eq!(r.status().as_u16(), 303);
-    let location = r
-        .headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("Location")
-        .to_owned();
+    let location = location_of(&r);
     let id = location.trim_start_matches("/jobs/").to_owned();
 
     // Another browser, an API key holder and a stranger see nothing.
@@ -298,4 +296,61 @@ async fn jobs_belong_to_one_browser_and_refusals_are_pages() {
     assert_eq!(api_unknown.status().as_u16(), 404);
     let body: serde_json::Value = api_unknown.json().await.expect("json");
     assert_eq!(body["error"]["code"], "not_found");
+}
+
+#[tokio::test]
+async fn the_history_pages_through_every_job_once_newest_first() {
+    let app = TestApp::web_only(|_| {}).await;
+    let browser = PlainBrowser::visit(&app).await;
+    let (png, _) = page_png(10);
+    let mut ids = Vec::new();
+    for i in 0..21 {
+        let r = browser
+            .post_form(
+                &app,
+                upload_form(
+                    Some(&browser.csrf),
+                    &format!("scan-{i:02}.png"),
+                    png.clone(),
+                ),
+            )
+            .await;
+        assert_eq!(r.status().as_u16(), 303);
+        ids.push(location_of(&r).trim_start_matches("/jobs/").to_owned());
+    }
+    let first = browser.get(&app, "/jobs").await.text().await.expect("html");
+    let second = browser
+        .get(&app, "/jobs?page=2")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        first.contains("page 1 of 2") && first.contains("rel=\"next\""),
+        "{first}"
+    );
+    assert!(!first.contains("rel=\"prev\""));
+    assert!(second.contains("rel=\"prev\"") && !second.contains("rel=\"next\""));
+    // Every job exactly once, the newest first.
+    for (i, id) in ids.iter().enumerate() {
+        let link = format!("/jobs/{id}\"");
+        let on_first = first.matches(&link).count();
+        let on_second = second.matches(&link).count();
+        assert_eq!(on_first + on_second, 1, "job {i}");
+        assert_eq!(
+            on_second,
+            usize::from(i == 0),
+            "only the oldest is on page 2"
+        );
+    }
+    let newest = first.find("scan-20.png").expect("newest listed");
+    let older = first.find("scan-19.png").expect("next listed");
+    assert!(newest < older, "newest first");
+    let beyond = browser
+        .get(&app, "/jobs?page=9")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(beyond.contains("There are no uploads on this page"));
 }

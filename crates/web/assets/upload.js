@@ -58,7 +58,7 @@
   async function problems(files) {
     if (files.length === 0) return ["Choose at least one file to read."];
     const found = [];
-    if (files.length > limits.files) found.push("at most " + limits.files + " files per job");
+    if (files.length > limits.files) found.push("at most " + limits.files + (limits.files === 1 ? " file" : " files") + " per job");
     const total = files.reduce((sum, f) => sum + f.size, 0);
     if (total > limits.requestBytes) {
       found.push("the upload is larger than the limit of " + limits.requestBytes + " bytes");

@@ -86,7 +86,11 @@ pub async fn receive(
                 if received.files.len() >= limits.max_files {
                     return Err(ApiError::bad(
                         "too_many_files",
-                        format!("at most {} files per job", limits.max_files),
+                        format!(
+                            "at most {} file{} per job",
+                            limits.max_files,
+                            if limits.max_files == 1 { "" } else { "s" }
+                        ),
                     ));
                 }
                 let upload = store_file(
