@@ -67,6 +67,13 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
     let (pdf, pdf_text) = scanned_pdf(2, 22);
     let paths = write_files(dir.path(), &[("letter.png", &first), ("report.pdf", &pdf)]);
     let browser = Browser::start(1280, 1000).await;
+    // Anything the Content-Security-Policy blocks would break the page: record it.
+    browser
+        .before_every_page(
+            "window.blocked = []; document.addEventListener('securitypolicyviolation', \
+             e => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));",
+        )
+        .await;
 
     browser.goto(&app.url("/")).await;
     choose(&browser, &paths).await;
@@ -204,6 +211,11 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
         "{confidences:?}"
     );
     browser.screenshot("job-complete").await;
+    assert_eq!(
+        browser.eval("return window.blocked;").await,
+        Value::Array(vec![]),
+        "the CSP blocked nothing the page uses"
+    );
 
     // A preview opens large.
     browser
