@@ -50,6 +50,21 @@ async fn upload(browser: &Browser, app: &TestApp, paths: &[PathBuf]) {
         .await;
 }
 
+/// Starts a worker, waits for `condition` on the open job page, and checks that
+/// the page got there by itself (no reload).
+async fn watch_until(browser: &Browser, app: &mut TestApp, what: &str, condition: &str) {
+    browser
+        .eval("window.stillThisPage = true; return null;")
+        .await;
+    app.start_worker();
+    browser.until(what, condition, LIMIT).await;
+    assert_eq!(
+        browser.eval("return window.stillThisPage === true;").await,
+        Value::Bool(true),
+        "the page updated itself, without a reload"
+    );
+}
+
 /// The page is not wider than the viewport (nothing to scroll sideways).
 async fn fits_width(browser: &Browser) -> bool {
     browser
@@ -593,21 +608,13 @@ async fn without_server_sent_events_the_page_polls_to_completion() {
         browser.eval("return typeof window.EventSource;").await,
         "undefined"
     );
-    browser
-        .eval("window.stillThisPage = true; return null;")
-        .await;
-    app.start_worker();
-    browser
-        .until(
-            "the job to complete by polling",
-            "document.querySelector('li.file[data-status=complete] .downloads')",
-            LIMIT,
-        )
-        .await;
-    assert_eq!(
-        browser.eval("return window.stillThisPage === true;").await,
-        Value::Bool(true)
-    );
+    watch_until(
+        &browser,
+        &mut app,
+        "the job to complete by polling",
+        "document.querySelector('li.file[data-status=complete] .downloads')",
+    )
+    .await;
     browser.close().await;
 }
 
@@ -721,5 +728,49 @@ async fn the_page_checks_size_and_count_with_the_servers_own_words() {
         .expect("text");
     assert!(said.contains(&server), "{server} not among {said:?}");
     assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 0);
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_sent_to_one_replica_is_followed_live_on_another() {
+    let mut app = TestApp::web_only(|_| {}).await;
+    let other = app.another_web_replica().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (pdf, _) = scanned_pdf(2, 29);
+    let paths = write_files(dir.path(), &[("minutes.pdf", &pdf)]);
+    let browser = Browser::start(1280, 900).await;
+    // Count the updates that arrive over Server-Sent Events (not by polling).
+    browser
+        .before_every_page(
+            "window.updates = 0; const Source = window.EventSource; \
+             window.EventSource = class extends Source { constructor(...a) { super(...a); \
+             this.addEventListener('update', () => { window.updates += 1; }); } };",
+        )
+        .await;
+    upload(&browser, &app, &paths).await;
+    // The same browser (cookies ignore the port) opens the job on the other replica.
+    let path = browser.eval("return location.pathname;").await;
+    let path = path.as_str().expect("path").to_owned();
+    browser.goto(&format!("{other}{path}")).await;
+    assert_eq!(
+        browser
+            .eval("return document.querySelector('#job').dataset.status;")
+            .await,
+        "pending",
+        "the other replica knows this browser and its job"
+    );
+    watch_until(
+        &browser,
+        &mut app,
+        "the job to complete on the other replica",
+        "document.querySelector('#job').dataset.status === 'complete' \
+             && document.querySelector('li.file[data-status=complete] .downloads')",
+    )
+    .await;
+    let updates = browser.eval("return window.updates;").await;
+    assert!(
+        updates.as_u64().is_some_and(|n| n >= 2),
+        "progress came as events through the other replica: {updates}"
+    );
     browser.close().await;
 }

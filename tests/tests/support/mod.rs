@@ -46,6 +46,8 @@ pub fn test_settings(database: &str, storage: &Path) -> Settings {
     s.web.port = 0;
     s.web.api_keys = vec![format!("alice:{ALICE}"), format!("bob:{BOB}")];
     s.web.republish_after_secs = 2;
+    // Shared by every replica a test starts, as in a deployment.
+    s.web.cookie_secret = "test-cookie-secret-shared-by-all-replicas".to_owned();
     s.ocr.threads = 2;
     s.worker.slots = 2;
     s
@@ -82,6 +84,16 @@ impl TestApp {
         let mut app = Self::web_only(tune).await;
         app.start_worker();
         app
+    }
+
+    /// Another web replica on the same database, broker and storage; returns its base URL.
+    pub async fn another_web_replica(&self) -> String {
+        let app = scribe_web::Application::build(self.settings.clone())
+            .await
+            .expect("second web app builds");
+        let base = format!("http://127.0.0.1:{}", app.port());
+        tokio::spawn(app.run());
+        base
     }
 
     pub fn start_worker(&mut self) {
