@@ -744,7 +744,9 @@ async fn a_job_sent_to_one_replica_is_followed_live_on_another() {
         .before_every_page(
             "window.updates = 0; const Source = window.EventSource; \
              window.EventSource = class extends Source { constructor(...a) { super(...a); \
-             this.addEventListener('update', () => { window.updates += 1; }); } };",
+             this.addEventListener('update', () => { window.updates += 1; }); } }; \
+             window.apiReads = 0; const get = window.fetch; window.fetch = (url, ...rest) => { \
+             if (String(url).startsWith('/api/')) window.apiReads += 1; return get(url, ...rest); };",
         )
         .await;
     upload(&browser, &app, &paths).await;
@@ -771,6 +773,11 @@ async fn a_job_sent_to_one_replica_is_followed_live_on_another() {
     assert!(
         updates.as_u64().is_some_and(|n| n >= 2),
         "progress came as events through the other replica: {updates}"
+    );
+    assert_eq!(
+        browser.eval("return window.apiReads;").await,
+        0,
+        "the events themselves moved the page: no job JSON read per event"
     );
     browser.close().await;
 }

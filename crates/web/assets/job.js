@@ -1,7 +1,8 @@
 // The job page, live: follows /api/v1/jobs/{id}/events (Server-Sent Events,
 // relayed from the broker by whichever web replica this browser reached),
-// moves the progress bars page by page, and swaps in each file's finished
-// card as rendered by the server. Falls back to polling the job's JSON.
+// moves the progress bars page by page from the events themselves, and swaps
+// in each file's finished card as rendered by the server. Falls back to
+// polling the job's JSON.
 "use strict";
 (function () {
   const root = document.getElementById("job");
@@ -110,7 +111,7 @@
     inFlight = true;
     try {
       const r = await fetch("/api/v1/jobs/" + encodeURIComponent(jobId), { headers: { Accept: "application/json" } });
-      if (r.ok) apply(await r.json());
+      if (r.ok) { model = await r.json(); apply(model); }
     } catch (_) {
       // The next event or poll tries again.
     } finally {
@@ -128,11 +129,39 @@
     if (poller) { window.clearInterval(poller); poller = null; }
   }
 
+  // The last job view; events patch it, so a 1000-page document costs no request per page.
+  let model = null;
+
+  function patch(event) {
+    const file = model && event.upload_id ? model.files.find((f) => f.id === event.upload_id) : null;
+    if (!model || (event.upload_id && !file)) { refresh(); return; }
+    if (file) {
+      if (event.pages_done != null) file.pages_done = event.pages_done;
+      if (event.page_count != null) file.page_count = event.page_count;
+      if (event.upload_status) file.status = event.upload_status;
+    }
+    if (event.job_status) {
+      model.status = event.job_status;
+    } else if (model.status === "pending" && file && file.status !== "pending") {
+      // Claiming a file moves its job to processing in the same statement.
+      model.status = "processing";
+    }
+    model.progress = {
+      pages_done: model.files.reduce((n, f) => n + f.pages_done, 0),
+      pages_total: model.files.reduce((n, f) => n + (f.page_count || 0), 0),
+    };
+    apply(model);
+  }
+
   function follow() {
     if (!window.EventSource) { poll(); return; }
     source = new EventSource("/api/v1/jobs/" + encodeURIComponent(jobId) + "/events");
-    source.addEventListener("snapshot", (e) => { try { apply(JSON.parse(e.data)); } catch (_) { refresh(); } });
-    source.addEventListener("update", refresh);
+    source.addEventListener("snapshot", (e) => {
+      try { model = JSON.parse(e.data); apply(model); } catch (_) { refresh(); }
+    });
+    source.addEventListener("update", (e) => {
+      try { patch(JSON.parse(e.data)); } catch (_) { refresh(); }
+    });
     source.addEventListener("resync", refresh);
     source.addEventListener("error", () => {
       // A closed stream (a proxy that buffers, a lost replica) falls back to polling.
@@ -153,7 +182,7 @@
     try {
       const r = await fetch("/api/v1/jobs/" + encodeURIComponent(jobId), { method: "DELETE", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
       const body = await r.json().catch(() => ({}));
-      if (r.ok) { apply(body); return; }
+      if (r.ok) { model = body; apply(body); return; }
       say(body.error && body.error.message ? body.error.message : "Cancelling failed (HTTP " + r.status + ").");
     } catch (_) {
       say("Cancelling failed: the connection was lost; try again.");
