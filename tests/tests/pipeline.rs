@@ -46,6 +46,23 @@ async fn an_image_job_completes_with_text_downloads_and_previews() {
     let text = text.text().await.expect("body");
     assert!(cer(&text, &truth) <= 0.02, "{text}");
 
+    // The JSON view reads the pages' figures without their text; the portal reads both.
+    let upload: uuid::Uuid = file["id"].as_str().expect("id").parse().expect("uuid");
+    let mut conn =
+        <diesel::PgConnection as diesel::Connection>::establish(&app.settings.database.url)
+            .expect("connect");
+    let bare =
+        scribe_core::db::queries::pages_of_uploads(&mut conn, &[upload], false).expect("query");
+    let full =
+        scribe_core::db::queries::pages_of_uploads(&mut conn, &[upload], true).expect("query");
+    assert_eq!((bare.len(), full.len()), (1, 1));
+    assert_eq!(bare[0].text, "");
+    assert!(cer(&full[0].text, &truth) <= 0.02, "{}", full[0].text);
+    assert_eq!(
+        (bare[0].number, bare[0].word_count, bare[0].mean_confidence),
+        (full[0].number, full[0].word_count, full[0].mean_confidence)
+    );
+
     let pdf = app
         .download(file["downloads"]["pdf"].as_str().expect("url"))
         .await;

@@ -120,12 +120,30 @@ pub fn upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Upload>> 
         .optional()
 }
 
-/// The pages of several uploads, by upload then page number.
-pub fn pages_of_uploads(conn: &mut PgConnection, upload_ids: &[Uuid]) -> QueryResult<Vec<Page>> {
-    pages::table
+/// The pages of several uploads, by upload then page number; without
+/// `with_text` each page's `text` is left empty (views that show only the
+/// figures need not read a 1000-page document's text).
+pub fn pages_of_uploads(
+    conn: &mut PgConnection,
+    upload_ids: &[Uuid],
+    with_text: bool,
+) -> QueryResult<Vec<Page>> {
+    let query = pages::table
         .filter(pages::upload_id.eq_any(upload_ids))
-        .order((pages::upload_id, pages::number))
-        .select(Page::as_select())
+        .order((pages::upload_id, pages::number));
+    if with_text {
+        return query.select(Page::as_select()).load(conn);
+    }
+    query
+        .select((
+            pages::upload_id,
+            pages::number,
+            "".into_sql::<diesel::sql_types::Text>(),
+            pages::mean_confidence,
+            pages::duration_ms,
+            pages::rotation,
+            pages::word_count,
+        ))
         .load(conn)
 }
 

@@ -39,7 +39,7 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let job = owned_job(&state, &browser.owner(), &id).await?;
-    let (uploads, pages) = files_of(&state, job.id).await?;
+    let (uploads, pages) = files_of(&state, job.id, true).await?;
     let view = view::job_view(&job, &uploads, &pages);
     render(&JobPage {
         layout: Layout::new(""),
@@ -59,7 +59,7 @@ pub async fn card(
     let (id, upload) = path.into_inner();
     let job = owned_job(&state, &browser.owner(), &id).await?;
     let upload_id = Uuid::parse_str(&upload).map_err(|_| ApiError::NotFound)?;
-    let (uploads, pages) = files_of(&state, job.id).await?;
+    let (uploads, pages) = files_of(&state, job.id, true).await?;
     let upload = uploads
         .iter()
         .find(|u| u.id == upload_id)

@@ -213,22 +213,23 @@ pub async fn owned_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job,
         .ok_or(ApiError::NotFound)
 }
 
-/// A job's files and all their pages, in one round trip.
+/// A job's files and all their pages (with their text only if asked), in one round trip.
 pub async fn files_of(
     state: &AppState,
     job_id: Uuid,
+    with_text: bool,
 ) -> Result<(Vec<Upload>, Vec<Page>), ApiError> {
     Ok(db::run(&state.db, move |c| {
         let uploads = queries::uploads_of(c, job_id)?;
         let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
-        Ok((uploads, queries::pages_of_uploads(c, &ids)?))
+        Ok((uploads, queries::pages_of_uploads(c, &ids, with_text)?))
     })
     .await?)
 }
 
 pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
     let job_id = job.id;
-    let (uploads, all_pages) = files_of(state, job_id).await?;
+    let (uploads, all_pages) = files_of(state, job_id, false).await?;
     let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
     let mut files = Vec::with_capacity(uploads.len());
     let (mut done, mut total) = (0i64, 0i64);
