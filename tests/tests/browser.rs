@@ -781,3 +781,51 @@ async fn a_job_sent_to_one_replica_is_followed_live_on_another() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_made_elsewhere_reaches_the_open_page() {
+    let app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(31);
+    let paths = write_files(dir.path(), &[("queued.png", &png)]);
+    let browser = Browser::start(1280, 900).await;
+    upload(&browser, &app, &paths).await;
+    browser
+        .eval("window.stillThisPage = true; return null;")
+        .await;
+    // Another tab of the same browser cancels: same cookie, same token.
+    let cookie = browser
+        .client
+        .get_named_cookie("scribe_owner")
+        .await
+        .expect("the session cookie");
+    let csrf = browser
+        .eval("return document.getElementById('job').dataset.csrf;")
+        .await;
+    let id = browser
+        .eval("return document.getElementById('job').dataset.job;")
+        .await;
+    let r = app
+        .client
+        .delete(app.url(&format!("/api/v1/jobs/{}", id.as_str().expect("id"))))
+        .header("Cookie", format!("scribe_owner={}", cookie.value()))
+        .header("X-CSRF-Token", csrf.as_str().expect("token"))
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status().as_u16(), 200);
+    browser
+        .until(
+            "the open page to show the cancel",
+            "document.querySelector('#job').dataset.status === 'cancelled' \
+             && !document.getElementById('cancel') \
+             && document.querySelector('li.file').dataset.status === 'cancelled'",
+            SOON,
+        )
+        .await;
+    assert_eq!(
+        browser.eval("return window.stillThisPage === true;").await,
+        Value::Bool(true)
+    );
+    browser.close().await;
+}

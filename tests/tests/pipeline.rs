@@ -429,6 +429,10 @@ async fn progress_streams_live_over_server_sent_events() {
         );
     }
     assert!(body.contains("\"job_status\":\"complete\""), "{body}");
+    assert!(
+        body.contains("\"job_status\":\"processing\""),
+        "the claim is announced: {body}"
+    );
     // Another owner cannot listen in.
     let r = app
         .client
@@ -438,6 +442,37 @@ async fn progress_streams_live_over_server_sent_events() {
         .await
         .expect("events");
     assert_eq!(r.status().as_u16(), 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_cancel_reaches_every_listener_and_ends_their_streams() {
+    use futures_util::StreamExt;
+    let app = TestApp::web_only(|_| {}).await;
+    let (png, _) = page_png(30);
+    let id = app.submit_ok(vec![("later.png", png)], &[]).await;
+    // Listening on another replica than the one that is told to cancel.
+    let other = app.another_web_replica().await;
+    let r = app
+        .client
+        .get(format!("{other}/api/v1/jobs/{id}/events"))
+        .bearer_auth(ALICE)
+        .send()
+        .await
+        .expect("events");
+    assert_eq!(r.status().as_u16(), 200);
+    let mut stream = r.bytes_stream();
+    let first = stream.next().await.expect("snapshot").expect("chunk");
+    assert!(String::from_utf8_lossy(&first).starts_with("event: snapshot"));
+    assert_eq!(app.cancel(ALICE, &id).await.status().as_u16(), 200);
+    let mut body = String::new();
+    let read = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(chunk) = stream.next().await {
+            body.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+        }
+    })
+    .await;
+    assert!(read.is_ok(), "the stream ends after the cancel: {body}");
+    assert!(body.contains("\"job_status\":\"cancelled\""), "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

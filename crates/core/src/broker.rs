@@ -23,6 +23,8 @@ pub enum BrokerError {
     NotConfirmed,
     #[error("message broker pool: {0}")]
     Pool(String),
+    #[error("message could not be encoded: {0}")]
+    Encode(String),
 }
 
 /// Queue and exchange names under one prefix.
@@ -180,6 +182,26 @@ pub async fn publish_confirmed(
     headers: FieldTable,
 ) -> Result<(), BrokerError> {
     publish_with(channel, exchange, routing_key, payload, properties(headers)).await
+}
+
+/// Publishes a status event on the events exchange under `job.{id}`, without
+/// waiting for a confirm: events are best effort (the database is the truth).
+pub async fn publish_event(
+    channel: &Channel,
+    names: &Names,
+    event: &crate::task::JobEvent,
+) -> Result<(), BrokerError> {
+    let payload = serde_json::to_vec(event).map_err(|e| BrokerError::Encode(e.to_string()))?;
+    channel
+        .basic_publish(
+            names.events_exchange().as_str().into(),
+            format!("job.{}", event.job_id).as_str().into(),
+            BasicPublishOptions::default(),
+            &payload,
+            properties(FieldTable::default()),
+        )
+        .await?;
+    Ok(())
 }
 
 /// Parks a message in a delay queue for `delay_ms` (at most the queue's own TTL):

@@ -93,6 +93,11 @@
       const fresh = doc.querySelector(selector), old = root.querySelector(selector);
       if (fresh && old) old.replaceWith(document.importNode(fresh, true));
     }
+    // Files the events did not finish (a cancelled job's) take the server's word too.
+    for (const fresh of doc.querySelectorAll("li.file")) {
+      const old = document.getElementById(fresh.id);
+      if (old && old.dataset.status !== fresh.dataset.status) old.replaceWith(document.importNode(fresh, true));
+    }
   }
 
   function apply(view) {

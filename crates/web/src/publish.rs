@@ -70,6 +70,18 @@ pub async fn sweep(state: Arc<AppState>) {
     }
 }
 
+/// Tells every web replica's live pages about a change made here (best effort).
+pub async fn job_event(state: &AppState, event: &scribe_core::task::JobEvent) {
+    let names = Names::new(&state.settings.broker.prefix);
+    let sent = match channel(state).await {
+        Ok(ch) => broker::publish_event(&ch, &names, event).await,
+        Err(e) => Err(e),
+    };
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, job.id = %event.job_id, "status event not published");
+    }
+}
+
 /// A fresh channel on a pooled connection.
 async fn channel(state: &AppState) -> Result<lapin::Channel, BrokerError> {
     let conn = state

@@ -49,14 +49,17 @@ pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(),
         return Ok(());
     };
     let job_id = job.id;
-    publish(
-        ctx,
-        job_id,
-        upload_id,
-        Some(Status::Processing),
-        upload.page_count,
-    )
-    .await;
+    // The claim moved the job to processing too (if it was pending): say both.
+    ctx.events
+        .publish(&JobEvent {
+            job_id,
+            upload_id: Some(upload_id),
+            job_status: Some(Status::Processing),
+            upload_status: Some(Status::Processing),
+            pages_done: None,
+            page_count: upload.page_count,
+        })
+        .await;
 
     match process(ctx, &upload, &job, task, trace_id).await {
         Ok(false) => {
