@@ -353,4 +353,17 @@ async fn the_history_pages_through_every_job_once_newest_first() {
         .await
         .expect("html");
     assert!(beyond.contains("There are no uploads on this page"));
+    // The largest page number is an empty page, for people and for the API alike.
+    let last = browser
+        .get(&app, "/jobs?page=9223372036854775807")
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(last.contains("There are no uploads on this page"), "{last}");
+    let (status, body) = app
+        .get_json(ALICE, "/api/v1/jobs?page=9223372036854775807&per_page=100")
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["jobs"], serde_json::json!([]));
 }

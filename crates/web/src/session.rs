@@ -71,11 +71,7 @@ impl SessionKeys {
 
     /// The CSRF token of an owner: an HMAC of the owner id, so it needs no storage.
     pub fn csrf_token(&self, owner: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.key.signing())
-            .expect("HMAC accepts keys of any length");
-        mac.update(b"csrf:");
-        mac.update(owner.as_bytes());
-        hex::encode(mac.finalize().into_bytes())
+        hex::encode(self.csrf_mac(owner).finalize().into_bytes())
     }
 
     /// Constant-time comparison of a presented token with the owner's.
@@ -83,11 +79,15 @@ impl SessionKeys {
         let Ok(presented) = hex::decode(presented.trim()) else {
             return false;
         };
+        self.csrf_mac(owner).verify_slice(&presented).is_ok()
+    }
+
+    fn csrf_mac(&self, owner: &str) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(self.key.signing())
             .expect("HMAC accepts keys of any length");
         mac.update(b"csrf:");
         mac.update(owner.as_bytes());
-        mac.verify_slice(&presented).is_ok()
+        mac
     }
 }
 

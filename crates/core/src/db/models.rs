@@ -22,6 +22,14 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+impl Job {
+    /// The outputs the job asked for; a stored value that no longer parses
+    /// means the defaults (every output), as for a job from before the column mattered.
+    pub fn formats(&self) -> crate::formats::Formats {
+        serde_json::from_value(self.formats.clone()).unwrap_or_default()
+    }
+}
+
 #[derive(Debug, Insertable)]
 #[diesel(table_name = jobs)]
 pub struct NewJob {

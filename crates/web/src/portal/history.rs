@@ -12,6 +12,7 @@ use super::errors::PageError;
 use super::view::{self, StatusView};
 use super::{Layout, render};
 use crate::auth::Browser;
+use crate::routes::jobs::page_window;
 use crate::state::AppState;
 
 const PER_PAGE: i64 = 20;
@@ -49,11 +50,11 @@ pub async fn show(
     browser: Browser,
     q: web::Query<Paging>,
 ) -> Result<HttpResponse, PageError> {
-    let page = q.page.unwrap_or(1).clamp(1, i64::MAX / PER_PAGE);
+    let (page, offset) = page_window(q.page, PER_PAGE);
     let owner = browser.0.owner;
     let (total, jobs, uploads) = db::run(&state.db, move |c| {
         let total = queries::count_jobs_of_owner(c, &owner)?;
-        let jobs = queries::jobs_of_owner(c, &owner, PER_PAGE, (page - 1) * PER_PAGE)?;
+        let jobs = queries::jobs_of_owner(c, &owner, PER_PAGE, offset)?;
         let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
         Ok((total, jobs, queries::uploads_of_jobs(c, &ids)?))
     })

@@ -5,15 +5,15 @@
 use actix_web::{HttpResponse, get, post, web};
 use askama::Template;
 use scribe_core::db::models::{Job, Page};
-use scribe_core::formats::Formats;
+use scribe_core::db::{self, queries};
 use serde::Deserialize;
-use uuid::Uuid;
 
 use super::errors::PageError;
 use super::view::{self, FileCard, JobView};
 use super::{Layout, render};
 use crate::auth::{Browser, csrf_refused};
 use crate::error::ApiError;
+use crate::routes::downloads::owned_upload;
 use crate::routes::jobs::{cancel_job, files_of, owned_job};
 use crate::state::AppState;
 
@@ -57,17 +57,16 @@ pub async fn card(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, PageError> {
     let (id, upload) = path.into_inner();
-    let job = owned_job(&state, &browser.owner(), &id).await?;
-    let upload_id = Uuid::parse_str(&upload).map_err(|_| ApiError::NotFound)?;
-    let (uploads, pages) = files_of(&state, job.id, true).await?;
-    let upload = uploads
-        .iter()
-        .find(|u| u.id == upload_id)
-        .ok_or(ApiError::NotFound)?;
-    let own: Vec<&Page> = pages.iter().filter(|p| p.upload_id == upload_id).collect();
-    let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
+    let (job, upload) = owned_upload(&state, &browser.owner(), &id, &upload).await?;
+    let upload_id = upload.id;
+    let pages = db::run(&state.db, move |c| {
+        queries::pages_of_uploads(c, &[upload_id], true)
+    })
+    .await
+    .map_err(ApiError::from)?;
+    let own: Vec<&Page> = pages.iter().collect();
     render(&CardFragment {
-        file: view::file_card(job.id, upload, &own, formats),
+        file: view::file_card(job.id, &upload, &own, job.formats()),
     })
 }
 

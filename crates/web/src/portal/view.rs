@@ -101,7 +101,7 @@ pub struct Download {
 }
 
 pub fn job_view(job: &Job, uploads: &[Upload], pages: &[Page]) -> JobView {
-    let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
+    let formats = job.formats();
     let files: Vec<FileCard> = uploads
         .iter()
         .map(|u| {

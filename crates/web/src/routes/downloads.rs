@@ -93,7 +93,7 @@ pub async fn preview(
 }
 
 /// The job and one of its files, if this owner has them; anything else is 404.
-async fn owned_upload(
+pub async fn owned_upload(
     state: &AppState,
     owner: &Owner,
     job_id: &str,

@@ -154,10 +154,10 @@ pub async fn list(
     q: web::Query<Paging>,
 ) -> Result<HttpResponse, ApiError> {
     let per_page = q.per_page.unwrap_or(20).clamp(1, 100);
-    let page = q.page.unwrap_or(1).max(1);
+    let (page, offset) = page_window(q.page, per_page);
     let o = owner.0.clone();
     let jobs = db::run(&state.db, move |c| {
-        queries::jobs_of_owner(c, &o, per_page, (page - 1) * per_page)
+        queries::jobs_of_owner(c, &o, per_page, offset)
     })
     .await?;
     let mut views = Vec::with_capacity(jobs.len());
@@ -166,6 +166,13 @@ pub async fn list(
     }
     Ok(HttpResponse::Ok()
         .json(serde_json::json!({ "page": page, "per_page": per_page, "jobs": views })))
+}
+
+/// The 1-based page asked for (at least 1, at most what an offset can hold)
+/// and its row offset: `?page=9223372036854775807` is an empty page, not an overflow.
+pub fn page_window(page: Option<i64>, per_page: i64) -> (i64, i64) {
+    let page = page.unwrap_or(1).clamp(1, i64::MAX / per_page.max(1));
+    (page, (page - 1) * per_page)
 }
 
 #[delete("/api/v1/jobs/{id}")]
@@ -242,7 +249,7 @@ pub async fn files_of(
 pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
     let job_id = job.id;
     let (uploads, all_pages) = files_of(state, job_id, false).await?;
-    let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
+    let formats = job.formats();
     let mut files = Vec::with_capacity(uploads.len());
     let (mut done, mut total) = (0i64, 0i64);
     for u in uploads {

@@ -158,7 +158,7 @@ async fn process(
     trace_id: &str,
 ) -> Result<bool, TaskError> {
     let (job_id, upload_id) = (job.id, upload.id);
-    let formats: Formats = serde_json::from_value(job.formats.clone()).unwrap_or_default();
+    let formats = job.formats();
     let original = download(&ctx.store, &keys::original(job_id, upload_id)).await?;
 
     let settings = Arc::clone(&ctx.settings);
