@@ -50,6 +50,16 @@ async fn upload(browser: &Browser, app: &TestApp, paths: &[PathBuf]) {
         .await;
 }
 
+/// A new browser that has sent one generated page as `name` and shows its job.
+async fn one_page_job(app: &TestApp, seed: u64, name: &str) -> Browser {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(seed);
+    let paths = write_files(dir.path(), &[(name, &png)]);
+    let browser = Browser::start(1280, 900).await;
+    upload(&browser, app, &paths).await;
+    browser
+}
+
 /// Starts a worker, waits for `condition` on the open job page, and checks that
 /// the page got there by itself (no reload).
 async fn watch_until(browser: &Browser, app: &mut TestApp, what: &str, condition: &str) {
@@ -449,11 +459,7 @@ async fn dropped_files_are_taken_and_unsupported_files_are_refused_before_and_af
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_running_job_is_cancelled_and_another_browser_gets_not_found() {
     let app = TestApp::web_only(|_| {}).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (png, _) = page_png(24);
-    let paths = write_files(dir.path(), &[("invoice.png", &png)]);
-    let browser = Browser::start(1280, 900).await;
-    upload(&browser, &app, &paths).await;
+    let browser = one_page_job(&app, 24, "invoice.png").await;
     let job_url = browser.client.current_url().await.expect("url").to_string();
     browser
         .eval("window.stillThisPage = true; return null;")
@@ -785,11 +791,7 @@ async fn a_job_sent_to_one_replica_is_followed_live_on_another() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cancel_made_elsewhere_reaches_the_open_page() {
     let app = TestApp::web_only(|_| {}).await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (png, _) = page_png(31);
-    let paths = write_files(dir.path(), &[("queued.png", &png)]);
-    let browser = Browser::start(1280, 900).await;
-    upload(&browser, &app, &paths).await;
+    let browser = one_page_job(&app, 31, "queued.png").await;
     browser
         .eval("window.stillThisPage = true; return null;")
         .await;

@@ -102,41 +102,19 @@ pub async fn declare(channel: &Channel, settings: &BrokerSettings) -> Result<(),
         AMQPValue::LongInt(settings.delivery_limit as i32),
     );
     ocr_args.insert(s("x-dead-letter-exchange"), long(&names.dead_exchange()));
-    channel
-        .queue_declare(
-            s(&names.ocr_queue()),
-            QueueDeclareOptions::durable(),
-            ocr_args,
-        )
-        .await?;
-    channel
-        .queue_bind(
-            s(&names.ocr_queue()),
-            s(&names.tasks_exchange()),
-            s(OCR_ROUTING_KEY),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    durable_queue(channel, &names.ocr_queue(), ocr_args).await?;
+    bind(
+        channel,
+        &names.ocr_queue(),
+        &names.tasks_exchange(),
+        OCR_ROUTING_KEY,
+    )
+    .await?;
 
     let mut dead_args = FieldTable::default();
     dead_args.insert(s("x-queue-type"), long("quorum"));
-    channel
-        .queue_declare(
-            s(&names.dead_queue()),
-            QueueDeclareOptions::durable(),
-            dead_args,
-        )
-        .await?;
-    channel
-        .queue_bind(
-            s(&names.dead_queue()),
-            s(&names.dead_exchange()),
-            s(""),
-            QueueBindOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
+    durable_queue(channel, &names.dead_queue(), dead_args).await?;
+    bind(channel, &names.dead_queue(), &names.dead_exchange(), "").await?;
 
     for (step, delay) in settings.retry_delays_secs.iter().enumerate() {
         let mut args = FieldTable::default();
@@ -146,14 +124,33 @@ pub async fn declare(channel: &Channel, settings: &BrokerSettings) -> Result<(),
         );
         args.insert(s("x-dead-letter-exchange"), long(&names.tasks_exchange()));
         args.insert(s("x-dead-letter-routing-key"), long(OCR_ROUTING_KEY));
-        channel
-            .queue_declare(
-                s(&names.retry_queue(step)),
-                QueueDeclareOptions::durable(),
-                args,
-            )
-            .await?;
+        durable_queue(channel, &names.retry_queue(step), args).await?;
     }
+    Ok(())
+}
+
+async fn durable_queue(channel: &Channel, name: &str, args: FieldTable) -> Result<(), BrokerError> {
+    channel
+        .queue_declare(s(name), QueueDeclareOptions::durable(), args)
+        .await?;
+    Ok(())
+}
+
+async fn bind(
+    channel: &Channel,
+    queue: &str,
+    exchange: &str,
+    routing_key: &str,
+) -> Result<(), BrokerError> {
+    channel
+        .queue_bind(
+            s(queue),
+            s(exchange),
+            s(routing_key),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
     Ok(())
 }
 

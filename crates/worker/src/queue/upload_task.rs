@@ -265,32 +265,17 @@ async fn assemble(
     let mut pdf_pages = Vec::new();
     let mut hocr_pages = Vec::new();
     for n in 1..=page_count {
-        if formats.hocr {
-            match ctx
-                .store
-                .get(&keys::page(job_id, upload_id, n, "hocr"))
-                .await
-            {
-                Ok(r) => hocr_pages.push(String::from_utf8_lossy(&r.bytes().await?).into_owned()),
-                // Pages taken from a PDF's own text layer have no hOCR.
-                Err(object_store::Error::NotFound { .. }) => {}
-                Err(e) => return Err(e.into()),
-            }
+        let page = |ext| keys::page(job_id, upload_id, n, ext);
+        // Pages taken from a PDF's own text layer have no hOCR.
+        if formats.hocr
+            && let Some(hocr) = fetch(ctx, &page("hocr")).await?
+        {
+            hocr_pages.push(String::from_utf8_lossy(&hocr).into_owned());
         }
-        let bytes = ctx
-            .store
-            .get(&keys::page(job_id, upload_id, n, "json"))
-            .await?
-            .bytes()
-            .await?;
+        let bytes = required(fetch(ctx, &page("json")).await?, n, "JSON")?;
         pages.push(serde_json::from_slice(&bytes).map_err(TaskError::transient)?);
         if formats.pdf {
-            let pdf = ctx
-                .store
-                .get(&keys::page(job_id, upload_id, n, "pdf"))
-                .await?
-                .bytes()
-                .await?;
+            let pdf = required(fetch(ctx, &page("pdf")).await?, n, "PDF")?;
             let path = work.path().join(format!("page-{n:05}.pdf"));
             tokio::fs::write(&path, pdf)
                 .await
@@ -363,15 +348,9 @@ async fn write_job_results(ctx: &Context, job_id: Uuid) -> Result<(), TaskError>
     let uploads = db::run(&ctx.db, move |c| queries::uploads_of(c, job_id)).await?;
     let mut files = Vec::new();
     for u in uploads {
-        let result = match ctx
-            .store
-            .get(&keys::upload_file(job_id, u.id, "results.json"))
-            .await
-        {
-            Ok(r) => serde_json::from_slice::<serde_json::Value>(&r.bytes().await?).ok(),
-            Err(object_store::Error::NotFound { .. }) => None,
-            Err(e) => return Err(e.into()),
-        };
+        let result = fetch(ctx, &keys::upload_file(job_id, u.id, "results.json"))
+            .await?
+            .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
         files.push(serde_json::json!({
             "upload_id": u.id,
             "file_name": u.file_name,
@@ -386,6 +365,28 @@ async fn write_job_results(ctx: &Context, job_id: Uuid) -> Result<(), TaskError>
         .put(&keys::job_results(job_id), PutPayload::from(json))
         .await?;
     Ok(())
+}
+
+/// A stored object's bytes, or `None` when there is no such object.
+async fn fetch(
+    ctx: &Context,
+    key: &object_store::path::Path,
+) -> Result<Option<bytes::Bytes>, TaskError> {
+    match ctx.store.get(key).await {
+        Ok(r) => Ok(Some(r.bytes().await?)),
+        Err(object_store::Error::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A committed page's stored output must exist; if it does not (storage lag,
+/// a lost object), the task is retried rather than assembled without it.
+fn required(
+    bytes: Option<bytes::Bytes>,
+    page: usize,
+    what: &str,
+) -> Result<bytes::Bytes, TaskError> {
+    bytes.ok_or_else(|| TaskError::transient(format!("page {page}'s {what} is not in storage yet")))
 }
 
 /// Streams an object into a temporary file (never whole in memory).
