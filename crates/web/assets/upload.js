@@ -54,20 +54,20 @@
     return null;
   }
 
-  // Every problem with the chosen files, in the server's words.
+  // Every problem with the chosen files, in the server's words, and which files have one.
   async function problems(files) {
-    if (files.length === 0) return ["Choose at least one file to read."];
-    const found = [];
-    if (files.length > limits.files) found.push("at most " + limits.files + (limits.files === 1 ? " file" : " files") + " per job");
+    if (files.length === 0) return { messages: ["Choose at least one file to read."], bad: new Set() };
+    const messages = [], bad = new Set();
+    if (files.length > limits.files) messages.push("at most " + limits.files + (limits.files === 1 ? " file" : " files") + " per job");
     const total = files.reduce((sum, f) => sum + f.size, 0);
     if (total > limits.requestBytes) {
-      found.push("the upload is larger than the limit of " + limits.requestBytes + " bytes");
+      messages.push("the upload is larger than the limit of " + limits.requestBytes + " bytes");
     }
     for (const file of files) {
       const problem = await problemWith(file);
-      if (problem) found.push(problem);
+      if (problem) { messages.push(problem); bad.add(file); }
     }
-    return found;
+    return { messages, bad };
   }
 
   function showErrors(messages) {
@@ -89,6 +89,7 @@
 
   async function listFiles() {
     const files = Array.from(input.files || []);
+    const found = await problems(files);
     chosen.textContent = "";
     for (const file of files) {
       const li = document.createElement("li");
@@ -98,10 +99,10 @@
       size.textContent = humanBytes(file.size);
       li.append(name, size);
       chosen.appendChild(li);
-      if (await problemWith(file)) li.classList.add("bad");
+      if (found.bad.has(file)) li.classList.add("bad");
     }
     chosen.hidden = files.length === 0;
-    showErrors(files.length ? await problems(files) : []);
+    showErrors(files.length ? found.messages : []);
   }
 
   input.addEventListener("change", listFiles);
@@ -126,7 +127,7 @@
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const found = await problems(Array.from(input.files || []));
+    const found = (await problems(Array.from(input.files || []))).messages;
     showErrors(found);
     if (found.length) { errorBox.focus(); return; }
     const body = new FormData(form);

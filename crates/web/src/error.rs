@@ -44,6 +44,13 @@ impl ApiError {
         Self::Internal(e.to_string())
     }
 
+    /// Internal causes go to the log, never to the client.
+    pub fn log_cause(&self) {
+        if let Self::Unavailable(cause) | Self::Internal(cause) = self {
+            tracing::error!(error.cause = %cause, "request failed");
+        }
+    }
+
     pub fn code(&self) -> &'static str {
         match self {
             Self::BadRequest { code, .. } | Self::TooLarge { code, .. } => code,
@@ -89,9 +96,7 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let Self::Unavailable(cause) | Self::Internal(cause) = self {
-            tracing::error!(error.cause = %cause, "request failed");
-        }
+        self.log_cause();
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, Self::Unauthorized) {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));

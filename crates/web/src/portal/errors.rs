@@ -28,8 +28,6 @@ impl ResponseError for PageError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        // Log internal causes exactly as the API does.
-        let api = self.0.error_response();
         let status = self.status_code();
         let heading = match &self.0 {
             ApiError::NotFound | ApiError::Missing(_) => "Not found",
@@ -45,11 +43,14 @@ impl ResponseError for PageError {
             status: status.as_u16(),
         };
         match page.render() {
-            Ok(html) => HttpResponse::build(status)
-                .content_type("text/html; charset=utf-8")
-                .insert_header(("Cache-Control", "no-store"))
-                .body(html),
-            Err(_) => api,
+            Ok(html) => {
+                self.0.log_cause();
+                HttpResponse::build(status)
+                    .content_type("text/html; charset=utf-8")
+                    .insert_header(("Cache-Control", "no-store"))
+                    .body(html)
+            }
+            Err(_) => self.0.error_response(),
         }
     }
 }
