@@ -64,14 +64,33 @@ impl DocumentError {
     }
 }
 
+/// Pages of unknown resolution larger than this are read from a smaller copy:
+/// an A4 page at 400 dpi, more than OCR ever needs.
+const MAX_OCR_PIXELS: u64 = 16_000_000;
+
 /// One page ready for preprocessing.
 #[derive(Debug, Clone)]
 pub struct Page {
     /// 1-based.
     pub number: usize,
+    /// What OCR reads: upright, gray, at most `ocr.max_dpi`.
     pub image: GrayImage,
-    /// Resolution the page was rendered or scanned at, when known.
+    /// Resolution of `image`, when known.
     pub dpi: Option<u32>,
+    /// The page as uploaded (upright as a viewer shows it), in its own pixels:
+    /// word boxes are reported in these.
+    pub original: Original,
+}
+
+/// Size and resolution of a page as uploaded, and how the read copy relates to it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Original {
+    pub width: u32,
+    pub height: u32,
+    /// What the file states (or, for a PDF, the resolution it was rendered at).
+    pub dpi: Option<u32>,
+    /// Pixels of the read copy per original pixel (1.0 unless it was downsampled).
+    pub scale: f64,
 }
 
 #[derive(Debug)]
@@ -86,6 +105,8 @@ enum Source {
 pub struct Document {
     kind: DocumentKind,
     source: Source,
+    ocr_dpi: u32,
+    max_dpi: u32,
 }
 
 impl Document {
@@ -116,9 +137,23 @@ impl Document {
                 kind,
                 limits.max_pixels,
                 limits.max_pages,
+                crate::raster::tool_limits(limits.render_timeout_secs, limits.render_memory_mb),
             )?),
         };
-        Ok(Self { kind, source })
+        Ok(Self {
+            kind,
+            source,
+            ocr_dpi: settings.ocr.dpi,
+            max_dpi: settings.ocr.max_dpi,
+        })
+    }
+
+    /// The image file behind this document, for the searchable PDF's pages.
+    pub fn raster(&self) -> Option<&RasterDocument> {
+        match &self.source {
+            Source::Raster(r) => Some(r),
+            Source::Pdf(_) => None,
+        }
     }
 
     pub fn kind(&self) -> DocumentKind {
@@ -148,13 +183,67 @@ impl Document {
                 self.page_count()
             )));
         }
-        let (image, dpi) = match &self.source {
-            Source::Raster(r) => (r.decode(number - 1)?, None),
+        match &self.source {
+            Source::Raster(r) => {
+                let image = r.decode(number - 1)?;
+                let dpi = r.page(number - 1).and_then(|p| p.density).map(|d| d.dpi());
+                Ok(self.fit_for_ocr(number, image, dpi))
+            }
             Source::Pdf(p) => {
                 let (image, dpi) = p.render(number)?;
-                (image, Some(dpi))
+                let original = Original {
+                    width: image.width(),
+                    height: image.height(),
+                    dpi: Some(dpi),
+                    scale: 1.0,
+                };
+                Ok(Page {
+                    number,
+                    image,
+                    dpi: Some(dpi),
+                    original,
+                })
             }
+        }
+    }
+
+    /// A decoded image page, downsampled when it holds more detail than OCR
+    /// uses (a 1200-dpi scan is read at the configured `ocr.dpi`).
+    fn fit_for_ocr(&self, number: usize, image: GrayImage, dpi: Option<u32>) -> Page {
+        let (w, h) = image.dimensions();
+        let original = Original {
+            width: w,
+            height: h,
+            dpi,
+            scale: 1.0,
         };
-        Ok(Page { number, image, dpi })
+        let scale = match dpi {
+            Some(d) if d > self.max_dpi => f64::from(self.ocr_dpi) / f64::from(d),
+            None if u64::from(w) * u64::from(h) > MAX_OCR_PIXELS => {
+                (MAX_OCR_PIXELS as f64 / (f64::from(w) * f64::from(h))).sqrt()
+            }
+            _ => 1.0,
+        };
+        if scale >= 1.0 {
+            return Page {
+                number,
+                image,
+                dpi,
+                original,
+            };
+        }
+        let nw = ((f64::from(w) * scale).round() as u32).max(1);
+        let nh = ((f64::from(h) * scale).round() as u32).max(1);
+        let small = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Triangle);
+        drop(image);
+        Page {
+            number,
+            image: small,
+            dpi: dpi.map(|d| (f64::from(d) * scale).round() as u32),
+            original: Original {
+                scale: f64::from(nw) / f64::from(w),
+                ..original
+            },
+        }
     }
 }

@@ -88,6 +88,10 @@ impl PdfDocument {
         self.sizes.len()
     }
 
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The resolution page `number` (1-based) renders at: its scan's own
     /// resolution when it holds one, the configured default otherwise, and
     /// lowered if needed to stay within the pixel limit.
@@ -168,43 +172,6 @@ impl PdfDocument {
         let visible = text.chars().filter(|c| c.is_alphanumeric()).count();
         Ok((visible >= 20).then(|| text.trim_end().to_owned()))
     }
-
-    /// Copies page `number` out as a one-page PDF, keeping its own text layer.
-    pub fn extract_page(&self, number: usize, dest: &Path) -> Result<(), DocumentError> {
-        let n = number.to_string();
-        run_tool(
-            "pdfseparate",
-            &[
-                "-f".as_ref(),
-                n.as_ref(),
-                "-l".as_ref(),
-                n.as_ref(),
-                self.path.as_os_str(),
-                dest.as_os_str(),
-            ],
-            self.limits,
-        )?;
-        Ok(())
-    }
-}
-
-/// Joins one-page PDFs, in order, into `dest`.
-pub fn merge(pages: &[PathBuf], dest: &Path, timeout: Duration) -> Result<(), SubprocessError> {
-    if let [only] = pages {
-        return std::fs::copy(only, dest)
-            .map(|_| ())
-            .map_err(|source| SubprocessError::Io {
-                program: "copy".to_owned(),
-                source,
-            });
-    }
-    let mut args: Vec<&OsStr> = pages.iter().map(|p| p.as_os_str()).collect();
-    args.push(dest.as_os_str());
-    let limits = ChildLimits {
-        timeout,
-        memory_bytes: 0,
-    };
-    subprocess::run("pdfunite", &args, limits).map(|_| ())
 }
 
 fn run_tool(program: &str, args: &[&OsStr], limits: ChildLimits) -> Result<Vec<u8>, DocumentError> {
@@ -219,13 +186,32 @@ fn run_tool(program: &str, args: &[&OsStr], limits: ChildLimits) -> Result<Vec<u
         {
             Err(DocumentError::NoPages)
         }
-        Err(SubprocessError::Failed { stderr, .. }) => Err(DocumentError::Corrupt(format!(
-            "the PDF is damaged and cannot be read ({stderr})"
-        ))),
+        Err(SubprocessError::Failed { program, stderr }) => {
+            // The tool's words are for the log; the person gets a sentence.
+            tracing::info!(%program, %stderr, "poppler refused a PDF");
+            Err(DocumentError::Corrupt(damage(&stderr)))
+        }
         Err(SubprocessError::Timeout { secs, .. }) => Err(DocumentError::RenderTimeout { secs }),
         Err(SubprocessError::Missing(tool)) => Err(DocumentError::ToolMissing(tool)),
         Err(SubprocessError::Io { source, .. }) => Err(DocumentError::Io(source)),
     }
+}
+
+/// What is wrong with a PDF poppler could not read, in words.
+fn damage(stderr: &str) -> String {
+    let s = stderr.to_ascii_lowercase();
+    let what = if s.contains("xref") || s.contains("trailer") {
+        "its table of contents (the cross-reference table) is broken, often because the file was cut short"
+    } else if s.contains("may not be a pdf") || s.contains("no pdf header") {
+        "it does not have the structure of a PDF"
+    } else if s.contains("font") {
+        "a font inside it is broken"
+    } else if s.contains("image") || s.contains("stream") {
+        "an image or data stream inside it is broken"
+    } else {
+        "its structure is broken"
+    };
+    format!("the PDF is damaged and cannot be read: {what}")
 }
 
 fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
@@ -280,6 +266,13 @@ fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn damage_is_described_in_words_not_poppler_output() {
+        let msg = damage("Syntax Error: Couldn't read xref table\n");
+        assert!(msg.contains("cross-reference table"), "{msg}");
+        assert!(!msg.contains("Syntax Error"));
+    }
 
     #[test]
     fn reads_page_sizes_and_image_resolutions() {

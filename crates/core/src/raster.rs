@@ -1,26 +1,59 @@
-//! Image files (PNG, JPEG, TIFF, BMP, GIF, WebP) as pages. Dimensions are read
-//! from the header and checked against the pixel limit before anything is
-//! decoded, so a 30000×30000 PNG costs a few bytes of reading, not gigabytes.
+//! Image files (PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000) as pages.
+//! Dimensions, resolution and orientation are read from the header and the
+//! pixel limit is checked before anything is decoded, so a 30000×30000 PNG costs
+//! a few bytes of reading, not gigabytes.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use image::{GrayImage, ImageFormat, ImageReader};
 use tiff::ColorType;
 use tiff::decoder::{Decoder as TiffDecoder, DecodingResult};
 use tiff::tags::{PhotometricInterpretation, Tag};
 
+use crate::density::{self, Density};
 use crate::document::DocumentError;
 use crate::sniff::DocumentKind;
+use crate::subprocess::{self, ChildLimits, SubprocessError};
+
+/// Headers (and JPEG's EXIF block, which holds the resolution some cameras
+/// write) live in the first bytes; this much is read to find them.
+const HEADER_BYTES: u64 = 256 * 1024;
+
+/// One stored image of the file, as its header describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct RasterPage {
+    /// Pixels as stored, before any orientation tag is applied.
+    pub width: u32,
+    pub height: u32,
+    pub density: Option<Density>,
+    /// TIFF/EXIF Orientation (1–8; 1 is upright as stored).
+    pub orientation: u16,
+    /// 1 for bilevel scans, which the searchable PDF keeps 1-bit.
+    pub bits_per_sample: u16,
+}
+
+impl RasterPage {
+    /// Size as a viewer shows it, with the orientation tag applied.
+    pub fn upright_size(&self) -> (u32, u32) {
+        if self.orientation >= 5 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
 
 /// An image file, opened and checked; pages decode on demand.
 #[derive(Debug)]
 pub struct RasterDocument {
     path: PathBuf,
     kind: DocumentKind,
-    pages: usize,
+    pages: Vec<RasterPage>,
     max_pixels: u64,
+    tool_limits: ChildLimits,
 }
 
 impl RasterDocument {
@@ -29,50 +62,88 @@ impl RasterDocument {
         kind: DocumentKind,
         max_pixels: u64,
         max_pages: usize,
+        tool_limits: ChildLimits,
     ) -> Result<Self, DocumentError> {
-        let pages = if kind == DocumentKind::Tiff {
-            let mut decoder = open_tiff(path)?;
-            let mut pages = 0;
-            loop {
-                pages += 1;
-                if pages > max_pages {
-                    return Err(DocumentError::TooManyPages {
-                        pages: None,
-                        limit: max_pages,
-                    });
-                }
-                let (w, h) = decoder.dimensions().map_err(|e| tiff_error(&e))?;
-                check_pixels(w, h, max_pixels)?;
-                if !decoder.more_images() {
-                    break;
-                }
-                decoder.next_image().map_err(|e| tiff_error(&e))?;
+        let pages = match kind {
+            DocumentKind::Tiff => tiff_pages(path, max_pixels, max_pages)?,
+            DocumentKind::Jp2 => {
+                let head = read_head(path)?;
+                let (width, height) = jp2_dimensions(&head).ok_or_else(|| {
+                    DocumentError::Corrupt(
+                        "the JPEG 2000 file is damaged: it has no image header".to_owned(),
+                    )
+                })?;
+                check_pixels(width, height, max_pixels)?;
+                vec![RasterPage {
+                    width,
+                    height,
+                    density: density::jp2(&head),
+                    orientation: 1,
+                    bits_per_sample: 8,
+                }]
             }
-            pages
-        } else {
-            let (w, h) = reader(path, kind)?
-                .into_dimensions()
-                .map_err(|e| decode_error(kind, &e))?;
-            check_pixels(w, h, max_pixels)?;
-            1
+            _ => {
+                let (width, height) = reader(path, kind)?
+                    .into_dimensions()
+                    .map_err(|e| decode_error(kind, &e))?;
+                check_pixels(width, height, max_pixels)?;
+                let head = read_head(path)?;
+                let density = match kind {
+                    DocumentKind::Png => density::png(&head),
+                    DocumentKind::Jpeg => density::jpeg(&head),
+                    DocumentKind::Bmp => density::bmp(&head),
+                    _ => None,
+                };
+                let bits_per_sample = match (kind, head.get(0..2)) {
+                    (DocumentKind::Pnm, Some(b"P1" | b"P4")) => 1,
+                    _ => 8,
+                };
+                vec![RasterPage {
+                    width,
+                    height,
+                    density,
+                    orientation: 1,
+                    bits_per_sample,
+                }]
+            }
         };
         Ok(Self {
             path: path.to_owned(),
             kind,
             pages,
             max_pixels,
+            tool_limits,
         })
     }
 
     pub fn page_count(&self) -> usize {
-        self.pages
+        self.pages.len()
     }
 
-    /// Decodes page `index` (0-based) to grayscale.
+    pub fn kind(&self) -> DocumentKind {
+        self.kind
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The header facts of page `index` (0-based).
+    pub fn page(&self, index: usize) -> Option<&RasterPage> {
+        self.pages.get(index)
+    }
+
+    /// Decodes page `index` (0-based) to grayscale, turned upright as its
+    /// orientation tag says.
     pub fn decode(&self, index: usize) -> Result<GrayImage, DocumentError> {
-        if self.kind == DocumentKind::Tiff {
-            return self.decode_tiff(index);
+        match self.kind {
+            DocumentKind::Tiff => self.decode_tiff(index),
+            DocumentKind::Jp2 => self.decode_jp2(),
+            _ => self.decode_with_image(),
         }
+    }
+
+    fn decode_with_image(&self) -> Result<GrayImage, DocumentError> {
         if self.kind == DocumentKind::Jpeg
             && !jpeg_is_complete(&std::fs::read(&self.path).map_err(DocumentError::Io)?)
         {
@@ -82,10 +153,7 @@ impl RasterDocument {
             ));
         }
         let mut reader = reader(&self.path, self.kind)?;
-        let mut limits = image::Limits::default();
-        // Header checked already; this bounds what a lying header could make the decoder allocate.
-        limits.max_alloc = Some(self.max_pixels.saturating_mul(8));
-        reader.limits(limits);
+        reader.limits(self.decode_limits());
         let mut decoder = reader
             .into_decoder()
             .map_err(|e| decode_error(self.kind, &e))?;
@@ -95,6 +163,48 @@ impl RasterDocument {
         let mut image =
             image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(self.kind, &e))?;
         image.apply_orientation(orientation);
+        Ok(flatten_to_gray(image))
+    }
+
+    /// Header checked already; this bounds what a lying header could make the decoder allocate.
+    fn decode_limits(&self) -> image::Limits {
+        let mut limits = image::Limits::default();
+        limits.max_alloc = Some(self.max_pixels.saturating_mul(8));
+        limits
+    }
+
+    /// JPEG 2000 through OpenJPEG's command-line decoder, run like poppler's
+    /// tools with a timeout and a memory limit, into a PNM that `image` reads.
+    fn decode_jp2(&self) -> Result<GrayImage, DocumentError> {
+        let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
+        let out = dir.path().join("page.pnm");
+        let args = [
+            "-i".as_ref(),
+            self.path.as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+            "-quiet".as_ref(),
+        ];
+        match subprocess::run("opj_decompress", &args, self.tool_limits) {
+            Ok(_) => {}
+            Err(SubprocessError::Missing(tool)) => return Err(DocumentError::ToolMissing(tool)),
+            Err(SubprocessError::Timeout { secs, .. }) => {
+                return Err(DocumentError::RenderTimeout { secs });
+            }
+            Err(SubprocessError::Io { source, .. }) => return Err(DocumentError::Io(source)),
+            Err(SubprocessError::Failed { stderr, .. }) => {
+                tracing::info!(%stderr, "opj_decompress refused a file");
+                return Err(DocumentError::Corrupt(
+                    "the JPEG 2000 file is damaged and cannot be decoded".to_owned(),
+                ));
+            }
+        }
+        let mut reader = ImageReader::open(&out).map_err(DocumentError::Io)?;
+        reader.set_format(ImageFormat::Pnm);
+        reader.limits(self.decode_limits());
+        let image = reader
+            .decode()
+            .map_err(|e| decode_error(DocumentKind::Jp2, &e))?;
         Ok(flatten_to_gray(image))
     }
 
@@ -114,8 +224,101 @@ impl RasterDocument {
         if white_is_zero {
             image::imageops::invert(&mut gray);
         }
-        Ok(gray)
+        let orientation = self.pages.get(index).map_or(1, |p| p.orientation);
+        Ok(apply_orientation(gray, orientation))
     }
+}
+
+/// Every IFD of a TIFF: its size (checked), resolution and orientation.
+fn tiff_pages(
+    path: &Path,
+    max_pixels: u64,
+    max_pages: usize,
+) -> Result<Vec<RasterPage>, DocumentError> {
+    let mut decoder = open_tiff(path)?;
+    let mut pages = Vec::new();
+    loop {
+        if pages.len() >= max_pages {
+            return Err(DocumentError::TooManyPages {
+                pages: None,
+                limit: max_pages,
+            });
+        }
+        let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e))?;
+        check_pixels(width, height, max_pixels)?;
+        let mut rational = |tag| match decoder.find_tag(tag).ok().flatten()? {
+            tiff::decoder::ifd::Value::Rational(n, d) if d > 0 => Some(f64::from(n) / f64::from(d)),
+            tiff::decoder::ifd::Value::Float(v) => Some(f64::from(v)),
+            tiff::decoder::ifd::Value::Double(v) => Some(v),
+            other => other.into_u32().ok().map(f64::from),
+        };
+        let (x, y) = (rational(Tag::XResolution), rational(Tag::YResolution));
+        let unit = decoder
+            .find_tag_unsigned::<u16>(Tag::ResolutionUnit)
+            .ok()
+            .flatten();
+        let orientation = decoder
+            .find_tag_unsigned::<u16>(Tag::Orientation)
+            .ok()
+            .flatten()
+            .filter(|o| (1..=8).contains(o))
+            .unwrap_or(1);
+        let bits_per_sample = decoder
+            .find_tag_unsigned::<u16>(Tag::BitsPerSample)
+            .ok()
+            .flatten()
+            .unwrap_or(1);
+        pages.push(RasterPage {
+            width,
+            height,
+            density: density::from_tiff_tags(x, y, unit),
+            orientation,
+            bits_per_sample,
+        });
+        if !decoder.more_images() {
+            return Ok(pages);
+        }
+        decoder.next_image().map_err(|e| tiff_error(&e))?;
+    }
+}
+
+/// Turns a stored raster upright as TIFF/EXIF orientation `tag` says.
+fn apply_orientation(image: GrayImage, tag: u16) -> GrayImage {
+    use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
+    match tag {
+        2 => flip_horizontal(&image),
+        3 => rotate180(&image),
+        4 => flip_vertical(&image),
+        5 => flip_horizontal(&rotate90(&image)),
+        6 => rotate90(&image),
+        7 => flip_horizontal(&rotate270(&image)),
+        8 => rotate270(&image),
+        _ => image,
+    }
+}
+
+/// Width and height from a JP2 file's `ihdr` box or a bare codestream's SIZ marker.
+fn jp2_dimensions(head: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |b: &[u8], at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+    };
+    if head.starts_with(&[0xFF, 0x4F, 0xFF, 0x51]) {
+        // SIZ: Lsiz, Rsiz, Xsiz, Ysiz, XOsiz, YOsiz.
+        let (x, y) = (be32(head, 8)?, be32(head, 12)?);
+        let (xo, yo) = (be32(head, 16)?, be32(head, 20)?);
+        return Some((x.checked_sub(xo)?, y.checked_sub(yo)?));
+    }
+    let at = head.windows(4).position(|w| w == b"ihdr")?;
+    let (height, width) = (be32(head, at + 4)?, be32(head, at + 8)?);
+    Some((width, height))
+}
+
+fn read_head(path: &Path) -> Result<Vec<u8>, DocumentError> {
+    let mut head = Vec::new();
+    File::open(path)
+        .and_then(|f| f.take(HEADER_BYTES).read_to_end(&mut head))
+        .map_err(DocumentError::Io)?;
+    Ok(head)
 }
 
 fn reader(path: &Path, kind: DocumentKind) -> Result<ImageReader<BufReader<File>>, DocumentError> {
@@ -126,7 +329,10 @@ fn reader(path: &Path, kind: DocumentKind) -> Result<ImageReader<BufReader<File>
         DocumentKind::Gif => ImageFormat::Gif,
         DocumentKind::Webp => ImageFormat::WebP,
         DocumentKind::Tiff => ImageFormat::Tiff,
-        DocumentKind::Pdf => return Err(DocumentError::Unsupported("a PDF".to_owned())),
+        DocumentKind::Pnm => ImageFormat::Pnm,
+        DocumentKind::Jp2 | DocumentKind::Pdf => {
+            return Err(DocumentError::Unsupported(format!("a {}", kind.name())));
+        }
     };
     let file = File::open(path).map_err(DocumentError::Io)?;
     let mut reader = ImageReader::new(BufReader::new(file));
@@ -175,10 +381,13 @@ fn decode_error(kind: DocumentKind, err: &image::ImageError) -> DocumentError {
         image::ImageError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             DocumentError::Corrupt(format!("the {} file is truncated", kind.name()))
         }
-        other => DocumentError::Corrupt(format!(
-            "the {} file is damaged and cannot be decoded ({other})",
-            kind.name()
-        )),
+        other => {
+            tracing::info!(error = %other, "image decoder refused a file");
+            DocumentError::Corrupt(format!(
+                "the {} file is damaged and cannot be decoded",
+                kind.name()
+            ))
+        }
     }
 }
 
@@ -190,9 +399,10 @@ fn tiff_error(err: &tiff::TiffError) -> DocumentError {
         tiff::TiffError::UnsupportedError(e) => DocumentError::Corrupt(format!(
             "the TIFF file uses a feature Scribe cannot read ({e})"
         )),
-        other => DocumentError::Corrupt(format!(
-            "the TIFF file is damaged and cannot be decoded ({other})"
-        )),
+        other => {
+            tracing::info!(error = %other, "TIFF decoder refused a file");
+            DocumentError::Corrupt("the TIFF file is damaged and cannot be decoded".to_owned())
+        }
     }
 }
 
@@ -250,7 +460,7 @@ fn tiff_to_gray(
 /// Gray pixels as a person would see them on white paper: transparent areas
 /// (screenshots, exported scans) become white, not the black their RGB holds.
 fn flatten_to_gray(image: image::DynamicImage) -> GrayImage {
-    if !image.color().has_alpha() {
+    if !image.color().has_color() && !image.color().has_alpha() {
         return image.into_luma8();
     }
     let rgba = image.into_rgba8();
@@ -266,6 +476,17 @@ fn flatten_to_gray(image: image::DynamicImage) -> GrayImage {
     GrayImage::from_raw(w, h, pixels).unwrap_or_else(|| GrayImage::new(w, h))
 }
 
+/// Leptonica's weights, which Tesseract applies to the colour images the
+/// `tesseract` command is given: coloured ink (a receipt's purple, a stamp)
+/// then comes out as dark as Tesseract itself would see it.
 fn luma(p: &[u8]) -> u8 {
-    ((u32::from(p[0]) * 299 + u32::from(p[1]) * 587 + u32::from(p[2]) * 114) / 1000) as u8
+    ((u32::from(p[0]) * 3 + u32::from(p[1]) * 5 + u32::from(p[2]) * 2) / 10) as u8
+}
+
+/// Limits for a decoding tool (OpenJPEG), from the render limits in the settings.
+pub fn tool_limits(timeout_secs: u64, memory_mb: u64) -> ChildLimits {
+    ChildLimits {
+        timeout: Duration::from_secs(timeout_secs),
+        memory_bytes: memory_mb * 1024 * 1024,
+    }
 }

@@ -28,10 +28,15 @@ pub struct DocumentResult {
 pub struct PageResult {
     /// 1-based.
     pub number: usize,
-    /// Size of the image the word boxes refer to, in pixels.
+    /// Size of the page as uploaded (upright), in its own pixels: the word
+    /// boxes' frame. For a PDF, the page rendered at `dpi`.
     pub width: u32,
     pub height: u32,
+    /// The page's resolution: the file's own, the render's for a PDF, or
+    /// (`dpi_estimated`) judged from the height of its words.
     pub dpi: Option<u32>,
+    #[serde(default)]
+    pub dpi_estimated: bool,
     /// `ocr`, or `text_layer` when the PDF page's own text was used.
     pub source: PageSource,
     pub text: String,

@@ -177,7 +177,7 @@ impl Default for OcrSettings {
             max_dpi: 400,
             threads: 0,
             tessdata_dir: None,
-            skip_text: false,
+            skip_text: true,
             preview_width: 1000,
             languages: Vec::new(),
         }

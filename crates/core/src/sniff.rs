@@ -13,6 +13,10 @@ pub enum DocumentKind {
     Bmp,
     Gif,
     Webp,
+    /// Netpbm: PBM, PGM, PPM (what SANE's `scanimage` writes) and PAM.
+    Pnm,
+    /// JPEG 2000, as a JP2 file or a bare codestream.
+    Jp2,
     Pdf,
 }
 
@@ -28,6 +32,8 @@ impl DocumentKind {
             Self::Bmp => "image/bmp",
             Self::Gif => "image/gif",
             Self::Webp => "image/webp",
+            Self::Pnm => "image/x-portable-anymap",
+            Self::Jp2 => "image/jp2",
             Self::Pdf => "application/pdf",
         }
     }
@@ -41,6 +47,8 @@ impl DocumentKind {
             Self::Bmp => "bmp",
             Self::Gif => "gif",
             Self::Webp => "webp",
+            Self::Pnm => "pnm",
+            Self::Jp2 => "jp2",
             Self::Pdf => "pdf",
         }
     }
@@ -53,6 +61,8 @@ impl DocumentKind {
             Self::Bmp,
             Self::Gif,
             Self::Webp,
+            Self::Pnm,
+            Self::Jp2,
             Self::Pdf,
         ]
         .into_iter()
@@ -67,13 +77,15 @@ impl DocumentKind {
             Self::Bmp => "BMP",
             Self::Gif => "GIF",
             Self::Webp => "WebP",
+            Self::Pnm => "PNM",
+            Self::Jp2 => "JPEG 2000",
             Self::Pdf => "PDF",
         }
     }
 
     /// The accepted formats, for error messages.
     pub fn accepted() -> &'static str {
-        "PNG, JPEG, TIFF, BMP, GIF, WebP or PDF"
+        "PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000 or PDF"
     }
 }
 
@@ -97,6 +109,16 @@ pub fn sniff(head: &[u8]) -> Option<DocumentKind> {
     // sometimes carry a few junk bytes before it.
     if find(head, b"%PDF-").is_some() {
         return Some(DocumentKind::Pdf);
+    }
+    // Neither format is in `infer`'s table.
+    if head.starts_with(b"\0\0\0\x0cjP  \r\n\x87\n") || head.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+    {
+        return Some(DocumentKind::Jp2);
+    }
+    if let [b'P', b'1'..=b'7', next, ..] = head
+        && next.is_ascii_whitespace()
+    {
+        return Some(DocumentKind::Pnm);
     }
     let kind = infer::get(head)?;
     match kind.mime_type() {
@@ -141,6 +163,17 @@ mod tests {
             assert_eq!(sniff(bytes), Some(kind), "{bytes:?}");
         }
         assert_eq!(sniff(b"RIFF\x24\0\0\0WEBPVP8 "), Some(DocumentKind::Webp));
+        assert_eq!(sniff(b"P4\n1654 2339\n"), Some(DocumentKind::Pnm));
+        assert_eq!(sniff(b"P5 10 10 255\n"), Some(DocumentKind::Pnm));
+        assert_eq!(sniff(b"P9 10"), None);
+        assert_eq!(
+            sniff(b"\0\0\0\x0cjP  \r\n\x87\n\0\0\0\x14ftypjp2 "),
+            Some(DocumentKind::Jp2)
+        );
+        assert_eq!(
+            sniff(&[0xFF, 0x4F, 0xFF, 0x51, 0, 0x2F]),
+            Some(DocumentKind::Jp2)
+        );
     }
 
     #[test]

@@ -181,8 +181,10 @@ fn skip_text_keeps_a_born_digital_pages_own_text() {
     assert_eq!(cer(&p.text, &lines.join("\n")), 0.0, "{:?}", p.text);
     assert!(sink.pdf.is_some());
 
-    // Without the flag the same page goes through OCR and still reads.
-    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    // Forced OCR (skip_text off) reads the same page through the engine.
+    let mut forced = Settings::default();
+    forced.ocr.skip_text = false;
+    let (result, _) = ocr_file(&path, "eng", forced).expect("ocr");
     assert_eq!(result.pages[0].source, PageSource::Ocr);
     assert!(cer(&result.pages[0].text, &lines.join("\n")) <= 0.05);
 }

@@ -1,8 +1,6 @@
 //! Black-and-white conversion. Off by default: Tesseract thresholds internally,
 //! and its LSTM model reads anti-aliased gray better than a hard threshold.
 
-use image::GrayImage;
-use imageproc::contrast::{ThresholdType, adaptive_threshold, otsu_level, threshold};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -24,7 +22,9 @@ impl Binarize {
         }
     }
 
-    pub fn apply(self, image: &GrayImage) -> GrayImage {
+    #[cfg(feature = "preprocess")]
+    pub fn apply(self, image: &image::GrayImage) -> image::GrayImage {
+        use imageproc::contrast::{ThresholdType, adaptive_threshold, otsu_level, threshold};
         match self {
             Self::None => image.clone(),
             Self::Otsu => threshold(image, otsu_level(image), ThresholdType::Binary),

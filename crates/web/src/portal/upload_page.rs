@@ -66,7 +66,7 @@ impl UploadPage {
             },
             accepted: DocumentKind::accepted(),
             // A hint for the file picker only; the server reads the bytes.
-            accept_attr: ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.bmp,.gif,.webp,application/pdf,image/*",
+            accept_attr: ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.bmp,.gif,.webp,.pnm,.pbm,.pgm,.ppm,.jp2,.j2k,.jpf,.jpx,application/pdf,image/*",
             csrf: browser.0.csrf.clone(),
             error,
         }

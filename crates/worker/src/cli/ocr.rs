@@ -18,7 +18,7 @@ use super::output_dir::OutputDir;
 
 #[derive(Args)]
 pub struct OcrArgs {
-    /// Images (PNG, JPEG, TIFF, BMP, GIF, WebP) or PDFs.
+    /// Images (PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000) or PDFs.
     #[arg(required = true)]
     files: Vec<PathBuf>,
     /// Tesseract language(s), e.g. `eng` or `deu+eng`.
@@ -36,9 +36,9 @@ pub struct OcrArgs {
     /// OCR threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
-    /// Keep the text of PDF pages that already have a text layer instead of OCRing them.
+    /// OCR PDF pages that already have a text layer too (by default their own text is kept).
     #[arg(long)]
-    skip_text: bool,
+    force_ocr: bool,
     /// Configuration directory (default.toml and $SCRIBE_ENV.toml).
     #[arg(long, default_value = "config")]
     config: PathBuf,
@@ -148,8 +148,8 @@ fn settings(args: &OcrArgs) -> Result<Settings, String> {
     if let Some(threads) = args.threads {
         s.ocr.threads = threads;
     }
-    if args.skip_text {
-        s.ocr.skip_text = true;
+    if args.force_ocr {
+        s.ocr.skip_text = false;
     }
     s.validate().map_err(|e| e.to_string())?;
     Ok(s)

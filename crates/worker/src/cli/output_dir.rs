@@ -4,9 +4,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use scribe_core::formats::Formats;
-use scribe_core::results::DocumentResult;
-use scribe_worker::ocr::ResultSink;
+use scribe_worker::ocr::assemble::Assembled;
 use scribe_worker::ocr::page::PageArtifacts;
+use scribe_worker::ocr::{ResultSink, SinkError};
 
 pub struct OutputDir {
     pub dir: PathBuf,
@@ -39,7 +39,22 @@ impl OutputDir {
 }
 
 impl ResultSink for OutputDir {
-    fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
+    fn page(&mut self, page: &PageArtifacts) -> Result<(), SinkError> {
+        self.write_page(page)
+            .map_err(|e| SinkError::Failed(format!("{}: {e}", self.dir.display())))
+    }
+
+    fn finish(&mut self, assembled: &Assembled) -> Result<(), SinkError> {
+        for (name, path) in &assembled.files {
+            fs::copy(path, self.dir.join(name))
+                .map_err(|e| SinkError::Failed(format!("{}: {e}", self.dir.display())))?;
+        }
+        Ok(())
+    }
+}
+
+impl OutputDir {
+    fn write_page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
         let n = page.result.number;
         if self.formats.txt {
             fs::write(self.dir.join(format!("page-{n:04}.txt")), &page.result.text)?;
@@ -52,24 +67,6 @@ impl ResultSink for OutputDir {
         }
         if let Some(png) = page.preview_png.as_ref().filter(|_| self.formats.preview) {
             fs::write(self.dir.join(format!("page-{n:04}.png")), png)?;
-        }
-        Ok(())
-    }
-
-    fn finish(
-        &mut self,
-        result: &DocumentResult,
-        searchable_pdf: Option<&Path>,
-    ) -> std::io::Result<()> {
-        if self.formats.txt {
-            fs::write(self.dir.join("text.txt"), result.text())?;
-        }
-        if self.formats.json {
-            let json = serde_json::to_vec_pretty(result).map_err(std::io::Error::other)?;
-            fs::write(self.dir.join("results.json"), json)?;
-        }
-        if let Some(pdf) = searchable_pdf {
-            fs::copy(pdf, self.dir.join("searchable.pdf"))?;
         }
         Ok(())
     }

@@ -9,11 +9,16 @@ use scribe_core::preprocess::Prepared;
 use scribe_core::results::Word;
 use scribe_core::tsv;
 
-use super::tesseract::{Api, PSM_OSD_ONLY, Pix, TesseractError};
+use scribe_core::preprocess::Layout;
 
-/// OSD reads a copy scaled to this long edge: on an A4 page that is still enough
-/// glyphs to decide, and costs ~0.1 s instead of ~0.6 s at 200 dpi.
-const OSD_EDGE: u32 = 1000;
+use super::tesseract::{Api, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
+
+/// OSD reads a copy no finer than this: a quarter of the cost of a 300-dpi
+/// page, and still enough detail for the small type of a two-column paper,
+/// which at lower resolutions OSD can no longer tell from noise.
+const OSD_DPI: f32 = 200.0;
+/// Without a known resolution, a copy scaled to this long edge.
+const OSD_EDGE: u32 = 2000;
 
 /// What the engine read on one page.
 pub struct Recognized {
@@ -73,8 +78,11 @@ impl Engine {
         }
         let osd = self.osd.as_mut()?;
         let long = image.width().max(image.height());
-        let (small, dpi) = if long > OSD_EDGE {
-            let f = OSD_EDGE as f32 / long as f32;
+        let f = match dpi {
+            Some(d) => OSD_DPI / d.max(1) as f32,
+            None => OSD_EDGE as f32 / long.max(1) as f32,
+        };
+        let (small, dpi) = if f < 1.0 {
             let w = ((image.width() as f32 * f) as u32).max(1);
             let h = ((image.height() as f32 * f) as u32).max(1);
             (
@@ -85,7 +93,7 @@ impl Engine {
             (image.clone(), dpi)
         };
         let pix = Pix::from_gray(&small, dpi).ok()?;
-        osd.set_image(&pix, None, dpi);
+        osd.set_image(&pix, dpi);
         let found = osd.detect_orientation();
         osd.clear();
         // Tesseract reports how far the page is turned clockwise; undoing it
@@ -93,20 +101,24 @@ impl Engine {
         found.map(|(deg, conf)| (((360 - deg.rem_euclid(360)) % 360) as u16, conf))
     }
 
-    /// Recognises a prepared page. With `pdf_base`, also writes `pdf_base`.pdf.
+    /// Recognises a prepared page. With `pdf_base`, also writes its text layer
+    /// (Tesseract's frame, see `text_layer`) to `pdf_base`.pdf.
     pub fn recognize(
         &mut self,
         page: &Prepared,
+        layout: Layout,
         want_hocr: bool,
         pdf_base: Option<&Path>,
     ) -> Result<Recognized, TesseractError> {
         let started = Instant::now();
         let ocr = Pix::from_gray(&page.ocr, page.dpi)?;
-        let display = match &page.display {
-            Some(d) => Some(Pix::from_gray(d, page.dpi)?),
-            None => None,
-        };
-        self.api.set_image(&ocr, display.as_ref(), page.dpi);
+        // Layout analysis finds columns and reading order on a page; on a lone
+        // line it tends to split or drop words that line mode reads whole.
+        self.api.set_page_seg_mode(match layout {
+            Layout::Page => PSM_AUTO,
+            Layout::Line => PSM_SINGLE_LINE,
+        });
+        self.api.set_image(&ocr, page.dpi);
         let result = self.read_results(want_hocr, pdf_base);
         self.api.clear();
         let (text, hocr, words) = result?;

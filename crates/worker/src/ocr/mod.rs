@@ -1,10 +1,14 @@
 //! OCR in the worker: warm engines on a pool of threads, fed one page at a time.
 
+pub mod assemble;
 pub mod engine;
 pub mod page;
+pub mod pdf_image;
 pub mod pool;
 pub mod run;
+pub mod searchable_pdf;
 pub mod tesseract;
+pub mod text_layer;
 
 pub use pool::OcrPool;
-pub use run::{DocumentRun, ResultSink, RunError, run_document};
+pub use run::{DocumentRun, ResultSink, RunError, SinkError, run_document};

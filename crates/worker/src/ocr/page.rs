@@ -7,20 +7,22 @@ use std::time::Instant;
 
 use image::codecs::png::{CompressionType, FilterType, PngEncoder};
 use image::{ExtendedColorType, GrayImage, ImageEncoder};
+use scribe_core::density;
 use scribe_core::document::DocumentError;
-use scribe_core::preprocess::Applied;
+use scribe_core::preprocess::{Applied, Layout, Prepared};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
 use super::engine::{Engine, Recognized};
 use super::run::DocumentRun;
 use super::tesseract::TesseractError;
+use super::text_layer::{self, Frame};
 
 /// Everything one page produced.
 pub struct PageArtifacts {
     pub result: PageResult,
     pub hocr: Option<String>,
     pub preview_png: Option<Vec<u8>>,
-    /// The one-page searchable PDF, inside the run's work directory.
+    /// The page's text layer (see `text_layer`), inside the run's work directory.
     pub pdf_page: Option<PathBuf>,
 }
 
@@ -60,14 +62,17 @@ pub fn process(
     let render_ms = started.elapsed().as_millis() as u64;
 
     let preprocess = &run.settings.preprocess;
-    let mut prepared = preprocess.apply(page.image, page.dpi);
+    let mut prepared = preprocess.apply(page);
 
     let pdf_base = run
         .formats
         .pdf
-        .then(|| run.workdir.join(format!("page-{number:05}")));
-    let mut recognized = engine.recognize(&prepared, run.formats.hocr, pdf_base.as_deref())?;
-    if preprocess.orientation && reads_badly(&recognized, preprocess.orientation_check_below) {
+        .then(|| run.workdir.join(format!("page-{number:05}-tesseract")));
+    let mut recognized = read(engine, &prepared, run.formats.hocr, pdf_base.as_deref())?;
+    let sideways = looks_sideways(&recognized);
+    if preprocess.orientation
+        && (sideways || reads_badly(&recognized, preprocess.orientation_check_below))
+    {
         let started = Instant::now();
         let turn = engine
             .detect_orientation(prepared.display(), prepared.dpi)
@@ -79,9 +84,12 @@ pub fn process(
             let turned = preprocess.reorient(prepared.clone(), rotation);
             let turned_base = pdf_base
                 .as_ref()
-                .map(|b| b.with_file_name(format!("page-{number:05}-turned")));
-            let again = engine.recognize(&turned, run.formats.hocr, turned_base.as_deref())?;
-            if score(&again) > score(&recognized) {
+                .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-turned")));
+            let again = read(engine, &turned, run.formats.hocr, turned_base.as_deref())?;
+            // A sideways page often reads well as vertical text; turned upright it
+            // reads as well or nearly, and then its boxes and PDF page are upright too.
+            let bar = if sideways { 0.9 } else { 1.0 };
+            if score(&again) > score(&recognized) * bar {
                 tracing::debug!(page = number, rotation, "page turned upright");
                 if let (Some(from), Some(to)) = (&turned_base, &pdf_base) {
                     std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
@@ -101,14 +109,44 @@ pub fn process(
     } else {
         None
     };
+    let original = prepared.original;
+    for word in &mut recognized.words {
+        word.bbox = prepared
+            .to_original
+            .map_box(word.bbox, original.width, original.height);
+    }
+    let (dpi, dpi_estimated) = match original.dpi {
+        Some(d) => (Some(d), false),
+        None => (
+            density::estimate_from_word_heights(
+                recognized.words.iter().map(|w| w.bbox.height).collect(),
+            ),
+            true,
+        ),
+    };
+    let pdf_page = match &pdf_base {
+        Some(base) => {
+            let layer = run.workdir.join(format!("page-{number:05}.pdf"));
+            let frame = Frame {
+                ocr_size: prepared.ocr.dimensions(),
+                to_original: prepared.to_original,
+                original_size: (original.width, original.height),
+            };
+            text_layer::normalize(&base.with_extension("pdf"), frame, &layer)
+                .map_err(|e| PageError::Output(e.to_string()))?;
+            Some(layer)
+        }
+        None => None,
+    };
     let output_ms = output_started.elapsed().as_millis() as u64;
     let applied = prepared.applied.clone();
     Ok(PageArtifacts {
         result: PageResult {
             number,
-            width: display.width(),
-            height: display.height(),
-            dpi: prepared.dpi,
+            width: original.width,
+            height: original.height,
+            dpi,
+            dpi_estimated: dpi_estimated && dpi.is_some(),
             source: PageSource::Ocr,
             text: recognized.text.trim_end().to_owned(),
             mean_confidence: recognized.mean_confidence,
@@ -125,13 +163,55 @@ pub fn process(
         },
         hocr: recognized.hocr,
         preview_png,
-        pdf_page: pdf_base.map(|b| b.with_extension("pdf")),
+        pdf_page,
     })
+}
+
+/// Reads a page in the mode its layout calls for. A single line is also read
+/// with full layout analysis, which is cheap at that size, and the more
+/// convincing reading kept: line mode wins on most lines, but not on all.
+fn read(
+    engine: &mut Engine,
+    page: &Prepared,
+    hocr: bool,
+    pdf_base: Option<&std::path::Path>,
+) -> Result<Recognized, PageError> {
+    let first = engine.recognize(page, page.layout, hocr, pdf_base)?;
+    if page.layout != Layout::Line {
+        return Ok(first);
+    }
+    let other_base = pdf_base.map(|b| b.with_file_name(format!("{}-page", file_stem(b))));
+    let mut other = engine.recognize(page, Layout::Page, hocr, other_base.as_deref())?;
+    if score(&other) <= score(&first) {
+        return Ok(first);
+    }
+    if let (Some(from), Some(to)) = (&other_base, pdf_base) {
+        std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
+            .map_err(|e| PageError::Output(format!("PDF page: {e}")))?;
+    }
+    other.millis += first.millis;
+    Ok(other)
+}
+
+fn file_stem(path: &std::path::Path) -> String {
+    path.file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
 /// Garbage from a sideways or upside-down page: few words, low confidence.
 fn reads_badly(r: &Recognized, below: f32) -> bool {
     r.words.len() < 3 || r.mean_confidence.unwrap_or(0.0) < below
+}
+
+/// Layout analysis reads a page turned 90° as vertical text, often with good
+/// confidence; its words then stand taller than wide.
+fn looks_sideways(r: &Recognized) -> bool {
+    let long: Vec<_> = r
+        .words
+        .iter()
+        .filter(|w| w.text.chars().count() >= 4)
+        .collect();
+    long.len() >= 3 && long.iter().filter(|w| w.bbox.height > w.bbox.width).count() * 2 > long.len()
 }
 
 /// How convincing a reading is: confident words count, doubtful ones barely.
@@ -142,8 +222,8 @@ fn score(r: &Recognized) -> f32 {
         .sum()
 }
 
-/// With `skip_text`, a PDF page that already carries text keeps it: no OCR,
-/// and the searchable PDF gets the original page.
+/// With `skip_text` (the default), a PDF page that already carries text keeps
+/// it: no OCR, and the searchable PDF keeps the page as it is.
 fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifacts>, PageError> {
     let Some(pdf) = run.document.pdf().filter(|_| run.settings.ocr.skip_text) else {
         return Ok(None);
@@ -151,13 +231,6 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
     let started = Instant::now();
     let Some(text) = pdf.text_layer(number)? else {
         return Ok(None);
-    };
-    let pdf_page = if run.formats.pdf {
-        let dest = run.workdir.join(format!("page-{number:05}.pdf"));
-        pdf.extract_page(number, &dest)?;
-        Some(dest)
-    } else {
-        None
     };
     let (preview_png, width, height) = if run.formats.preview {
         let (img, _) = pdf.render_at(number, 72)?;
@@ -175,6 +248,7 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
             width,
             height,
             dpi: Some(72),
+            dpi_estimated: false,
             source: PageSource::TextLayer,
             text,
             mean_confidence: None,
@@ -193,7 +267,7 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
         },
         hocr: None,
         preview_png,
-        pdf_page,
+        pdf_page: None,
     }))
 }
 

@@ -1,16 +1,18 @@
 //! One document through the pool: pages go out, results come back in any order,
 //! are handed to a sink as they arrive, and are assembled in page order.
 
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
 use scribe_core::results::{DocumentResult, PageResult};
 use scribe_core::settings::Settings;
 
+use super::assemble::{AssembleError, Assembled, Pages, assemble};
 use super::page::{PageArtifacts, PageError};
 use super::pool::{OcrPool, PageJob};
 
@@ -27,13 +29,18 @@ pub struct DocumentRun {
 
 /// Where a run's outputs go: a directory for the CLI, object storage for the queue worker.
 pub trait ResultSink {
-    fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()>;
-    /// Called once with the assembled result and the merged searchable PDF.
-    fn finish(
-        &mut self,
-        result: &DocumentResult,
-        searchable_pdf: Option<&Path>,
-    ) -> std::io::Result<()>;
+    fn page(&mut self, page: &PageArtifacts) -> Result<(), SinkError>;
+    /// Called once, when the run assembles, with the document's final files.
+    fn finish(&mut self, assembled: &Assembled) -> Result<(), SinkError>;
+}
+
+/// Why a sink refused a page; either way the run stops recognising.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("the job was cancelled")]
+    Cancelled,
+    #[error("{0}")]
+    Failed(String),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -42,18 +49,20 @@ pub enum RunError {
     Page { page: usize, source: PageError },
     #[error("the OCR threads stopped before the document was finished")]
     PoolGone,
-    #[error("the searchable PDF could not be assembled: {0}")]
-    Merge(String),
+    #[error("the outputs could not be assembled: {0}")]
+    Assemble(#[from] AssembleError),
     #[error("writing results failed: {0}")]
-    Sink(#[from] std::io::Error),
+    Sink(#[from] SinkError),
+    #[error("the run's work directory could not be made: {0}")]
+    Workdir(#[from] std::io::Error),
 }
 
 impl RunError {
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Page { source, .. } => source.is_permanent(),
-            Self::Merge(_) => true,
-            Self::PoolGone | Self::Sink(_) => false,
+            Self::Assemble(e) => e.is_permanent(),
+            Self::PoolGone | Self::Sink(_) | Self::Workdir(_) => false,
         }
     }
 }
@@ -65,7 +74,8 @@ pub struct RunRequest<'a> {
     pub formats: Formats,
     /// 1-based page numbers to process; `None` for every page.
     pub pages: Option<Vec<usize>>,
-    /// Merge the searchable PDF here; the queue worker assembles from storage instead.
+    /// Assemble the final files here; the queue worker assembles from storage
+    /// instead, once every page range of the document is done.
     pub assemble: bool,
 }
 
@@ -109,22 +119,29 @@ pub fn run_document(
     drop(reply);
 
     progress(0, total);
-    let mut pages: Vec<(PageResult, Option<PathBuf>)> = Vec::with_capacity(total);
+    let mut pages: Vec<(PageResult, Option<PathBuf>, Option<String>)> = Vec::with_capacity(total);
     let mut failure = None;
+    let stop = || {
+        run.cancelled
+            .store(true, std::sync::atomic::Ordering::Relaxed)
+    };
     for (number, outcome) in results.iter().take(total) {
         match outcome {
             Ok(artifacts) => {
-                if failure.is_none() {
-                    sink.page(&artifacts)?;
+                if failure.is_none()
+                    && let Err(e) = sink.page(&artifacts)
+                {
+                    // Nothing more can be kept: stop the threads from reading the rest.
+                    stop();
+                    return Err(e.into());
                 }
-                pages.push((artifacts.result, artifacts.pdf_page));
+                pages.push((artifacts.result, artifacts.pdf_page, artifacts.hocr));
                 progress(pages.len(), total);
             }
             Err(PageError::Cancelled) => {}
             Err(source) => {
                 // Stop the rest of this document; other documents are unaffected.
-                run.cancelled
-                    .store(true, std::sync::atomic::Ordering::Relaxed);
+                stop();
                 failure.get_or_insert(RunError::Page {
                     page: number,
                     source,
@@ -138,19 +155,18 @@ pub fn run_document(
     if pages.len() < total {
         return Err(RunError::PoolGone);
     }
-    pages.sort_by_key(|(p, _)| p.number);
+    pages.sort_by_key(|(p, _, _)| p.number);
 
-    let merged = workdir.path().join("searchable.pdf");
-    let pdf_pages: Vec<PathBuf> = pages.iter().filter_map(|(_, pdf)| pdf.clone()).collect();
-    let searchable = if request.assemble && request.formats.pdf && !pdf_pages.is_empty() {
-        let timeout = Duration::from_secs(settings.limits.render_timeout_secs.max(60));
-        scribe_core::pdf::merge(&pdf_pages, &merged, timeout)
-            .map_err(|e| RunError::Merge(e.to_string()))?;
-        Some(merged.as_path())
-    } else {
-        None
-    };
-    let pages: Vec<PageResult> = pages.into_iter().map(|(p, _)| p).collect();
+    let mut layers = HashMap::new();
+    let mut hocr = Vec::new();
+    let mut results = Vec::with_capacity(pages.len());
+    for (result, layer, fragment) in pages {
+        if let Some(layer) = layer {
+            layers.insert(result.number, layer);
+        }
+        hocr.extend(fragment);
+        results.push(result);
+    }
     let duration_ms = started.elapsed().as_millis() as u64;
     let result = DocumentResult::new(
         request.file_name,
@@ -158,8 +174,18 @@ pub fn run_document(
         page_count,
         request.lang,
         duration_ms,
-        pages,
+        results,
     );
-    sink.finish(&result, searchable)?;
+    if request.assemble {
+        let out = workdir.path().join("assembled");
+        std::fs::create_dir_all(&out)?;
+        let input = Pages {
+            result: &result,
+            hocr: &hocr,
+            layer: &|n| layers.get(&n).cloned(),
+        };
+        let assembled = assemble(&run.document, &input, request.formats, &out)?;
+        sink.finish(&assembled)?;
+    }
     Ok(result)
 }

@@ -83,6 +83,9 @@ pub struct Api(NonNull<capi::TessBaseAPI>);
 unsafe impl Send for Api {}
 
 pub const PSM_OSD_ONLY: u32 = capi::TessPageSegMode_PSM_OSD_ONLY;
+/// Full layout analysis without OSD: what the `tesseract` command does by default.
+pub const PSM_AUTO: u32 = capi::TessPageSegMode_PSM_AUTO;
+pub const PSM_SINGLE_LINE: u32 = capi::TessPageSegMode_PSM_SINGLE_LINE;
 
 impl Api {
     pub fn new(tessdata: &Path, lang: &str) -> Result<Self, TesseractError> {
@@ -117,8 +120,9 @@ impl Api {
         unsafe { capi::TessBaseAPISetPageSegMode(self.0.as_ptr(), mode) };
     }
 
-    /// Sets the image to read and, for the PDF renderer, the image to show.
-    pub fn set_image(&mut self, ocr: &Pix, display: Option<&Pix>, dpi: Option<u32>) {
+    /// Sets the image to read. The PDF renderer also needs it as the input image,
+    /// for the page size, though a text-only page never draws it.
+    pub fn set_image(&mut self, ocr: &Pix, dpi: Option<u32>) {
         // SAFETY: SetImage copies or references the pix without taking our
         // reference; SetInputImage takes ownership of the clone we hand it.
         unsafe {
@@ -126,9 +130,7 @@ impl Api {
             if let Some(dpi) = dpi.and_then(|d| i32::try_from(d).ok()) {
                 capi::TessBaseAPISetSourceResolution(self.0.as_ptr(), dpi);
             }
-            if let Some(display) = display {
-                capi::TessBaseAPISetInputImage(self.0.as_ptr(), display.clone_ref());
-            }
+            capi::TessBaseAPISetInputImage(self.0.as_ptr(), ocr.clone_ref());
         }
     }
 
@@ -191,7 +193,8 @@ impl Api {
         (ok != 0).then_some((deg, conf))
     }
 
-    /// Writes the recognised page as a one-page searchable PDF at `base`.pdf.
+    /// Writes the recognised page's invisible text, without the image, as a
+    /// one-page PDF at `base`.pdf.
     pub fn write_pdf_page(&mut self, base: &Path, tessdata: &Path) -> Result<(), TesseractError> {
         let cbase = CString::new(base.to_string_lossy().as_bytes())?;
         let cdata = CString::new(tessdata.to_string_lossy().as_bytes())?;
@@ -199,7 +202,7 @@ impl Api {
         // SAFETY: the renderer is created, used and deleted here; AddImage reads
         // the recognised results and the input image from a valid handle.
         unsafe {
-            let renderer = capi::TessPDFRendererCreate(cbase.as_ptr(), cdata.as_ptr(), 0);
+            let renderer = capi::TessPDFRendererCreate(cbase.as_ptr(), cdata.as_ptr(), 1);
             if renderer.is_null() {
                 return Err(TesseractError::Pdf);
             }

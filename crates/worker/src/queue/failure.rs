@@ -47,8 +47,10 @@ impl From<scribe_core::document::DocumentError> for TaskError {
 
 impl From<crate::ocr::RunError> for TaskError {
     fn from(e: crate::ocr::RunError) -> Self {
-        if matches!(&e, crate::ocr::RunError::Sink(io) if io.kind() == std::io::ErrorKind::Interrupted)
-        {
+        if matches!(
+            e,
+            crate::ocr::RunError::Sink(crate::ocr::SinkError::Cancelled)
+        ) {
             return Self::Cancelled;
         }
         if e.is_permanent() {

@@ -1,19 +1,17 @@
 //! Page outputs to object storage and the database, from the OCR run's thread.
 //! Each page is stored, then committed, then announced, before the next is taken.
 
-use std::path::Path;
-
 use object_store::{ObjectStoreExt, PutPayload};
 use scribe_core::db::{self, DbPool, models, queries};
-use scribe_core::results::DocumentResult;
 use scribe_core::storage::{Store, keys};
 use scribe_core::task::JobEvent;
 use tokio::runtime::Handle;
 use uuid::Uuid;
 
 use super::events::Events;
-use crate::ocr::ResultSink;
+use crate::ocr::assemble::Assembled;
 use crate::ocr::page::PageArtifacts;
+use crate::ocr::{ResultSink, SinkError};
 
 pub struct StorageSink {
     pub metrics: std::sync::Arc<super::metrics::WorkerMetrics>,
@@ -27,13 +25,14 @@ pub struct StorageSink {
 }
 
 impl StorageSink {
-    async fn store_page(&self, page: &PageArtifacts) -> Result<(), String> {
+    async fn store_page(&self, page: &PageArtifacts) -> Result<(), SinkError> {
+        let failed = |e: &dyn std::fmt::Display| SinkError::Failed(e.to_string());
         let (job, upload, n) = (self.job_id, self.upload_id, page.result.number);
         if db::run(&self.db, move |c| queries::is_cancelled(c, job))
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(|e| failed(&e))?
         {
-            return Err("cancelled".to_owned());
+            return Err(SinkError::Cancelled);
         }
         let mut puts: Vec<(object_store::path::Path, Vec<u8>)> = vec![
             (
@@ -42,7 +41,7 @@ impl StorageSink {
             ),
             (
                 keys::page(job, upload, n, "json"),
-                serde_json::to_vec(&page.result).map_err(|e| e.to_string())?,
+                serde_json::to_vec(&page.result).map_err(|e| failed(&e))?,
             ),
         ];
         if let Some(h) = &page.hocr {
@@ -54,14 +53,14 @@ impl StorageSink {
         if let Some(pdf) = &page.pdf_page {
             puts.push((
                 keys::page(job, upload, n, "pdf"),
-                tokio::fs::read(pdf).await.map_err(|e| e.to_string())?,
+                tokio::fs::read(pdf).await.map_err(|e| failed(&e))?,
             ));
         }
         for (key, bytes) in puts {
             self.store
                 .put(&key, PutPayload::from(bytes))
                 .await
-                .map_err(|e| e.to_string())?;
+                .map_err(|e| failed(&e))?;
         }
         let row = models::Page {
             upload_id: upload,
@@ -78,7 +77,7 @@ impl StorageSink {
         let seconds = row.duration_ms as f64 / 1000.0;
         let done = db::run(&self.db, move |c| queries::record_page(c, &row))
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| failed(&e))?;
         self.metrics.pages_done.inc();
         self.metrics.ocr_seconds.observe(seconds);
         self.events
@@ -96,20 +95,14 @@ impl StorageSink {
 }
 
 impl ResultSink for StorageSink {
-    fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
+    fn page(&mut self, page: &PageArtifacts) -> Result<(), SinkError> {
         let runtime = self.runtime.clone();
-        runtime.block_on(self.store_page(page)).map_err(|e| {
-            if e == "cancelled" {
-                std::io::Error::new(std::io::ErrorKind::Interrupted, e)
-            } else {
-                std::io::Error::other(e)
-            }
-        })
+        runtime.block_on(self.store_page(page))
     }
 
-    fn finish(&mut self, _result: &DocumentResult, _pdf: Option<&Path>) -> std::io::Result<()> {
+    fn finish(&mut self, _assembled: &Assembled) -> Result<(), SinkError> {
         // Assembly reads every page back from storage (pages may come from
-        // earlier attempts), so there is nothing to do here.
+        // earlier attempts and other workers), so the queue never assembles here.
         Ok(())
     }
 }

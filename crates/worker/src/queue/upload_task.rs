@@ -3,8 +3,8 @@
 //! last file. Safe to run twice for the same upload: the claim and the page
 //! upserts make a repeat a no-op.
 
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures_util::StreamExt;
 use object_store::{ObjectStoreExt, PutPayload};
@@ -12,7 +12,7 @@ use scribe_core::db::{self, DbPool, queries};
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
 use scribe_core::job::Status;
-use scribe_core::results::{DocumentResult, PageResult};
+use scribe_core::results::{DocumentResult, PageResult, PageSource};
 use scribe_core::settings::Settings;
 use scribe_core::storage::{Store, keys};
 use scribe_core::task::{JobEvent, OcrTask};
@@ -22,8 +22,9 @@ use uuid::Uuid;
 use super::events::Events;
 use super::failure::TaskError;
 use super::storage_sink::StorageSink;
+use crate::ocr::assemble::Pages;
 use crate::ocr::run::RunRequest;
-use crate::ocr::{OcrPool, run_document};
+use crate::ocr::{self, OcrPool, run_document};
 
 /// What a task needs from the worker.
 #[derive(Clone)]
@@ -219,7 +220,15 @@ async fn process(
     if pages_done < page_count {
         return Ok(false);
     }
-    assemble(ctx, upload, job, page_count as usize, formats).await?;
+    assemble(
+        ctx,
+        original.path(),
+        upload,
+        job,
+        page_count as usize,
+        formats,
+    )
+    .await?;
     Ok(true)
 }
 
@@ -251,9 +260,12 @@ async fn split(
     Ok(ranges[0])
 }
 
-/// Builds the upload's results.json, text and searchable PDF from the stored pages.
+/// Builds the upload's results.json, text, hOCR and searchable PDF from the
+/// stored pages (they may come from earlier attempts and other workers), with
+/// the same assembly as the CLI.
 async fn assemble(
     ctx: &Context,
+    original: &std::path::Path,
     upload: &db::models::Upload,
     job: &db::models::Job,
     page_count: usize,
@@ -262,26 +274,29 @@ async fn assemble(
     let (job_id, upload_id) = (job.id, upload.id);
     let work = tempfile::tempdir().map_err(TaskError::transient)?;
     let mut pages: Vec<PageResult> = Vec::with_capacity(page_count);
-    let mut pdf_pages = Vec::new();
     let mut hocr_pages = Vec::new();
+    let mut layers = HashMap::new();
     for n in 1..=page_count {
         let page = |ext| keys::page(job_id, upload_id, n, ext);
-        // Pages taken from a PDF's own text layer have no hOCR.
+        let bytes = required(fetch(ctx, &page("json")).await?, n, "JSON")?;
+        let result: PageResult = serde_json::from_slice(&bytes).map_err(TaskError::transient)?;
+        // Pages taken from a PDF's own text layer have neither hOCR nor a layer.
+        let ocr = result.source == PageSource::Ocr;
         if formats.hocr
+            && ocr
             && let Some(hocr) = fetch(ctx, &page("hocr")).await?
         {
             hocr_pages.push(String::from_utf8_lossy(&hocr).into_owned());
         }
-        let bytes = required(fetch(ctx, &page("json")).await?, n, "JSON")?;
-        pages.push(serde_json::from_slice(&bytes).map_err(TaskError::transient)?);
-        if formats.pdf {
-            let pdf = required(fetch(ctx, &page("pdf")).await?, n, "PDF")?;
+        if formats.pdf && ocr {
+            let pdf = required(fetch(ctx, &page("pdf")).await?, n, "text layer")?;
             let path = work.path().join(format!("page-{n:05}.pdf"));
             tokio::fs::write(&path, pdf)
                 .await
                 .map_err(TaskError::transient)?;
-            pdf_pages.push(path);
+            layers.insert(n, path);
         }
+        pages.push(result);
     }
     let kind = scribe_core::sniff::DocumentKind::parse(&upload.detected_type).ok_or_else(|| {
         TaskError::transient(format!("unknown stored type `{}`", upload.detected_type))
@@ -296,46 +311,43 @@ async fn assemble(
         duration_ms,
         pages,
     );
-    let json = serde_json::to_vec_pretty(&result).map_err(TaskError::transient)?;
-    ctx.store
-        .put(
-            &keys::upload_file(job_id, upload_id, "results.json"),
-            PutPayload::from(json),
-        )
-        .await?;
-    ctx.store
-        .put(
-            &keys::upload_file(job_id, upload_id, "text.txt"),
-            PutPayload::from(result.text().into_bytes()),
-        )
-        .await?;
-    if formats.hocr {
-        let doc = scribe_core::hocr::document(hocr_pages.iter().map(String::as_str));
-        ctx.store
-            .put(
-                &keys::upload_file(job_id, upload_id, "hocr.html"),
-                PutPayload::from(doc.into_bytes()),
-            )
-            .await?;
-    }
-    if !pdf_pages.is_empty() {
-        let merged = work.path().join("searchable.pdf");
-        let m = merged.clone();
-        tokio::task::spawn_blocking(move || {
-            scribe_core::pdf::merge(&pdf_pages, &m, Duration::from_secs(300))
+    // The service always keeps the text and the JSON; the rest is what the job asked for.
+    let formats = Formats {
+        txt: true,
+        json: true,
+        ..formats
+    };
+    let (settings, original, out) = (
+        Arc::clone(&ctx.settings),
+        original.to_owned(),
+        work.path().join("assembled"),
+    );
+    let assembled = tokio::task::spawn_blocking(move || {
+        std::fs::create_dir_all(&out).map_err(TaskError::transient)?;
+        let document = Document::open(&original, &settings)?;
+        let input = Pages {
+            result: &result,
+            hocr: &hocr_pages,
+            layer: &|n| layers.get(&n).cloned(),
+        };
+        ocr::assemble::assemble(&document, &input, formats, &out).map_err(|e| {
+            if e.is_permanent() {
+                TaskError::Permanent {
+                    code: "pdf_assembly",
+                    message: format!("the searchable PDF could not be made: {e}"),
+                }
+            } else {
+                TaskError::transient(e)
+            }
         })
-        .await
-        .map_err(TaskError::transient)?
-        .map_err(|e| TaskError::Permanent {
-            code: "pdf_assembly",
-            message: format!("the searchable PDF could not be assembled: {e}"),
-        })?;
-        let bytes = tokio::fs::read(&merged)
-            .await
-            .map_err(TaskError::transient)?;
+    })
+    .await
+    .map_err(TaskError::transient)??;
+    for (name, path) in assembled.files {
+        let bytes = tokio::fs::read(&path).await.map_err(TaskError::transient)?;
         ctx.store
             .put(
-                &keys::upload_file(job_id, upload_id, "searchable.pdf"),
+                &keys::upload_file(job_id, upload_id, name),
                 PutPayload::from(bytes),
             )
             .await?;

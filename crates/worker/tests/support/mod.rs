@@ -12,9 +12,10 @@ use scribe_core::languages;
 use scribe_core::results::DocumentResult;
 use scribe_core::settings::Settings;
 use scribe_fixtures::{page_text, render, render_page};
+use scribe_worker::ocr::assemble::Assembled;
 use scribe_worker::ocr::page::PageArtifacts;
 use scribe_worker::ocr::run::RunRequest;
-use scribe_worker::ocr::{OcrPool, ResultSink, RunError, run_document};
+use scribe_worker::ocr::{OcrPool, ResultSink, RunError, SinkError, run_document};
 
 /// A half-letter page at 300 dpi: big enough to be a real scan, small enough to be quick.
 pub const PAGE_INCHES: (f32, f32) = (6.0, 4.5);
@@ -39,7 +40,7 @@ pub struct MemorySink {
 }
 
 impl ResultSink for MemorySink {
-    fn page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
+    fn page(&mut self, page: &PageArtifacts) -> Result<(), SinkError> {
         self.pages.push((
             page.result.number,
             page.hocr.clone(),
@@ -48,8 +49,10 @@ impl ResultSink for MemorySink {
         Ok(())
     }
 
-    fn finish(&mut self, _result: &DocumentResult, pdf: Option<&Path>) -> std::io::Result<()> {
-        self.pdf = pdf.map(std::fs::read).transpose()?;
+    fn finish(&mut self, assembled: &Assembled) -> Result<(), SinkError> {
+        if let Some((_, path)) = assembled.files.iter().find(|(n, _)| *n == "searchable.pdf") {
+            self.pdf = Some(std::fs::read(path).map_err(|e| SinkError::Failed(e.to_string()))?);
+        }
         Ok(())
     }
 }

@@ -1,0 +1,280 @@
+//! The resolution an image file says it was scanned at, read from its header
+//! (PNG pHYs, JPEG JFIF or EXIF, TIFF tags, BMP, JPEG 2000 `res ` boxes).
+//! Scanners always write it; it decides the searchable PDF's page size and tells
+//! Tesseract how large the glyphs are.
+
+/// Values outside this range are placeholders (JFIF's "1:1 aspect", a 0) or
+/// nonsense, never a real scan: treat them as unknown.
+const CREDIBLE_DPI: std::ops::RangeInclusive<f64> = 50.0..=4800.0;
+
+const METRES_PER_INCH: f64 = 0.0254;
+
+/// Horizontal and vertical resolution in dots per inch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Density {
+    pub x: f64,
+    pub y: f64,
+}
+
+impl Density {
+    fn credible(x: f64, y: f64) -> Option<Self> {
+        (CREDIBLE_DPI.contains(&x) && CREDIBLE_DPI.contains(&y)).then_some(Self { x, y })
+    }
+
+    /// The resolution as a whole number, for Tesseract and results.json (the vertical one,
+    /// as Tesseract uses it for glyph sizes).
+    pub fn dpi(self) -> u32 {
+        self.y.round() as u32
+    }
+}
+
+/// Reads the density from the first bytes of a PNG file (the pHYs chunk comes before IDAT).
+pub fn png(bytes: &[u8]) -> Option<Density> {
+    let mut at = 8;
+    while at + 8 <= bytes.len() {
+        let len = be32(bytes, at)? as usize;
+        let kind = bytes.get(at + 4..at + 8)?;
+        if kind == b"pHYs" {
+            let body = bytes.get(at + 8..at + 17)?;
+            // Unit 1 is the metre; 0 means the values are only an aspect ratio.
+            if body[8] != 1 {
+                return None;
+            }
+            let per_metre = |o| f64::from(be32(body, o).unwrap_or(0));
+            return Density::credible(
+                per_metre(0) * METRES_PER_INCH,
+                per_metre(4) * METRES_PER_INCH,
+            );
+        }
+        if kind == b"IDAT" || kind == b"IEND" {
+            return None;
+        }
+        at = at.checked_add(12)?.checked_add(len)?;
+    }
+    None
+}
+
+/// JFIF's density when it states a unit, else EXIF's XResolution/YResolution.
+pub fn jpeg(bytes: &[u8]) -> Option<Density> {
+    let mut exif = None;
+    let mut at = 2;
+    while at + 4 <= bytes.len() {
+        if bytes[at] != 0xFF {
+            return None;
+        }
+        let marker = bytes[at + 1];
+        // Start of scan: every header segment has been seen.
+        if marker == 0xDA {
+            break;
+        }
+        let len = be16(bytes, at + 2)? as usize;
+        let body = bytes.get(at + 4..(at + 2 + len).min(bytes.len()))?;
+        match marker {
+            0xE0 if body.starts_with(b"JFIF\0") && body.len() >= 12 => {
+                let (unit, x, y) = (body[7], be16(body, 8)?, be16(body, 10)?);
+                let per_inch = match unit {
+                    1 => 1.0,
+                    2 => 2.54,
+                    _ => 0.0,
+                };
+                if let Some(d) = Density::credible(f64::from(x) * per_inch, f64::from(y) * per_inch)
+                {
+                    return Some(d);
+                }
+            }
+            0xE1 if body.starts_with(b"Exif\0\0") => exif = tiff_ifd0(&body[6..]),
+            _ => {}
+        }
+        at += 2 + len;
+    }
+    exif
+}
+
+/// BMP's pixels per metre (BITMAPINFOHEADER and later).
+pub fn bmp(bytes: &[u8]) -> Option<Density> {
+    if bytes.len() < 46 || le32(bytes, 14)? < 40 {
+        return None;
+    }
+    let x = f64::from(le32(bytes, 38)?) * METRES_PER_INCH;
+    let y = f64::from(le32(bytes, 42)?) * METRES_PER_INCH;
+    Density::credible(x, y)
+}
+
+/// A TIFF's resolution from its already-parsed tags: `unit` is ResolutionUnit
+/// (2 inch, 3 centimetre). Unit 1, "no absolute unit", is read as inches the way
+/// libtiff's tools and Leptonica do: the tools that write it mean dpi.
+pub fn from_tiff_tags(x: Option<f64>, y: Option<f64>, unit: Option<u16>) -> Option<Density> {
+    let per_inch = match unit.unwrap_or(2) {
+        3 => 2.54,
+        _ => 1.0,
+    };
+    let x = x?;
+    Density::credible(x * per_inch, y.unwrap_or(x) * per_inch)
+}
+
+/// JPEG 2000 (JP2 boxes): the capture resolution `resc`, else the display one `resd`,
+/// both in pixels per metre as numerator/denominator × 10^exponent.
+pub fn jp2(bytes: &[u8]) -> Option<Density> {
+    let res = find_box(bytes, b"jp2h").and_then(|h| find_box(h, b"res "))?;
+    let body = find_box(res, b"resc").or_else(|| find_box(res, b"resd"))?;
+    if body.len() < 10 {
+        return None;
+    }
+    let ppm = |num: usize, den: usize, exp: usize| {
+        let (n, d) = (f64::from(be16(body, num)?), f64::from(be16(body, den)?));
+        (d > 0.0).then(|| n / d * 10f64.powi(i32::from(body[exp] as i8)))
+    };
+    // Vertical first in the box: VR_N, VR_D, HR_N, HR_D, VR_E, HR_E.
+    let y = ppm(0, 2, 8)?;
+    let x = ppm(4, 6, 9)?;
+    Density::credible(x * METRES_PER_INCH, y * METRES_PER_INCH)
+}
+
+/// Estimates the resolution of a page that does not say, from the height of its
+/// words: body text is set at about 10–12 pt, whose words stand about an eighth
+/// of an inch tall (ascender to descender, 0.8 em). `None` without enough words to judge.
+pub fn estimate_from_word_heights(mut heights: Vec<u32>) -> Option<u32> {
+    if heights.len() < 5 {
+        return None;
+    }
+    heights.sort_unstable();
+    let median = f64::from(heights[heights.len() / 2]);
+    let dpi = (median * 8.5 / 10.0).round() * 10.0;
+    Some(dpi.clamp(70.0, 1200.0) as u32)
+}
+
+/// The first box of type `kind` among the boxes in `bytes`, as its contents.
+fn find_box<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    let mut at = 0;
+    // A JP2 file starts with its 12-byte signature box; skip it like any other.
+    while at + 8 <= bytes.len() {
+        let len = be32(bytes, at)? as usize;
+        let (start, end) = match len {
+            0 => (at + 8, bytes.len()),
+            1 => {
+                let long = u64::from_be_bytes(bytes.get(at + 8..at + 16)?.try_into().ok()?);
+                (at + 16, at.checked_add(usize::try_from(long).ok()?)?)
+            }
+            n if n < 8 => return None,
+            n => (at + 8, at.checked_add(n)?),
+        };
+        if &bytes[at + 4..at + 8] == kind {
+            return bytes.get(start..end.min(bytes.len()));
+        }
+        at = end;
+    }
+    None
+}
+
+/// XResolution, YResolution and ResolutionUnit from IFD0 of an EXIF TIFF block.
+fn tiff_ifd0(tiff: &[u8]) -> Option<Density> {
+    let big = match tiff.get(0..2)? {
+        b"MM" => true,
+        b"II" => false,
+        _ => return None,
+    };
+    let u16_at = |o: usize| -> Option<u16> {
+        let b: [u8; 2] = tiff.get(o..o + 2)?.try_into().ok()?;
+        Some(if big {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
+    };
+    let u32_at = |o: usize| -> Option<u32> {
+        let b: [u8; 4] = tiff.get(o..o + 4)?.try_into().ok()?;
+        Some(if big {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
+    };
+    let ifd = u32_at(4)? as usize;
+    let count = usize::from(u16_at(ifd)?);
+    let (mut x, mut y, mut unit) = (None, None, None);
+    for i in 0..count.min(256) {
+        let entry = ifd + 2 + i * 12;
+        let tag = u16_at(entry)?;
+        let rational = || {
+            let at = u32_at(entry + 8)? as usize;
+            let (n, d) = (u32_at(at)?, u32_at(at + 4)?);
+            (d > 0).then(|| f64::from(n) / f64::from(d))
+        };
+        match tag {
+            0x011A => x = rational(),
+            0x011B => y = rational(),
+            0x0128 => unit = u16_at(entry + 8),
+            _ => {}
+        }
+    }
+    from_tiff_tags(x, y, unit)
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn le32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_png_phys_in_metres_only() {
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend_from_slice(&[0, 0, 0, 13]);
+        png.extend_from_slice(b"IHDR");
+        png.extend_from_slice(&[0; 17]);
+        png.extend_from_slice(&[0, 0, 0, 9]);
+        png.extend_from_slice(b"pHYs");
+        png.extend_from_slice(&11811u32.to_be_bytes());
+        png.extend_from_slice(&11811u32.to_be_bytes());
+        png.push(1);
+        assert_eq!(super::png(&png).map(Density::dpi), Some(300));
+        let last = png.len() - 1;
+        png[last] = 0;
+        assert_eq!(super::png(&png), None);
+    }
+
+    #[test]
+    fn reads_jfif_dpi_and_ignores_aspect_only_density() {
+        let jfif = |unit: u8, d: u16| {
+            let mut j = vec![0xFF, 0xD8, 0xFF, 0xE0, 0, 16];
+            j.extend_from_slice(b"JFIF\0\x01\x01");
+            j.push(unit);
+            j.extend_from_slice(&d.to_be_bytes());
+            j.extend_from_slice(&d.to_be_bytes());
+            j.extend_from_slice(&[0, 0, 0xFF, 0xDA]);
+            j
+        };
+        assert_eq!(jpeg(&jfif(1, 200)).map(Density::dpi), Some(200));
+        assert_eq!(jpeg(&jfif(2, 118)).map(Density::dpi), Some(300));
+        assert_eq!(jpeg(&jfif(0, 1)), None);
+    }
+
+    #[test]
+    fn tiff_units_and_word_height_estimates() {
+        assert_eq!(
+            from_tiff_tags(Some(300.0), None, None).map(Density::dpi),
+            Some(300)
+        );
+        assert_eq!(
+            from_tiff_tags(Some(118.11), Some(118.11), Some(3)).map(Density::dpi),
+            Some(300)
+        );
+        assert_eq!(
+            from_tiff_tags(Some(300.0), Some(300.0), Some(1)).map(Density::dpi),
+            Some(300)
+        );
+        assert_eq!(from_tiff_tags(Some(1.0), Some(1.0), Some(2)), None);
+        assert_eq!(estimate_from_word_heights(vec![35; 50]), Some(300));
+        assert_eq!(estimate_from_word_heights(vec![35; 2]), None);
+    }
+}

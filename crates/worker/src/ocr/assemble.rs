@@ -1,0 +1,95 @@
+//! A document's final files from its finished pages: `results.json`,
+//! `text.txt`, `hocr.html` and `searchable.pdf`. The CLI and the queue worker
+//! both call this one function, so they produce the same files by construction.
+
+use std::path::{Path, PathBuf};
+
+use scribe_core::document::Document;
+use scribe_core::formats::Formats;
+use scribe_core::results::{DocumentResult, PageSource};
+
+use super::searchable_pdf::{self, PageLayer, SearchablePdfError};
+
+/// What assembly starts from: the pages' results (in page order), their hOCR
+/// and their text layers.
+pub struct Pages<'a> {
+    pub result: &'a DocumentResult,
+    /// One fragment per OCR'd page, in page order (text-layer pages have none).
+    pub hocr: &'a [String],
+    /// Text layer of page `n` at `layers(n)`, for OCR'd pages.
+    pub layer: &'a dyn Fn(usize) -> Option<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AssembleError {
+    #[error("an output could not be written: {0}")]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Pdf(#[from] SearchablePdfError),
+    #[error("page {0}'s text layer is missing")]
+    MissingLayer(usize),
+}
+
+impl AssembleError {
+    /// Missing or unwritable files are worth another try; a PDF we cannot graft onto is not.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, Self::Pdf(SearchablePdfError::Pdf(_)))
+    }
+}
+
+/// The files written, by name.
+pub struct Assembled {
+    pub files: Vec<(&'static str, PathBuf)>,
+}
+
+/// Writes the outputs `formats` asks for into `dir`.
+pub fn assemble(
+    document: &Document,
+    pages: &Pages<'_>,
+    formats: Formats,
+    dir: &Path,
+) -> Result<Assembled, AssembleError> {
+    let mut files = Vec::new();
+    let mut write = |name: &'static str, bytes: &[u8]| -> std::io::Result<()> {
+        let path = dir.join(name);
+        std::fs::write(&path, bytes)?;
+        files.push((name, path));
+        Ok(())
+    };
+    if formats.json {
+        let json = serde_json::to_vec_pretty(pages.result).map_err(std::io::Error::other)?;
+        write("results.json", &json)?;
+    }
+    if formats.txt {
+        write("text.txt", pages.result.text().as_bytes())?;
+    }
+    if formats.hocr {
+        let doc = scribe_core::hocr::document(pages.hocr.iter().map(String::as_str));
+        write("hocr.html", doc.as_bytes())?;
+    }
+    if formats.pdf {
+        let layers = pages
+            .result
+            .pages
+            .iter()
+            .map(|p| {
+                let layer = match p.source {
+                    PageSource::Ocr => {
+                        Some((pages.layer)(p.number).ok_or(AssembleError::MissingLayer(p.number))?)
+                    }
+                    PageSource::TextLayer => None,
+                };
+                Ok(PageLayer {
+                    number: p.number,
+                    layer,
+                    rotation: p.rotation_applied,
+                    dpi: p.dpi,
+                })
+            })
+            .collect::<Result<Vec<_>, AssembleError>>()?;
+        let path = dir.join("searchable.pdf");
+        searchable_pdf::build(document, &layers, &path)?;
+        files.push(("searchable.pdf", path));
+    }
+    Ok(Assembled { files })
+}

@@ -1,0 +1,410 @@
+//! Real-document behaviour on generated files: reading order across columns,
+//! the resolution a file states, and a searchable PDF that is the original page
+//! (size, colour, bit depth, brightness) with only invisible text added.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use image::{GrayImage, Rgb, RgbImage};
+use scribe_core::results::PageSource;
+use scribe_core::settings::Settings;
+use scribe_fixtures::{page_text, pdf, render_columns};
+use support::*;
+
+fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/deps installs it)"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Page sizes in points from `pdfinfo`.
+fn page_sizes(pdf: &Path) -> Vec<(f64, f64)> {
+    let pages = run("pdfinfo", &["-f", "1", "-l", "999", &pdf.to_string_lossy()]);
+    pages
+        .lines()
+        .filter(|l| l.starts_with("Page") && l.contains(" size:"))
+        .filter_map(|l| {
+            let dims = l.split(" size:").nth(1)?;
+            let mut parts = dims.split_whitespace();
+            let w = parts.next()?.parse().ok()?;
+            let h = parts.nth(1)?.parse().ok()?;
+            Some((w, h))
+        })
+        .collect()
+}
+
+/// `pdfimages -list` rows: (width, height, color, bpc, enc).
+fn images(pdf: &Path) -> Vec<(u32, u32, String, u32, String)> {
+    run("pdfimages", &["-list", &pdf.to_string_lossy()])
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            Some((
+                c.get(3)?.parse().ok()?,
+                c.get(4)?.parse().ok()?,
+                (*c.get(5)?).to_owned(),
+                c.get(7)?.parse().ok()?,
+                (*c.get(8)?).to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Mean gray level of the PDF's first page rendered at `dpi`.
+fn rendered_brightness(pdf: &Path, dpi: u32) -> f64 {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path().join("r");
+    run(
+        "pdftoppm",
+        &[
+            "-r",
+            &dpi.to_string(),
+            "-gray",
+            "-singlefile",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            &pdf.to_string_lossy(),
+            &root.to_string_lossy(),
+        ],
+    );
+    mean(
+        &image::open(root.with_extension("pgm"))
+            .expect("render")
+            .into_luma8(),
+    )
+}
+
+fn mean(image: &GrayImage) -> f64 {
+    image.pixels().map(|p| f64::from(p.0[0])).sum::<f64>() / image.len().max(1) as f64
+}
+
+/// Share of the truth's words found in `text`: the PDF's text is extracted by
+/// pdftotext, whose own reading order is not what is under test here.
+fn word_recall(text: &str, truth: &str) -> f64 {
+    let mut found: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = truth.split_whitespace().collect();
+    let hits = words
+        .iter()
+        .filter(|w| match found.iter().position(|f| f == *w) {
+            Some(i) => {
+                found.swap_remove(i);
+                true
+            }
+            None => false,
+        })
+        .count();
+    hits as f64 / words.len().max(1) as f64
+}
+
+fn searchable(sink: &MemorySink, dir: &Path) -> PathBuf {
+    let path = dir.join("searchable.pdf");
+    std::fs::write(&path, sink.pdf.as_ref().expect("a searchable PDF")).expect("write");
+    path
+}
+
+fn two_columns() -> scribe_fixtures::Page {
+    render_columns(&page_text(11, 3), &page_text(12, 3), 300, (8.5, 5.5), 11.0)
+        .expect("render columns")
+}
+
+/// The PNM encoding of a gray page (P5), what SANE's scanimage writes.
+fn pgm(image: &GrayImage) -> Vec<u8> {
+    let mut out = format!("P5\n{} {}\n255\n", image.width(), image.height()).into_bytes();
+    out.extend_from_slice(image.as_raw());
+    out
+}
+
+/// Packs a gray page into PBM (P4), 1 = black.
+fn pbm(image: &GrayImage) -> Vec<u8> {
+    let (w, h) = image.dimensions();
+    let mut out = format!("P4\n{w} {h}\n").into_bytes();
+    let stride = (w as usize).div_ceil(8);
+    let mut bits = vec![0u8; stride * h as usize];
+    for (x, y, p) in image.enumerate_pixels() {
+        if p.0[0] < 128 {
+            bits[y as usize * stride + x as usize / 8] |= 0x80 >> (x % 8);
+        }
+    }
+    out.extend_from_slice(&bits);
+    out
+}
+
+#[test]
+fn the_first_column_is_read_before_the_second() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = two_columns();
+    let path = save_png(&page.image, dir.path(), "columns.png");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let text = result.text();
+    let half = page.lines.len() / 2;
+    // The left column's last line and the right column's first line, found in the text.
+    let find = |line: &str| {
+        let words: Vec<&str> = line.split_whitespace().take(3).collect();
+        text.find(&words.join(" "))
+            .unwrap_or_else(|| panic!("{words:?} not in {text:?}"))
+    };
+    let left_last = find(&page.lines[half - 1]);
+    let right_first = find(&page.lines[half]);
+    assert!(
+        left_last < right_first,
+        "the right column starts before the left one ends:\n{text}"
+    );
+    let rate = cer(&text, &page.text());
+    assert!(rate <= 0.03, "CER {rate:.4}");
+}
+
+#[test]
+fn a_stated_resolution_is_read_and_sizes_the_pdf_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(21);
+    let (w, h) = page.image.dimensions();
+    // A PNG that says 300 dpi (pHYs, pixels per metre).
+    let png = dir.path().join("scan.png");
+    {
+        let file = std::fs::File::create(&png).expect("create");
+        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
+        enc.set_color(png::ColorType::Grayscale);
+        enc.set_pixel_dims(Some(png::PixelDimensions {
+            xppu: 11811,
+            yppu: 11811,
+            unit: png::Unit::Meter,
+        }));
+        let mut writer = enc.write_header().expect("header");
+        writer.write_image_data(page.image.as_raw()).expect("data");
+    }
+    let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(p.dpi, Some(300));
+    assert!(!p.dpi_estimated);
+    assert_eq!((p.width, p.height), (w, h));
+    assert!(!p.preprocessing.steps.contains(&"upscale".to_owned()));
+    let pdf = searchable(&sink, dir.path());
+    let (pw, ph) = page_sizes(&pdf)[0];
+    let (ew, eh) = (f64::from(w) / 300.0 * 72.0, f64::from(h) / 300.0 * 72.0);
+    assert!(
+        (pw - ew).abs() / ew < 0.01 && (ph - eh).abs() / eh < 0.01,
+        "{pw}×{ph} pt for a {ew}×{eh} pt page"
+    );
+    // The words are findable in the PDF and the page looks like the scan.
+    let text = run("pdftotext", &[&pdf.to_string_lossy(), "-"]);
+    assert!(word_recall(&text, &page.text()) > 0.9, "{text}");
+    let shown = rendered_brightness(&pdf, 300);
+    assert!((shown - mean(&page.image)).abs() < 4.0, "{shown}");
+}
+
+#[test]
+fn a_colour_jpeg_stays_colour_and_is_passed_through() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(22);
+    let (w, h) = page.image.dimensions();
+    // Blue ink on cream paper.
+    let colour = RgbImage::from_fn(w, h, |x, y| {
+        if page.image.get_pixel(x, y).0[0] < 128 {
+            Rgb([20, 40, 160])
+        } else {
+            Rgb([250, 240, 215])
+        }
+    });
+    let path = dir.path().join("photo.jpg");
+    colour.save(&path).expect("jpeg");
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert!(cer(&result.text(), &page.text()) < 0.05);
+    let pdf = searchable(&sink, dir.path());
+    let imgs = images(&pdf);
+    assert_eq!(imgs.len(), 1, "{imgs:?}");
+    assert_eq!((imgs[0].0, imgs[0].1), (w, h));
+    assert_eq!(imgs[0].2, "rgb");
+    assert_eq!(imgs[0].4, "jpeg");
+    let input = std::fs::metadata(&path).expect("stat").len() as f64;
+    let output = std::fs::metadata(&pdf).expect("stat").len() as f64;
+    assert!(
+        output < input * 1.5,
+        "{output} bytes for a {input}-byte JPEG"
+    );
+}
+
+#[test]
+fn bilevel_g4_and_min_is_white_tiffs_stay_1_bit_and_upright() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(23);
+    let pbm_path = dir.path().join("page.pbm");
+    std::fs::write(&pbm_path, pbm(&page.image)).expect("pbm");
+    for photometric in ["-minisblack", "-miniswhite"] {
+        let tiff = dir.path().join(format!("scan{photometric}.tif"));
+        let out = Command::new("pnmtotiff")
+            .args([
+                "-g4",
+                photometric,
+                "-xresolution",
+                "300",
+                "-yresolution",
+                "300",
+            ])
+            .arg(&pbm_path)
+            .output()
+            .expect("pnmtotiff (netpbm, scripts/deps)");
+        assert!(out.status.success());
+        std::fs::write(&tiff, out.stdout).expect("tiff");
+        let (result, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
+        assert!(
+            cer(&result.text(), &page.text()) < 0.05,
+            "{photometric}: {}",
+            result.text()
+        );
+        assert_eq!(result.pages[0].dpi, Some(300));
+        let pdf = searchable(&sink, dir.path());
+        let imgs = images(&pdf);
+        assert_eq!(imgs[0].3, 1, "{photometric}: {imgs:?}");
+        // A single-strip G4 page should keep its fax stream ("ccitt"); 1-bit Flate
+        // ("image") is the fallback for other layouts. Either stays 1-bit.
+        assert!(
+            ["ccitt", "image"].contains(&imgs[0].4.as_str()),
+            "{photometric}: {imgs:?}"
+        );
+        let shown = rendered_brightness(&pdf, 300);
+        assert!(
+            (shown - mean(&page.image)).abs() < 6.0,
+            "{photometric}: rendered mean {shown} vs {}",
+            mean(&page.image)
+        );
+        let input = std::fs::metadata(&tiff).expect("stat").len() as f64;
+        let output = std::fs::metadata(&pdf).expect("stat").len() as f64;
+        assert!(output < input * 1.5 + 20_000.0, "{output} vs {input}");
+        // The preview is not inverted either.
+        let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview"))
+            .expect("png")
+            .into_luma8();
+        assert!(
+            mean(&preview) > 200.0,
+            "{photometric}: preview mean {}",
+            mean(&preview)
+        );
+    }
+}
+
+#[test]
+fn an_orientation_tagged_tiff_is_read_upright_and_shown_upright() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(24);
+    // Stored turned a quarter to the left, with Orientation 6 saying "turn it right to view".
+    let stored = image::imageops::rotate270(&page.image);
+    let tiff = dir.path().join("tagged.tif");
+    {
+        use tiff::encoder::{Rational, TiffEncoder, colortype};
+        use tiff::tags::{ResolutionUnit, Tag};
+        let file = std::fs::File::create(&tiff).expect("create");
+        let mut enc = TiffEncoder::new(std::io::BufWriter::new(file)).expect("tiff");
+        let mut img = enc
+            .new_image::<colortype::Gray8>(stored.width(), stored.height())
+            .expect("image");
+        img.encoder()
+            .write_tag(Tag::Orientation, 6u16)
+            .expect("tag");
+        img.resolution(ResolutionUnit::Inch, Rational { n: 300, d: 1 });
+        img.write_data(stored.as_raw()).expect("data");
+    }
+    let (result, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!((p.width, p.height), page.image.dimensions());
+    assert_eq!(p.rotation_applied, 0, "the tag, not OSD, turned it");
+    assert!(cer(&result.text(), &page.text()) < 0.05);
+    let pdf = searchable(&sink, dir.path());
+    let (pw, ph) = page_sizes(&pdf)[0];
+    assert!(
+        pw > ph,
+        "the page is shown landscape like the original: {pw}×{ph}"
+    );
+}
+
+#[test]
+fn pnm_and_jpeg_2000_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(25);
+    let pnm = dir.path().join("scan.pgm");
+    std::fs::write(&pnm, pgm(&page.image)).expect("pgm");
+    let pbm_path = dir.path().join("scan.pbm");
+    std::fs::write(&pbm_path, pbm(&page.image)).expect("pbm");
+    let jp2 = dir.path().join("scan.jp2");
+    run(
+        "opj_compress",
+        &[
+            "-i",
+            &pnm.to_string_lossy(),
+            "-o",
+            &jp2.to_string_lossy(),
+            "-r",
+            "20",
+        ],
+    );
+    for (path, encoding) in [(&pnm, "image"), (&pbm_path, "image"), (&jp2, "jpx")] {
+        let (result, sink) = ocr_file(path, "eng", Settings::default())
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let rate = cer(&result.text(), &page.text());
+        assert!(rate < 0.05, "{}: CER {rate}", path.display());
+        let pdf = searchable(&sink, dir.path());
+        assert_eq!(images(&pdf)[0].4, encoding, "{}", path.display());
+    }
+}
+
+#[test]
+fn a_born_digital_pdf_keeps_its_own_text_and_pages_untouched() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = page_text(26, 4);
+    let path = dir.path().join("digital.pdf");
+    pdf::write_text(std::slice::from_ref(&lines), &path).expect("pdf");
+    let before = run("pdftotext", &[&path.to_string_lossy(), "-"]);
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert_eq!(result.pages[0].source, PageSource::TextLayer);
+    let pdf = searchable(&sink, dir.path());
+    let after = run("pdftotext", &[&pdf.to_string_lossy(), "-"]);
+    assert_eq!(after, before, "the text layer is the original's, unchanged");
+    assert!(images(&pdf).is_empty(), "nothing rasterised");
+    assert_eq!(page_sizes(&pdf), page_sizes(&path));
+}
+
+#[test]
+fn a_scanned_pdf_keeps_its_page_objects_and_gains_findable_text() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = two_columns();
+    let path = dir.path().join("scan.pdf");
+    pdf::write_scanned(std::slice::from_ref(&page.image), 300, &path).expect("pdf");
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert!(cer(&result.text(), &page.text()) < 0.05);
+    let out = searchable(&sink, dir.path());
+    assert_eq!(page_sizes(&out), page_sizes(&path));
+    let (before, after) = (images(&path), images(&out));
+    assert_eq!(after, before, "the scan's own image object is kept");
+    let text = run("pdftotext", &[&out.to_string_lossy(), "-"]);
+    assert!(word_recall(&text, &page.text()) > 0.9, "{text}");
+    // Word positions: the layer's first word sits where OCR found it on the page.
+    let bbox = run("pdftotext", &["-bbox", &out.to_string_lossy(), "-"]);
+    let first = &result.pages[0].words[0];
+    let scale = 72.0 / 300.0;
+    let x = f64::from(first.bbox.x) * scale;
+    let line = bbox
+        .lines()
+        .find(|l| l.contains(&format!(">{}</word>", first.text)))
+        .unwrap_or_else(|| panic!("{} not in {bbox}", first.text));
+    let x_min: f64 = line
+        .split("xMin=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .and_then(|s| s.parse().ok())
+        .expect("xMin");
+    assert!(
+        (x_min - x).abs() < 3.0,
+        "word at {x_min} pt, OCR box at {x} pt"
+    );
+}
