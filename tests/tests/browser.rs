@@ -426,7 +426,7 @@ async fn dropped_files_are_taken_and_unsupported_files_are_refused_before_and_af
         .expect("text");
     assert_eq!(
         before,
-        "`notes.txt` is in an unrecognised format, not a supported document; send PNG, JPEG, TIFF, BMP, GIF, WebP or PDF"
+        "`notes.txt` is in an unrecognised format, not a supported document; send PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000 or PDF"
     );
     browser.find("#submit").await.click().await.expect("submit");
     tokio::time::sleep(Duration::from_millis(300)).await;
