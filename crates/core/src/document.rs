@@ -64,9 +64,10 @@ impl DocumentError {
     }
 }
 
-/// Pages of unknown resolution larger than this are read from a smaller copy:
-/// an A4 page at 400 dpi, more than OCR ever needs.
-const MAX_OCR_PIXELS: u64 = 16_000_000;
+/// OCR reads at most this many pixels of a page (an A3 page at 400 dpi):
+/// past it Tesseract's own buffers grow into gigabytes and the text gains
+/// nothing, so larger pages are read from a downsampled copy.
+pub const MAX_OCR_PIXELS: u64 = 25_000_000;
 
 /// One page ready for preprocessing.
 #[derive(Debug, Clone)]
@@ -217,13 +218,12 @@ impl Document {
             dpi,
             scale: 1.0,
         };
-        let scale = match dpi {
+        let by_dpi = match dpi {
             Some(d) if d > self.max_dpi => f64::from(self.ocr_dpi) / f64::from(d),
-            None if u64::from(w) * u64::from(h) > MAX_OCR_PIXELS => {
-                (MAX_OCR_PIXELS as f64 / (f64::from(w) * f64::from(h))).sqrt()
-            }
             _ => 1.0,
         };
+        let by_size = (MAX_OCR_PIXELS as f64 / (f64::from(w) * f64::from(h))).sqrt();
+        let scale = by_dpi.min(by_size);
         if scale >= 1.0 {
             return Page {
                 number,

@@ -94,7 +94,7 @@ impl PdfDocument {
 
     /// The resolution page `number` (1-based) renders at: its scan's own
     /// resolution when it holds one, the configured default otherwise, and
-    /// lowered if needed to stay within the pixel limit.
+    /// lowered if needed to stay within what OCR reads (and the pixel limit).
     pub fn render_dpi(&self, number: usize) -> Result<u32, DocumentError> {
         let wanted = match self.image_ppi.get(&number) {
             Some(&ppi) => ppi.clamp(self.min_dpi, self.max_dpi),
@@ -106,7 +106,8 @@ impl PdfDocument {
             .copied()
             .unwrap_or((612.0, 792.0));
         let area_in2 = (w_pt / 72.0) * (h_pt / 72.0);
-        let fitting = ((self.max_pixels as f64 / area_in2.max(1e-6)).sqrt()).floor() as u32;
+        let budget = self.max_pixels.min(crate::document::MAX_OCR_PIXELS) as f64;
+        let fitting = ((budget / area_in2.max(1e-6)).sqrt()).floor() as u32;
         if fitting < MIN_RENDER_DPI {
             return Err(DocumentError::TooManyPixels {
                 width: (w_pt / 72.0 * f64::from(MIN_RENDER_DPI)) as u32,

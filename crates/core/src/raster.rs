@@ -219,14 +219,74 @@ impl RasterDocument {
             .ok()
             .flatten()
             == Some(PhotometricInterpretation::WhiteIsZero.to_u16());
-        let data = decoder.read_image().map_err(|e| tiff_error(&e))?;
-        let mut gray = tiff_to_gray(w, h, color, data)?;
-        if white_is_zero {
-            image::imageops::invert(&mut gray);
-        }
+        // G4 pages are decoded here, not by the tiff crate: its fax output
+        // already follows the photometry on some files and not on others (a
+        // min-is-white page came out inverted), and it refuses valid layouts
+        // such as a strip taller than the page.
+        let fax = decoder
+            .find_tag_unsigned::<u16>(Tag::Compression)
+            .ok()
+            .flatten()
+            == Some(4);
+        let gray = match fax
+            .then(|| g4_strips(&mut decoder, w, h, white_is_zero))
+            .flatten()
+        {
+            Some(gray) => gray,
+            None => {
+                let data = decoder.read_image().map_err(|e| tiff_error(&e))?;
+                let mut gray = tiff_to_gray(w, h, color, data)?;
+                if white_is_zero {
+                    image::imageops::invert(&mut gray);
+                }
+                gray
+            }
+        };
         let orientation = self.pages.get(index).map_or(1, |p| p.orientation);
         Ok(apply_orientation(gray, orientation))
     }
+}
+
+/// A CCITT G4 page decoded strip by strip with the `fax` crate. Fax codes
+/// name white and black runs; with BlackIsZero photometry the file stores the
+/// page inverted, so its "black" runs are the paper.
+fn g4_strips(
+    decoder: &mut TiffDecoder<BufReader<File>>,
+    w: u32,
+    h: u32,
+    white_is_zero: bool,
+) -> Option<GrayImage> {
+    use std::io::{Seek, SeekFrom};
+    let width = u16::try_from(w).ok()?;
+    let offsets = decoder
+        .find_tag_unsigned_vec::<u64>(Tag::StripOffsets)
+        .ok()??;
+    let counts = decoder
+        .find_tag_unsigned_vec::<u64>(Tag::StripByteCounts)
+        .ok()??;
+    let rows_per_strip = decoder
+        .find_tag_unsigned::<u32>(Tag::RowsPerStrip)
+        .ok()
+        .flatten()
+        .unwrap_or(h)
+        .min(h);
+    let (ink, paper) = if white_is_zero { (0, 255) } else { (255, 0) };
+    let mut pixels = Vec::with_capacity(w as usize * h as usize);
+    for (i, (&offset, &count)) in offsets.iter().zip(&counts).enumerate() {
+        let rows = rows_per_strip.min(h.saturating_sub(i as u32 * rows_per_strip));
+        let file = decoder.inner();
+        file.seek(SeekFrom::Start(offset)).ok()?;
+        let mut strip = Vec::new();
+        file.by_ref().take(count).read_to_end(&mut strip).ok()?;
+        fax::decoder::decode_g4(strip.into_iter(), width, u16::try_from(rows).ok(), |line| {
+            pixels.extend(fax::decoder::pels(line, width).map(|c| match c {
+                fax::Color::Black => ink,
+                fax::Color::White => paper,
+            }));
+        })?;
+    }
+    pixels.resize(w as usize * h as usize, paper);
+    GrayImage::from_raw(w, h, pixels)
 }
 
 /// Every IFD of a TIFF: its size (checked), resolution and orientation.

@@ -211,7 +211,7 @@ impl Default for Limits {
         Self {
             max_file_bytes: 256 * 1024 * 1024,
             max_pages: 1000,
-            max_pixels: 100_000_000,
+            max_pixels: 150_000_000,
             render_timeout_secs: 60,
             render_memory_mb: 2048,
         }

@@ -191,3 +191,123 @@ fn page_and_language_limits_are_refused_clearly() {
         "{stderr}"
     );
 }
+
+/// The binary under a 2 GiB address-space limit, as a worker pod might have.
+fn limited() -> Command {
+    let mut c = Command::new("prlimit");
+    c.arg("--as=2147483648")
+        .arg(env!("CARGO_BIN_EXE_scribe-worker"))
+        .env("SCRIBE_ENV", "test-none")
+        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+#[test]
+fn a_1200_dpi_letter_scan_is_read_at_300_dpi_within_2_gib() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page =
+        scribe_fixtures::render_page(&scribe_fixtures::page_text(31, 4), 1200, (8.5, 11.0), 12.0)
+            .expect("render");
+    let (w, h) = page.image.dimensions();
+    // Bilevel, as such scans are: PBM in, G4 TIFF at 1200 dpi out (netpbm).
+    let stride = (w as usize).div_ceil(8);
+    let mut pbm = format!("P4\n{w} {h}\n").into_bytes();
+    let mut bits = vec![0u8; stride * h as usize];
+    for (x, y, p) in page.image.enumerate_pixels() {
+        if p.0[0] < 128 {
+            bits[y as usize * stride + x as usize / 8] |= 0x80 >> (x % 8);
+        }
+    }
+    pbm.extend_from_slice(&bits);
+    drop(page.image);
+    let pbm_path = write(dir.path(), "big.pbm", &pbm);
+    let out = Command::new("pnmtotiff")
+        .args([
+            "-g4",
+            "-xresolution",
+            "1200",
+            "-yresolution",
+            "1200",
+            "-resolutionunit",
+            "inch",
+        ])
+        .arg(&pbm_path)
+        .output()
+        .expect("pnmtotiff (netpbm, scripts/deps)");
+    assert!(out.status.success());
+    let tiff = write(dir.path(), "big.tif", &out.stdout);
+
+    let run = limited()
+        .args([
+            "ocr",
+            "--threads",
+            "1",
+            "-q",
+            "--format",
+            "txt,json,pdf",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .arg(&tiff)
+        .output()
+        .expect("prlimit (util-linux)");
+    assert!(
+        run.status.success(),
+        "{:?}: {}",
+        run.status,
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("out/big/results.json")).expect("results.json"),
+    )
+    .expect("json");
+    let p = &json["pages"][0];
+    assert_eq!(p["dpi"], 1200);
+    assert_eq!(
+        (p["width"].as_u64(), p["height"].as_u64()),
+        (Some(u64::from(w)), Some(u64::from(h)))
+    );
+    assert!(
+        p["preprocessing"]["steps"]
+            .as_array()
+            .is_some_and(|s| s.iter().any(|v| v == "downsample")),
+        "{p}"
+    );
+    // Boxes are in the 1200-dpi original's pixels.
+    let widest = p["words"]
+        .as_array()
+        .expect("words")
+        .iter()
+        .filter_map(|w| Some(w["bbox"]["x"].as_u64()? + w["bbox"]["width"].as_u64()?))
+        .max()
+        .unwrap_or(0);
+    assert!(
+        widest > u64::from(w) / 2 && widest <= u64::from(w),
+        "{widest}"
+    );
+    let text = std::fs::read_to_string(dir.path().join("out/big/text.txt")).expect("text");
+    let truth = page.lines.join("\n");
+    assert!(cer(&text, &truth) < 0.05, "{text}");
+}
+
+#[test]
+fn a_gigapixel_image_in_a_tiny_pdf_never_aborts_the_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bomb.pdf");
+    pdf::write_gigapixel_page(35_000, &path).expect("pdf");
+    assert!(std::fs::metadata(&path).expect("stat").len() < 1_000_000);
+    let run = limited()
+        .args(["ocr", "--threads", "1", "-q", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&path)
+        .output()
+        .expect("prlimit (util-linux)");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    // Read (a blank page) or refused with a sentence: either way an exit, not a signal.
+    assert!(
+        matches!(run.status.code(), Some(0 | 1)),
+        "{:?}: {stderr}",
+        run.status
+    );
+    assert!(!stderr.contains("memory allocation"), "{stderr}");
+}

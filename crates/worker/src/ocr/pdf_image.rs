@@ -150,6 +150,24 @@ fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError
         image
     };
     let (w, h) = (image.width(), image.height());
+    if bilevel && let Some(fax) = g4_encode(&image.to_luma8()) {
+        let dict = dictionary! {
+            "Type" => "XObject",
+            "Subtype" => "Image",
+            "Width" => w,
+            "Height" => h,
+            "BitsPerComponent" => 1,
+            "ColorSpace" => "DeviceGray",
+            "Filter" => "CCITTFaxDecode",
+            "DecodeParms" => dictionary! { "K" => -1, "Columns" => w, "Rows" => h },
+        };
+        return Ok(Embedded {
+            stream: Stream::new(dict, fax).with_compression(false),
+            orientation: 1,
+            width: w,
+            height: h,
+        });
+    }
     let (space, colors, pixels, bits) = if bilevel {
         ("DeviceGray", 1, pack_bits(&image.into_luma8()), 1)
     } else if image.color().has_color() {
@@ -226,6 +244,21 @@ fn on_white(image: DynamicImage) -> image::RgbImage {
         }
     }
     out
+}
+
+/// A bilevel page as CCITT G4, the densest lossless code for scans of text
+/// (what the scanner's own G4 TIFF used); `None` past G4's 65535-pixel width.
+fn g4_encode(gray: &image::GrayImage) -> Option<Vec<u8>> {
+    use fax::{Color, encoder::Encoder};
+    let width = u16::try_from(gray.width()).ok()?;
+    let mut encoder = Encoder::new(fax::VecWriter::new());
+    for row in gray.as_raw().chunks_exact(gray.width().max(1) as usize) {
+        let pels = row
+            .iter()
+            .map(|&p| if p < 128 { Color::Black } else { Color::White });
+        encoder.encode_line(pels, width).ok()?;
+    }
+    Some(encoder.finish().ok()?.finish())
 }
 
 /// 8-bit gray (0 or 255 after bilevel decoding) packed 8 pixels a byte, 1 = white.
