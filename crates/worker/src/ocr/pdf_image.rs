@@ -120,6 +120,17 @@ pub fn embed(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedErr
     }
 }
 
+/// A gray page (a render) stored losslessly.
+pub fn gray(image: &image::GrayImage) -> Result<Embedded, EmbedError> {
+    let (w, h) = image.dimensions();
+    Ok(Embedded {
+        stream: flate_image(image.as_raw(), w, h, "DeviceGray", 1, 8)?,
+        orientation: 1,
+        width: w,
+        height: h,
+    })
+}
+
 /// Pixels decoded and stored losslessly, already upright.
 fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
     let bilevel = raster.page(index).is_some_and(|p| p.bits_per_sample == 1);
@@ -183,8 +194,25 @@ fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError
     } else {
         ("DeviceGray", 1, image.into_luma8().into_raw(), 8)
     };
+    Ok(Embedded {
+        stream: flate_image(&pixels, w, h, space, colors, bits)?,
+        orientation: 1,
+        width: w,
+        height: h,
+    })
+}
+
+/// An image object of raw pixels under Flate with the PNG "Up" predictor.
+fn flate_image(
+    pixels: &[u8],
+    w: u32,
+    h: u32,
+    space: &str,
+    colors: usize,
+    bits: usize,
+) -> Result<Stream, EmbedError> {
     let row = (w as usize * colors * bits).div_ceil(8);
-    let data = deflate_up(&pixels, row)?;
+    let data = deflate_up(pixels, row)?;
     let dict = dictionary! {
         "Type" => "XObject",
         "Subtype" => "Image",
@@ -200,12 +228,7 @@ fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError
             "Columns" => w,
         },
     };
-    Ok(Embedded {
-        stream: Stream::new(dict, data).with_compression(false),
-        orientation: 1,
-        width: w,
-        height: h,
-    })
+    Ok(Stream::new(dict, data).with_compression(false))
 }
 
 /// A colour TIFF through `image` (which reads RGB, palette and 16-bit TIFFs),

@@ -6,13 +6,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::pdf_image::{self, EmbedError, Embedded};
+use super::text_layer::{inherited, media_size};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
 use scribe_core::geometry::Affine;
-use scribe_core::raster::RasterDocument;
-
-use super::pdf_image::{self, EmbedError};
-use super::text_layer::{inherited, media_size};
 
 /// What the final PDF needs to know of one page.
 #[derive(Debug, Clone)]
@@ -42,8 +40,23 @@ pub enum SearchablePdfError {
 /// Writes the searchable PDF of `upload` to `dest`.
 pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), SearchablePdfError> {
     match (upload.pdf(), upload.raster()) {
-        (Some(pdf), _) => onto_pdf(pdf.path(), pages, dest),
-        (None, Some(raster)) => from_images(raster, pages, dest),
+        (Some(pdf), _) => match onto_pdf(pdf.path(), pages, dest) {
+            Err(SearchablePdfError::Pdf(e)) => {
+                // poppler read it, lopdf cannot (some damaged or exotic files):
+                // the pages as poppler shows them still carry the text.
+                tracing::warn!(error = %e, "PDF kept as rendered pages: its objects could not be read");
+                from_images(pages, dest, |n| {
+                    let (image, dpi) = pdf
+                        .render(n)
+                        .map_err(|e| EmbedError::Decode(e.to_string()))?;
+                    Ok((pdf_image::gray(&image)?, Some(dpi)))
+                })
+            }
+            other => other,
+        },
+        (None, Some(raster)) => from_images(pages, dest, |n| {
+            Ok((pdf_image::embed(raster, n - 1)?, None))
+        }),
         (None, None) => Err(SearchablePdfError::MissingPage(1)),
     }
 }
@@ -73,16 +86,18 @@ fn onto_pdf(original: &Path, pages: &[PageLayer], dest: &Path) -> Result<(), Sea
     Ok(())
 }
 
+/// One page per image that `image(n)` gives for page `n` (with the
+/// resolution it was made at, when that is not the page's own).
 fn from_images(
-    raster: &RasterDocument,
     pages: &[PageLayer],
     dest: &Path,
+    mut image: impl FnMut(usize) -> Result<(Embedded, Option<u32>), EmbedError>,
 ) -> Result<(), SearchablePdfError> {
     let mut doc = Document::with_version("1.5");
     let tree = doc.new_object_id();
     let mut kids = Vec::new();
     for page in pages {
-        let image = pdf_image::embed(raster, page.number - 1)?;
+        let (image, made_at) = image(page.number)?;
         let (sw, sh) = (f64::from(image.width), f64::from(image.height));
         let (uw, uh) = if image.orientation >= 5 {
             (sh, sw)
@@ -91,7 +106,7 @@ fn from_images(
         };
         // Unknown resolution: the page is given the size the text suggests
         // (see results.json's dpi); failing that, 300 dpi, a scanner's default.
-        let dpi = f64::from(page.dpi.unwrap_or(300).max(1));
+        let dpi = f64::from(made_at.or(page.dpi).unwrap_or(300).max(1));
         let pt = 72.0 / dpi;
         let (pw, ph) = (uw * pt, uh * pt);
         // The unit square (image space, y up) → stored pixels (y down) →
