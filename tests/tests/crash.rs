@@ -25,8 +25,13 @@ fn worker_binary() -> std::path::PathBuf {
 }
 
 fn spawn_worker(app: &TestApp) -> Child {
+    spawn_worker_with(app, &[])
+}
+
+fn spawn_worker_with(app: &TestApp, env: &[(&str, &str)]) -> Child {
     let s = &app.settings;
     Command::new(worker_binary())
+        .envs(env.iter().copied())
         .arg("run")
         .arg("--config")
         .arg("/nonexistent-scribe-config")
@@ -81,6 +86,51 @@ async fn a_killed_worker_loses_nothing_and_repeats_nothing() {
         job["files"][0]["attempts"].as_i64().is_some_and(|a| a >= 2),
         "{job}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_killed_between_the_results_and_the_final_state_leaves_neither_missing() {
+    let app = TestApp::web_only(|_| {}).await;
+    let (png, _) = page_png(61);
+    let id = app
+        .submit_ok(vec![("one.png", png)], &[("outputs", "txt,json")])
+        .await;
+
+    // This worker dies right after writing the job's results.json, before the job is final.
+    let mut first = spawn_worker_with(&app, &[("SCRIBE_FAIL_POINT", "after_job_results")]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = first.try_wait().expect("poll worker") {
+            break status;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the fail point was never reached"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(
+        !status.success(),
+        "the worker aborted at the fail point: {status:?}"
+    );
+    let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+    assert_ne!(
+        job["status"], "complete",
+        "not final before the results are known: {job}"
+    );
+
+    // The redelivered task finds the upload done and finishes the job.
+    let mut second = spawn_worker(&app);
+    let job = app.wait_for_job(&id, Duration::from_secs(120)).await;
+    let _ = second.kill();
+    let _ = second.wait();
+    assert_eq!(job["status"], "complete", "{job}");
+    let (status, results) = app
+        .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
+        .await;
+    assert_eq!(status, 200, "{results}");
+    assert_eq!(results["files"][0]["status"], "complete", "{results}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 1);
 }
 
 /// Closes this test's worker connections from the broker side, as a broker restart would.

@@ -272,6 +272,16 @@ pub fn finish_upload(
 
 /// Once no upload is active, finishes the job: Complete if any file
 /// succeeded, Error if all failed. Returns the new status, at most once.
+/// Whether job `job_id` is still active and every one of its uploads has
+/// finished: the moment to write its results, before [`finish_job_if_done`].
+pub fn job_ready_to_finish(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<bool> {
+    let job_active = jobs::table.find(job_id).filter(jobs::status.eq_any(ACTIVE));
+    let active_uploads = uploads::table
+        .filter(uploads::job_id.eq(job_id))
+        .filter(uploads::status.eq_any(ACTIVE));
+    diesel::select(exists(job_active).and(not(exists(active_uploads)))).get_result(conn)
+}
+
 pub fn finish_job_if_done(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<Option<Status>> {
     conn.transaction(|conn| {
         let active = uploads::table

@@ -46,8 +46,10 @@ pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(),
     let Some((upload, job)) =
         db::run(&ctx.db, move |c| queries::claim_upload(c, upload_id)).await?
     else {
+        // A repeat of finished work; but the worker that did it may have died
+        // between writing the job's results and marking it finished.
         tracing::info!("upload already finished or cancelled; task dropped");
-        return Ok(());
+        return finish_job(ctx, task.job_id).await;
     };
     let job_id = job.id;
     // The claim moved the job to processing too (if it was pending): say both.
@@ -111,12 +113,20 @@ pub async fn give_up(ctx: &Context, task: &OcrTask, reason: &str) -> Result<(), 
     finish_job(ctx, job_id).await
 }
 
+/// Finishes the job once its last upload is done. The results are written
+/// first and the state flipped after, so a job is never final without them: a
+/// worker killed in between leaves the job active, and the redelivered task
+/// (see [`handle`]) writes them again and finishes it.
 async fn finish_job(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
+    if !db::run(&ctx.db, move |c| queries::job_ready_to_finish(c, job_id)).await? {
+        return Ok(());
+    }
+    write_job_results(ctx, job_id).await?;
+    fail_point("after_job_results");
     let Some(status) = db::run(&ctx.db, move |c| queries::finish_job_if_done(c, job_id)).await?
     else {
         return Ok(());
     };
-    write_job_results(ctx, job_id).await?;
     ctx.events
         .publish(&JobEvent {
             job_id,
@@ -128,6 +138,15 @@ async fn finish_job(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
         })
         .await;
     Ok(())
+}
+
+/// Test-only crash point: with `SCRIBE_FAIL_POINT=<name>` in the environment
+/// the process aborts here, as a SIGKILL would stop it.
+fn fail_point(name: &str) {
+    if std::env::var("SCRIBE_FAIL_POINT").is_ok_and(|v| v == name) {
+        tracing::error!(fail_point = name, "fail point reached: aborting");
+        std::process::abort();
+    }
 }
 
 async fn publish(
