@@ -181,6 +181,36 @@ pub async fn publish_confirmed(
     publish_with(channel, exchange, routing_key, payload, properties(headers)).await
 }
 
+/// Publishes every message, then waits for all the confirms: one round trip
+/// to the broker for the batch instead of one per message.
+pub async fn publish_batch_confirmed(
+    channel: &Channel,
+    exchange: &str,
+    routing_key: &str,
+    messages: Vec<(Vec<u8>, FieldTable)>,
+) -> Result<(), BrokerError> {
+    let mut confirms = Vec::with_capacity(messages.len());
+    for (payload, headers) in messages {
+        confirms.push(
+            channel
+                .basic_publish(
+                    s(exchange),
+                    s(routing_key),
+                    BasicPublishOptions::default(),
+                    &payload,
+                    properties(headers),
+                )
+                .await?,
+        );
+    }
+    for confirm in confirms {
+        if !confirm.await?.is_ack() {
+            return Err(BrokerError::NotConfirmed);
+        }
+    }
+    Ok(())
+}
+
 /// Publishes a status event on the events exchange under `job.{id}`, without
 /// waiting for a confirm: events are best effort (the database is the truth).
 pub async fn publish_event(

@@ -26,7 +26,11 @@ pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
             std::fs::create_dir_all(&settings.root).map_err(|e| {
                 StorageError::Config(format!("storage.root {}: {e}", settings.root.display()))
             })?;
-            Ok(Arc::new(LocalFileSystem::new_with_prefix(&settings.root)?))
+            // fsync: an accepted upload (a 202) must survive a power cut, and so
+            // must every page result committed after it is stored.
+            Ok(Arc::new(
+                LocalFileSystem::new_with_prefix(&settings.root)?.with_fsync(true),
+            ))
         }
         #[cfg(feature = "s3")]
         "s3" => {

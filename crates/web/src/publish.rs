@@ -1,5 +1,6 @@
-//! Publishing a job's tasks with confirms, and the sweeper that republishes
-//! jobs whose confirms never came (the broker was down, the replica died).
+//! The sweeper, the outbox's safety net: it publishes jobs whose tasks the
+//! relay (`outbox.rs`) could not get confirmed (the broker was down, the replica
+//! died before publishing).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -34,7 +34,9 @@ impl Application {
             deadpool_lapin::Runtime::Tokio1,
         )
         .context("broker pool")?;
+        let (outbox, outgoing) = crate::outbox::Outbox::new();
         let state = Arc::new(AppState {
+            outbox,
             db: db::pool(&settings.database)?,
             store: storage::open(&settings.storage)?,
             amqp,
@@ -58,6 +60,7 @@ impl Application {
             .await
             .context("declaring the RabbitMQ topology")?;
         tokio::spawn(publish::sweep(Arc::clone(&state)));
+        tokio::spawn(crate::outbox::relay(Arc::clone(&state), outgoing));
         tokio::spawn(state.events.clone().relay(state.settings.broker.clone()));
 
         let listener =

@@ -9,6 +9,7 @@ use scribe_core::storage::Store;
 
 use crate::events::EventHub;
 use crate::metrics::Metrics;
+use crate::outbox::Outbox;
 use crate::session::SessionKeys;
 
 pub struct AppState {
@@ -21,4 +22,6 @@ pub struct AppState {
     pub metrics: Metrics,
     pub events: EventHub,
     pub sessions: SessionKeys,
+    /// Hands committed jobs to this replica's publishing relay.
+    pub outbox: Outbox,
 }

@@ -29,6 +29,13 @@ pub fn mark_published(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<usiz
         .execute(conn)
 }
 
+/// Marks a batch of jobs published, in one statement.
+pub fn mark_all_published(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<usize> {
+    diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))
+        .set(jobs::published.eq(true))
+        .execute(conn)
+}
+
 /// Jobs whose tasks were never confirmed by the broker, older than `before`.
 pub fn unpublished(
     conn: &mut PgConnection,

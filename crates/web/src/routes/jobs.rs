@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use crate::auth::Owner;
 use crate::error::ApiError;
+use crate::outbox::Outgoing;
 use crate::publish;
 use crate::state::AppState;
 use crate::upload::{self, Limits};
@@ -117,10 +118,13 @@ async fn accept(
     db::run(&state.db, move |c| queries::insert_job(c, &new_job, &files)).await?;
     state.metrics.jobs_accepted.inc();
 
-    // The job is durable from here: if the broker does not confirm, the sweeper publishes it later.
-    if let Err(e) = publish::publish_job(state, job_id, &upload_ids, trace_id).await {
-        tracing::warn!(error = %e, job.id = %job_id, "tasks not confirmed yet; the sweeper will republish");
-    }
+    // The job is durable from here; the broker is not on the answer's path: the
+    // relay publishes it, and if that fails the sweeper does.
+    state.outbox.send(Outgoing {
+        job_id,
+        uploads: upload_ids,
+        trace_id: trace_id.to_owned(),
+    });
     Ok(Accepted {
         id: job_id,
         language,
