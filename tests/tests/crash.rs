@@ -186,15 +186,17 @@ async fn the_worker_reconnects_when_the_broker_drops_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn sigterm_finishes_the_current_work_and_exits_cleanly() {
+async fn sigterm_commits_the_page_in_hand_requeues_the_rest_and_exits_promptly() {
     let app = TestApp::web_only(|_| {}).await;
-    let (pdf, _) = scanned_pdf(6, 110);
+    let pages = 8;
+    let (pdf, _) = scanned_pdf(pages, 110);
     let id = app
         .submit_ok(vec![("term.pdf", pdf)], &[("outputs", "txt,json")])
         .await;
     let worker = spawn_worker(&app);
     app.wait_for_pages(&id, 1, Duration::from_secs(90)).await;
     let pid = worker.id().to_string();
+    let asked = std::time::Instant::now();
     assert!(
         Command::new("kill")
             .args(["-TERM", &pid])
@@ -209,9 +211,22 @@ async fn sigterm_finishes_the_current_work_and_exits_cleanly() {
     .await
     .expect("join")
     .expect("wait");
+    let took = asked.elapsed();
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
-    // The file in hand was finished before exiting.
-    let job = app.wait_for_job(&id, Duration::from_secs(5)).await;
+    // It did not read the whole document before leaving.
+    let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+    let done = job["files"][0]["pages_done"].as_i64().unwrap_or(0);
+    assert!(
+        done < pages as i64,
+        "stopped after {done} pages in {took:?}: the rest should have been requeued"
+    );
+    assert_ne!(job["status"], "complete", "{job}");
+
+    // The rest went back to the queue: another worker finishes it, repeating no page.
+    let mut second = spawn_worker(&app);
+    let job = app.wait_for_job(&id, Duration::from_secs(120)).await;
+    let _ = second.kill();
+    let _ = second.wait();
     assert_eq!(job["status"], "complete", "{job}");
-    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 6);
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), pages as i64);
 }

@@ -133,6 +133,10 @@ pub struct WorkerSettings {
     pub pages_per_task: u32,
     /// Address for `/metrics` and `/healthz`; empty disables it.
     pub metrics_addr: String,
+    /// On SIGTERM, how long to wait for the pages being read to be committed;
+    /// the rest of each task goes back to the queue. Keep it well inside the
+    /// pod's `terminationGracePeriodSeconds` (60 in deploy/).
+    pub drain_timeout_secs: u64,
 }
 
 impl Default for WorkerSettings {
@@ -141,6 +145,7 @@ impl Default for WorkerSettings {
             slots: 0,
             pages_per_task: 10,
             metrics_addr: String::new(),
+            drain_timeout_secs: 30,
         }
     }
 }

@@ -105,6 +105,7 @@ pub fn run(args: OcrArgs) -> ExitCode {
                     formats: args.format,
                     pages: None,
                     assemble: true,
+                    stopping: Arc::default(),
                 };
                 let mut progress = |done: usize, total: usize| {
                     bar.set_length(total as u64);

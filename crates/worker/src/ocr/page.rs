@@ -36,6 +36,8 @@ pub enum PageError {
     Output(String),
     #[error("cancelled")]
     Cancelled,
+    #[error("the worker is stopping")]
+    Stopped,
 }
 
 impl PageError {
@@ -44,7 +46,7 @@ impl PageError {
             Self::Document(e) => e.is_permanent(),
             Self::Engine(TesseractError::Init { .. }) => false,
             Self::Engine(_) => true,
-            Self::Output(_) | Self::Cancelled => false,
+            Self::Output(_) | Self::Cancelled | Self::Stopped => false,
         }
     }
 }

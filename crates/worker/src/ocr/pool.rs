@@ -75,6 +75,10 @@ fn ocr_thread(jobs: &Receiver<PageJob>, tessdata: &std::path::Path) {
             let _ = job.reply.send((job.number, Err(PageError::Cancelled)));
             continue;
         }
+        if job.run.stopping.load(Ordering::Relaxed) {
+            let _ = job.reply.send((job.number, Err(PageError::Stopped)));
+            continue;
+        }
         if engine.as_ref().is_none_or(|e| e.lang() != job.run.lang) {
             engine = None;
             match Engine::new(tessdata, &job.run.lang) {

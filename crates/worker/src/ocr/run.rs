@@ -22,9 +22,11 @@ pub struct DocumentRun {
     pub settings: Arc<Settings>,
     pub lang: String,
     pub formats: Formats,
-    /// Holds the one-page PDFs until they are merged.
+    /// Holds the pages' text layers until they are assembled.
     pub workdir: PathBuf,
     pub cancelled: AtomicBool,
+    /// The worker is stopping: read no further page of this run.
+    pub stopping: Arc<AtomicBool>,
 }
 
 /// Where a run's outputs go: a directory for the CLI, object storage for the queue worker.
@@ -49,6 +51,8 @@ pub enum RunError {
     Page { page: usize, source: PageError },
     #[error("the OCR threads stopped before the document was finished")]
     PoolGone,
+    #[error("the worker is stopping; the remaining pages go back to the queue")]
+    Stopped,
     #[error("the outputs could not be assembled: {0}")]
     Assemble(#[from] AssembleError),
     #[error("writing results failed: {0}")]
@@ -62,7 +66,7 @@ impl RunError {
         match self {
             Self::Page { source, .. } => source.is_permanent(),
             Self::Assemble(e) => e.is_permanent(),
-            Self::PoolGone | Self::Sink(_) | Self::Workdir(_) => false,
+            Self::PoolGone | Self::Stopped | Self::Sink(_) | Self::Workdir(_) => false,
         }
     }
 }
@@ -74,6 +78,8 @@ pub struct RunRequest<'a> {
     pub formats: Formats,
     /// 1-based page numbers to process; `None` for every page.
     pub pages: Option<Vec<usize>>,
+    /// Set when the worker stops: pages already being read finish, no more start.
+    pub stopping: Arc<AtomicBool>,
     /// Assemble the final files here; the queue worker assembles from storage
     /// instead, once every page range of the document is done.
     pub assemble: bool,
@@ -107,6 +113,7 @@ pub fn run_document(
         formats: request.formats,
         workdir: workdir.path().to_owned(),
         cancelled: AtomicBool::new(false),
+        stopping: Arc::clone(&request.stopping),
     });
     let (reply, results) = crossbeam_channel::unbounded();
     for number in numbers {
@@ -121,6 +128,7 @@ pub fn run_document(
     progress(0, total);
     let mut pages: Vec<(PageResult, Option<PathBuf>, Option<String>)> = Vec::with_capacity(total);
     let mut failure = None;
+    let mut stopped = false;
     let stop = || {
         run.cancelled
             .store(true, std::sync::atomic::Ordering::Relaxed)
@@ -139,6 +147,7 @@ pub fn run_document(
                 progress(pages.len(), total);
             }
             Err(PageError::Cancelled) => {}
+            Err(PageError::Stopped) => stopped = true,
             Err(source) => {
                 // Stop the rest of this document; other documents are unaffected.
                 stop();
@@ -151,6 +160,9 @@ pub fn run_document(
     }
     if let Some(err) = failure {
         return Err(err);
+    }
+    if stopped {
+        return Err(RunError::Stopped);
     }
     if pages.len() < total {
         return Err(RunError::PoolGone);

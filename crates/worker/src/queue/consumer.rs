@@ -121,6 +121,7 @@ impl Worker {
             tasks: retry_channel.clone(),
             names: names.clone(),
             metrics: Arc::clone(&self.metrics),
+            stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
         let tag = format!("scribe-worker-{}", uuid::Uuid::new_v4());
         let mut consumer = channel
@@ -146,14 +147,27 @@ impl Worker {
                 },
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
                 _ = shutdown.changed() => {
-                    tracing::info!(in_flight = in_flight.len(), "stopping: no new tasks, finishing current ones");
+                    tracing::info!(in_flight = in_flight.len(), "stopping: no new tasks; committing the pages being read");
+                    ctx.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
                     let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
                     break Ok(());
                 }
             }
         };
-        // Unacked tasks left when the connection closes are redelivered to another worker.
-        while in_flight.join_next().await.is_some() {}
+        // Each task commits the pages being read and requeues the rest; past
+        // the bound, unacked tasks are redelivered when the connection closes.
+        let bound = Duration::from_secs(self.settings.worker.drain_timeout_secs);
+        let drained = tokio::time::timeout(bound, async {
+            while in_flight.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(
+                secs = bound.as_secs(),
+                "drain bound reached; unfinished tasks will be redelivered"
+            );
+            in_flight.abort_all();
+        }
         let _ = conn.close(200, "worker stopping".into()).await;
         result
     }
@@ -178,6 +192,7 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
         Err(TaskError::Transient(_)) => "transient",
         Err(TaskError::Permanent { .. }) => "permanent",
         Err(TaskError::Cancelled) => "cancelled",
+        Err(TaskError::Stopped) => "stopped",
     };
     ctx.metrics.tasks.with_label_values(&[label]).inc();
     match outcome {
@@ -226,6 +241,33 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
                     Err(_) => {
                         let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
                     }
+                }
+            }
+        }
+        Err(TaskError::Stopped) => {
+            // Back to the queue as a fresh message (a requeue would count as a
+            // failed delivery); the pages committed so far are skipped next time.
+            let exchange = names.tasks_exchange();
+            let headers = delivery.properties.headers().clone().unwrap_or_default();
+            match broker::publish_confirmed(
+                retry,
+                &exchange,
+                broker::OCR_ROUTING_KEY,
+                &delivery.data,
+                headers,
+            )
+            .await
+            {
+                Ok(()) => {
+                    let _ = delivery.ack(BasicAckOptions::default()).await;
+                }
+                Err(_) => {
+                    let _ = delivery
+                        .nack(lapin::options::BasicNackOptions {
+                            requeue: true,
+                            ..Default::default()
+                        })
+                        .await;
                 }
             }
         }

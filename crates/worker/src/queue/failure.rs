@@ -12,6 +12,9 @@ pub enum TaskError {
     /// The job was cancelled while this task ran.
     #[error("cancelled")]
     Cancelled,
+    /// The worker is stopping; the task goes back to the queue unfinished.
+    #[error("the worker is stopping")]
+    Stopped,
 }
 
 impl TaskError {
@@ -52,6 +55,9 @@ impl From<crate::ocr::RunError> for TaskError {
             crate::ocr::RunError::Sink(crate::ocr::SinkError::Cancelled)
         ) {
             return Self::Cancelled;
+        }
+        if matches!(e, crate::ocr::RunError::Stopped) {
+            return Self::Stopped;
         }
         if e.is_permanent() {
             Self::Permanent {

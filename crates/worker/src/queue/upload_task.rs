@@ -38,6 +38,8 @@ pub struct Context {
     pub tasks: lapin::Channel,
     pub names: scribe_core::broker::Names,
     pub metrics: Arc<super::metrics::WorkerMetrics>,
+    /// Set on SIGTERM: runs read no further pages.
+    pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Runs the task. `Ok(())` also covers "nothing to do" (already finished or cancelled).
@@ -88,6 +90,10 @@ pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(),
         Err(TaskError::Cancelled) => {
             tracing::info!("job cancelled; stopped after the current page");
             return Ok(());
+        }
+        Err(TaskError::Stopped) => {
+            tracing::info!("worker stopping; the pages not yet read go back to the queue");
+            return Err(TaskError::Stopped);
         }
         Err(e) => return Err(e),
     }
@@ -211,6 +217,7 @@ async fn process(
         page_count,
     };
     let (pool, settings) = (Arc::clone(&ctx.pool), Arc::clone(&ctx.settings));
+    let stopping = Arc::clone(&ctx.stopping);
     let (file_name, lang) = (upload.file_name.clone(), job.language.clone());
     if !todo.is_empty() {
         tokio::task::spawn_blocking(move || {
@@ -220,6 +227,7 @@ async fn process(
                 formats,
                 pages: Some(todo),
                 assemble: false,
+                stopping: Arc::clone(&stopping),
             };
             run_document(
                 &pool,

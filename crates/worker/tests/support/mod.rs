@@ -71,6 +71,7 @@ pub fn ocr_file(
         formats: Formats::default(),
         pages: None,
         assemble: true,
+        stopping: Arc::default(),
     };
     let result = run_document(
         pool(),
