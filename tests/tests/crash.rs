@@ -133,6 +133,40 @@ async fn a_worker_killed_between_the_results_and_the_final_state_leaves_neither_
     assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_that_kills_its_worker_every_time_ends_in_error_not_in_a_loop() {
+    let app = TestApp::web_only(|_| {}).await;
+    let (png, _) = page_png(62);
+    let id = app
+        .submit_ok(vec![("poison.png", png)], &[("outputs", "txt,json")])
+        .await;
+    let limit = app.settings.broker.delivery_limit;
+    // Each worker dies on the file, as a decoder crash would kill it; a new one
+    // is started each time, as Kubernetes would.
+    for _ in 0..limit + 2 {
+        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+        if job["status"] == "error" {
+            break;
+        }
+        let mut worker = spawn_worker_with(&app, &[("SCRIBE_FAIL_POINT", "before_ocr")]);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while worker.try_wait().expect("poll").is_none() && std::time::Instant::now() < deadline {
+            let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+            if job["status"] == "error" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+    let job = app.wait_for_job(&id, Duration::from_secs(10)).await;
+    assert_eq!(job["status"], "error", "{job}");
+    let message = job["files"][0]["error"].to_string();
+    assert!(message.contains("stopped"), "{job}");
+    assert_eq!(app.count("SELECT count(*) AS n FROM pages"), 0);
+}
+
 /// Closes this test's worker connections from the broker side, as a broker restart would.
 fn drop_worker_connections(prefix: &str) -> usize {
     let out = Command::new("rabbitmqctl")

@@ -184,6 +184,31 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     };
     let retries = retries_of(&delivery);
     let trace_id = header_text(&delivery, TRACE_HEADER).unwrap_or_default();
+    // The broker redelivers a task only when the worker holding it went away
+    // without an answer (every other outcome is acked or sent on as a new
+    // message). A task that took its worker down on every earlier delivery
+    // would do it again: on the last delivery the broker allows, the file is
+    // failed instead of tried, so the job ends rather than sit in the
+    // dead-letter queue with its file forever "processing".
+    let deliveries = header_count(&delivery, "x-delivery-count") + 1;
+    let limit = ctx.settings.broker.delivery_limit.max(1) as usize;
+    if deliveries >= limit {
+        tracing::error!(
+            deliveries,
+            "the task stopped its worker on every delivery; failing the file"
+        );
+        let reason = format!("the worker processing it stopped {} times", deliveries - 1);
+        match upload_task::give_up(ctx, &task, &reason).await {
+            Ok(()) => {
+                let _ = delivery.ack(BasicAckOptions::default()).await;
+            }
+            Err(_) => {
+                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
+            }
+        }
+        ctx.metrics.tasks.with_label_values(&["poison"]).inc();
+        return;
+    }
     let span = tracing::info_span!("task", trace.id = %trace_id, job.id = %task.job_id, upload.id = %task.upload_id);
     let outcome =
         tracing::Instrument::instrument(upload_task::handle(ctx, &task, &trace_id), span).await;
@@ -294,14 +319,21 @@ fn header_text(delivery: &Delivery, name: &str) -> Option<String> {
 }
 
 fn retries_of(delivery: &Delivery) -> usize {
+    header_count(delivery, RETRIES_HEADER)
+}
+
+/// A whole-number header, 0 when absent.
+fn header_count(delivery: &Delivery, name: &str) -> usize {
     delivery
         .properties
         .headers()
         .as_ref()
-        .and_then(|h| h.inner().get(RETRIES_HEADER).cloned())
+        .and_then(|h| h.inner().get(name).cloned())
         .and_then(|v| match v {
             AMQPValue::LongInt(n) => Some(n.max(0) as usize),
             AMQPValue::LongLongInt(n) => Some(n.max(0) as usize),
+            AMQPValue::ShortInt(n) => Some(n.max(0) as usize),
+            AMQPValue::LongUInt(n) => Some(n as usize),
             _ => None,
         })
         .unwrap_or(0)

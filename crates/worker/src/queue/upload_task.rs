@@ -219,6 +219,7 @@ async fn process(
     let (pool, settings) = (Arc::clone(&ctx.pool), Arc::clone(&ctx.settings));
     let stopping = Arc::clone(&ctx.stopping);
     let (file_name, lang) = (upload.file_name.clone(), job.language.clone());
+    fail_point("before_ocr");
     if !todo.is_empty() {
         tokio::task::spawn_blocking(move || {
             let request = RunRequest {
