@@ -196,6 +196,23 @@ impl TestApp {
         }
     }
 
+    /// Like [`TestApp::wait_for_job`], but answers the job as it is after
+    /// `limit` instead of panicking, so a test can clean up and say why.
+    pub async fn wait_for_job_or_timeout(&self, id: &str, limit: Duration) -> Value {
+        let started = Instant::now();
+        loop {
+            let (_, job) = self.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+            if matches!(
+                job["status"].as_str(),
+                Some("complete" | "error" | "cancelled")
+            ) || started.elapsed() >= limit
+            {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
     /// Polls until the job's first file has at least `pages` pages done.
     pub async fn wait_for_pages(&self, id: &str, pages: i64, limit: Duration) -> Value {
         let started = Instant::now();
