@@ -71,3 +71,58 @@ fn committed_schema_matches_the_migrations() {
         std::panic::resume_unwind(panic);
     }
 }
+
+#[test]
+fn two_migrations_at_once_take_turns_and_both_succeed() {
+    let name = format!("scribe_race_{}", uuid::Uuid::new_v4().simple());
+    let mut admin =
+        PgConnection::establish("postgres://postgres@127.0.0.1:5432/postgres").expect("PostgreSQL");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create");
+    let url = format!("postgres://postgres@127.0.0.1:5432/{name}");
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || {
+                let mut conn = PgConnection::establish(&url).expect("connect");
+                scribe_core::db::migrate(&mut conn).map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let outcomes: Vec<Result<usize, String>> = runs
+        .into_iter()
+        .map(|r| r.join().unwrap_or_else(|_| Err("panicked".to_owned())))
+        .collect();
+    let current = PgConnection::establish(&url)
+        .map_err(|e| e.to_string())
+        .and_then(|mut c| scribe_core::db::schema_is_current(&mut c).map_err(|e| e.to_string()));
+    let _ = diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin);
+    assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+    // One applied everything; the other, waiting on the lock, found nothing left.
+    let applied: Vec<usize> = outcomes.into_iter().flatten().collect();
+    assert!(
+        applied.contains(&0) && applied.iter().any(|&n| n > 0),
+        "{applied:?}"
+    );
+    assert_eq!(current, Ok(true));
+}
+
+#[test]
+fn an_empty_database_is_not_current() {
+    let name = format!("scribe_empty_{}", uuid::Uuid::new_v4().simple());
+    let mut admin =
+        PgConnection::establish("postgres://postgres@127.0.0.1:5432/postgres").expect("PostgreSQL");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .expect("create");
+    let current = PgConnection::establish(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        .map_err(|e| e.to_string())
+        .and_then(|mut c| scribe_core::db::schema_is_current(&mut c).map_err(|e| e.to_string()));
+    let _ = diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)")).execute(&mut admin);
+    assert_eq!(
+        current,
+        Ok(false),
+        "readyz must answer 503 before `migrate`"
+    );
+}

@@ -67,9 +67,33 @@ where
         .map_err(DbError::Query)
 }
 
-/// Applies pending migrations; a no-op when up to date.
+/// Key of the PostgreSQL advisory lock that serialises migrations ("scribe" in ASCII).
+const MIGRATION_LOCK: i64 = 0x7363_7269_6265;
+
+/// Applies pending migrations; a no-op when up to date. Two runs at once (two
+/// release Jobs, a Job and a developer) take turns on an advisory lock, so the
+/// second finds nothing left to do.
 pub fn migrate(conn: &mut PgConnection) -> Result<usize, DbError> {
-    conn.run_pending_migrations(MIGRATIONS)
+    use diesel::connection::SimpleConnection;
+    let lock = |conn: &mut PgConnection, sql: &str| {
+        conn.batch_execute(sql)
+            .map_err(|e| DbError::Migration(e.to_string()))
+    };
+    lock(conn, &format!("SELECT pg_advisory_lock({MIGRATION_LOCK})"))?;
+    let applied = conn
+        .run_pending_migrations(MIGRATIONS)
         .map(|applied| applied.len())
+        .map_err(|e| DbError::Migration(e.to_string()));
+    lock(
+        conn,
+        &format!("SELECT pg_advisory_unlock({MIGRATION_LOCK})"),
+    )?;
+    applied
+}
+
+/// Whether the schema is at the version this binary was built with.
+pub fn schema_is_current(conn: &mut PgConnection) -> Result<bool, DbError> {
+    conn.has_pending_migration(MIGRATIONS)
+        .map(|pending| !pending)
         .map_err(|e| DbError::Migration(e.to_string()))
 }

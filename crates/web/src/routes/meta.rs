@@ -1,7 +1,6 @@
 //! Languages, health, readiness and metrics.
 
 use actix_web::{HttpResponse, get, web};
-use diesel::connection::SimpleConnection;
 use scribe_core::db;
 
 use crate::error::ApiError;
@@ -23,7 +22,17 @@ pub async fn healthz() -> HttpResponse {
 /// Ready when both the database and the broker answer.
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    db::run(&state.db, |c| c.batch_execute("SELECT 1")).await?;
+    // New pods wait for the release's migration before they take traffic.
+    let current = db::run(&state.db, |c| {
+        db::schema_is_current(c).map_err(|e| diesel::result::Error::QueryBuilderError(e.into()))
+    })
+    .await?;
+    if !current {
+        return Err(ApiError::Unavailable(
+            "the database schema is older than this release: waiting for `scribe-web migrate`"
+                .to_owned(),
+        ));
+    }
     let conn = state
         .amqp
         .get()
