@@ -158,6 +158,10 @@ fn find_box<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
             n if n < 8 => return None,
             n => (at + 8, at.checked_add(n)?),
         };
+        // A box must end past its header, or the walk would never move on.
+        if end < start || end <= at {
+            return None;
+        }
         if &bytes[at + 4..at + 8] == kind {
             return bytes.get(start..end.min(bytes.len()));
         }
@@ -257,6 +261,17 @@ mod tests {
         assert_eq!(jpeg(&jfif(1, 200)).map(Density::dpi), Some(200));
         assert_eq!(jpeg(&jfif(2, 118)).map(Density::dpi), Some(300));
         assert_eq!(jpeg(&jfif(0, 1)), None);
+    }
+
+    #[test]
+    fn a_jp2_box_that_does_not_move_on_ends_the_walk() {
+        let mut jp2 = b"\0\0\0\x0cjP  \r\n\x87\n".to_vec();
+        // LBox = 1 with an XLBox of 0: a box ending where it starts.
+        jp2.extend_from_slice(&[0, 0, 0, 1]);
+        jp2.extend_from_slice(b"jp2h");
+        jp2.extend_from_slice(&[0; 8]);
+        jp2.extend_from_slice(b"ihdr");
+        assert_eq!(super::jp2(&jp2), None);
     }
 
     #[test]

@@ -139,6 +139,8 @@ impl PdfDocument {
                 "-r".as_ref(),
                 r.as_ref(),
                 "-gray".as_ref(),
+                // What viewers show, and the box the text layer is placed on.
+                "-cropbox".as_ref(),
                 "-singlefile".as_ref(),
                 self.path.as_os_str(),
                 root.as_os_str(),

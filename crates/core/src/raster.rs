@@ -271,13 +271,26 @@ fn g4_strips(
         .unwrap_or(h)
         .min(h);
     let (ink, paper) = if white_is_zero { (0, 255) } else { (255, 0) };
-    let mut pixels = Vec::with_capacity(w as usize * h as usize);
-    for (i, (&offset, &count)) in offsets.iter().zip(&counts).enumerate() {
-        let rows = rows_per_strip.min(h.saturating_sub(i as u32 * rows_per_strip));
+    let total = w as usize * h as usize;
+    let mut pixels = Vec::with_capacity(total);
+    // Only the strips the page has rows for: a hostile table of offsets cannot
+    // make us read (or decode) more than the page.
+    let strips = h.div_ceil(rows_per_strip.max(1)) as usize;
+    for (i, (&offset, &count)) in offsets.iter().zip(&counts).take(strips).enumerate() {
+        let first_row = (i as u64).checked_mul(u64::from(rows_per_strip))?;
+        let rows = u64::from(rows_per_strip).min(u64::from(h).saturating_sub(first_row)) as u32;
+        if rows == 0 || pixels.len() >= total {
+            break;
+        }
         let file = decoder.inner();
         file.seek(SeekFrom::Start(offset)).ok()?;
         let mut strip = Vec::new();
-        file.by_ref().take(count).read_to_end(&mut strip).ok()?;
+        // A G4 strip is never larger than its rows uncompressed, plus slack.
+        let bound = (u64::from(w).div_ceil(8) * u64::from(rows)).saturating_mul(2) + 1024;
+        file.by_ref()
+            .take(count.min(bound))
+            .read_to_end(&mut strip)
+            .ok()?;
         fax::decoder::decode_g4(strip.into_iter(), width, u16::try_from(rows).ok(), |line| {
             pixels.extend(fax::decoder::pels(line, width).map(|c| match c {
                 fax::Color::Black => ink,
@@ -285,7 +298,7 @@ fn g4_strips(
             }));
         })?;
     }
-    pixels.resize(w as usize * h as usize, paper);
+    pixels.resize(total, paper);
     GrayImage::from_raw(w, h, pixels)
 }
 
@@ -323,10 +336,12 @@ fn tiff_pages(
             .flatten()
             .filter(|o| (1..=8).contains(o))
             .unwrap_or(1);
+        // One value per sample (three for RGB): the deepest decides.
         let bits_per_sample = decoder
-            .find_tag_unsigned::<u16>(Tag::BitsPerSample)
+            .find_tag_unsigned_vec::<u16>(Tag::BitsPerSample)
             .ok()
             .flatten()
+            .and_then(|v| v.into_iter().max())
             .unwrap_or(1);
         pages.push(RasterPage {
             width,

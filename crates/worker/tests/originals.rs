@@ -233,6 +233,13 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
         output < input * 1.5,
         "{output} bytes for a {input}-byte JPEG"
     );
+
+    // The same page as an RGB TIFF (three BitsPerSample values) stays colour too.
+    let tiff = dir.path().join("photo.tif");
+    colour.save(&tiff).expect("tiff");
+    let (_, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
+    let pdf = searchable(&sink, dir.path());
+    assert_eq!(images(&pdf)[0].2, "rgb", "{:?}", images(&pdf));
 }
 
 #[test]

@@ -58,8 +58,15 @@ impl Preprocess {
             applied.steps.push("downsample".to_owned());
         }
 
+        // Never past what OCR reads at most: a 50-dpi poster header must not
+        // become a 200-megapixel page.
+        let (w, h) = image.dimensions();
+        let room = (crate::document::MAX_OCR_PIXELS as f64 / (f64::from(w) * f64::from(h)).max(1.0))
+            .sqrt() as f32;
         if self.upscale
             && let Some(factor) = upscale_factor(image.dimensions(), dpi, self.upscale_below_dpi)
+                .map(|f| f.min(room))
+                .filter(|&f| f > 1.0)
         {
             let before = image.width();
             image = upscale::resize(&image, factor);

@@ -41,9 +41,10 @@ pub enum SearchablePdfError {
 pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), SearchablePdfError> {
     match (upload.pdf(), upload.raster()) {
         (Some(pdf), _) => match onto_pdf(pdf.path(), pages, dest) {
-            Err(SearchablePdfError::Pdf(e)) => {
-                // poppler read it, lopdf cannot (some damaged or exotic files):
-                // the pages as poppler shows them still carry the text.
+            Err(e @ (SearchablePdfError::Pdf(_) | SearchablePdfError::MissingPage(_))) => {
+                // poppler read it, lopdf cannot (some damaged or exotic files, or
+                // a page tree lopdf counts differently): the pages as poppler
+                // shows them still carry the text.
                 tracing::warn!(error = %e, "PDF kept as rendered pages: its objects could not be read");
                 from_images(pages, dest, |n| {
                     let (image, dpi) = pdf

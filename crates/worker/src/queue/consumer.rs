@@ -190,9 +190,11 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     // would do it again: on the last delivery the broker allows, the file is
     // failed instead of tried, so the job ends rather than sit in the
     // dead-letter queue with its file forever "processing".
+    // The broker dead-letters past `delivery_limit` redeliveries; this is the
+    // last one it makes.
     let deliveries = header_count(&delivery, "x-delivery-count") + 1;
     let limit = ctx.settings.broker.delivery_limit.max(1) as usize;
-    if deliveries >= limit {
+    if deliveries > limit {
         tracing::error!(
             deliveries,
             "the task stopped its worker on every delivery; failing the file"
@@ -217,7 +219,7 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
         Err(TaskError::Transient(_)) => "transient",
         Err(TaskError::Permanent { .. }) => "permanent",
         Err(TaskError::Cancelled) => "cancelled",
-        Err(TaskError::Stopped) => "stopped",
+        Err(TaskError::Stopped(_)) => "stopped",
     };
     ctx.metrics.tasks.with_label_values(&[label]).inc();
     match outcome {
@@ -269,16 +271,23 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
                 }
             }
         }
-        Err(TaskError::Stopped) => {
+        Err(TaskError::Stopped(range)) => {
             // Back to the queue as a fresh message (a requeue would count as a
             // failed delivery); the pages committed so far are skipped next time.
             let exchange = names.tasks_exchange();
             let headers = delivery.properties.headers().clone().unwrap_or_default();
+            let payload = match range {
+                Some([first, last]) => {
+                    serde_json::to_vec(&OcrTask::range(task.job_id, task.upload_id, first, last))
+                        .unwrap_or_else(|_| delivery.data.clone())
+                }
+                None => delivery.data.clone(),
+            };
             match broker::publish_confirmed(
                 retry,
                 &exchange,
                 broker::OCR_ROUTING_KEY,
-                &delivery.data,
+                &payload,
                 headers,
             )
             .await

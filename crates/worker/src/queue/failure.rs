@@ -12,9 +12,10 @@ pub enum TaskError {
     /// The job was cancelled while this task ran.
     #[error("cancelled")]
     Cancelled,
-    /// The worker is stopping; the task goes back to the queue unfinished.
+    /// The worker is stopping; the task goes back to the queue unfinished, as
+    /// this page range when it had already been split off.
     #[error("the worker is stopping")]
-    Stopped,
+    Stopped(Option<[u32; 2]>),
 }
 
 impl TaskError {
@@ -57,7 +58,7 @@ impl From<crate::ocr::RunError> for TaskError {
             return Self::Cancelled;
         }
         if matches!(e, crate::ocr::RunError::Stopped) {
-            return Self::Stopped;
+            return Self::Stopped(None);
         }
         if e.is_permanent() {
             Self::Permanent {

@@ -91,9 +91,9 @@ pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(),
             tracing::info!("job cancelled; stopped after the current page");
             return Ok(());
         }
-        Err(TaskError::Stopped) => {
+        Err(TaskError::Stopped(range)) => {
             tracing::info!("worker stopping; the pages not yet read go back to the queue");
-            return Err(TaskError::Stopped);
+            return Err(TaskError::Stopped(range));
         }
         Err(e) => return Err(e),
     }
@@ -240,7 +240,12 @@ async fn process(
             )
         })
         .await
-        .map_err(TaskError::transient)??;
+        .map_err(TaskError::transient)?
+        .map_err(|e| match TaskError::from(e) {
+            // The other ranges are already published: only this one goes back.
+            TaskError::Stopped(_) => TaskError::Stopped(Some([first, last])),
+            other => other,
+        })?;
     }
     let pages_done = db::run(&ctx.db, move |c| queries::upload(c, upload_id))
         .await?
