@@ -1,13 +1,17 @@
 //! `GET /api/v1/jobs/{id}/events`: Server-Sent Events. The first event is a
 //! snapshot of the job from the database (so a late client misses nothing),
 //! then one `update` per status change or finished page, then the stream ends
-//! once the job is finished. Polling `GET /api/v1/jobs/{id}` always works too.
+//! once the job is finished. When no event comes for a while the database is
+//! asked, so a lost event never leaves a finished job's stream open. Polling
+//! `GET /api/v1/jobs/{id}` always works too.
 
 use std::time::Duration;
 
 use actix_web::{HttpResponse, get, web};
 use bytes::Bytes;
 use futures_util::stream;
+use scribe_core::db::{self, DbPool, queries};
+use scribe_core::job::Status;
 use scribe_core::task::JobEvent;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use uuid::Uuid;
@@ -17,7 +21,11 @@ use crate::auth::Owner;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-const HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long a stream waits for an event before asking the database: an event
+/// lost on the way (a replica that bound its queue a moment too late, a broker
+/// blip) must not leave a finished job's stream open. Each check doubles as a
+/// keep-alive for proxies.
+const CHECK_EVERY: Duration = Duration::from_secs(2);
 
 #[get("/api/v1/jobs/{id}/events")]
 pub async fn events(
@@ -32,12 +40,16 @@ pub async fn events(
     let finished = job.status != "pending" && job.status != "processing";
     let snapshot = job_view(&state, job).await?;
     let first = frame("snapshot", &snapshot);
-    let updates = stream::unfold((rx, finished), move |(mut rx, done)| async move {
-        if done {
-            return None;
+    let db = state.db.clone();
+    let updates = stream::unfold((rx, finished), move |(mut rx, done)| {
+        let db = db.clone();
+        async move {
+            if done {
+                return None;
+            }
+            let (chunk, done) = next_frame(&mut rx, job_id, &db).await;
+            Some((Ok::<_, ApiError>(chunk), (rx, done)))
         }
-        let (chunk, done) = next_frame(&mut rx, job_id).await;
-        Some((Ok::<_, ApiError>(chunk), (rx, done)))
     });
     let body = futures_util::StreamExt::chain(
         stream::once(async move { Ok::<_, ApiError>(first) }),
@@ -51,10 +63,10 @@ pub async fn events(
 }
 
 /// The next frame for this job: an update, a heartbeat, or a resync notice.
-async fn next_frame(rx: &mut Receiver<JobEvent>, job_id: Uuid) -> (Bytes, bool) {
+async fn next_frame(rx: &mut Receiver<JobEvent>, job_id: Uuid, db: &DbPool) -> (Bytes, bool) {
     loop {
-        match tokio::time::timeout(HEARTBEAT, rx.recv()).await {
-            Err(_) => return (Bytes::from_static(b": keep-alive\n\n"), false),
+        match tokio::time::timeout(CHECK_EVERY, rx.recv()).await {
+            Err(_) => return final_state(db, job_id).await,
             Ok(Ok(event)) if event.job_id == job_id => {
                 let done = event.job_status.is_some_and(|s| s.is_finished());
                 let json = serde_json::to_value(&event).unwrap_or_default();
@@ -67,6 +79,32 @@ async fn next_frame(rx: &mut Receiver<JobEvent>, job_id: Uuid) -> (Bytes, bool) 
             }
             Ok(Err(RecvError::Closed)) => return (Bytes::new(), true),
         }
+    }
+}
+
+/// The database's word when no event came: the job's final state as an
+/// update that ends the stream, or a keep-alive while it is still running.
+async fn final_state(db: &DbPool, job_id: Uuid) -> (Bytes, bool) {
+    let status = db::run(db, move |c| queries::job(c, job_id))
+        .await
+        .ok()
+        .flatten()
+        .and_then(|job| Status::parse(&job.status))
+        .filter(|s| s.is_finished());
+    match status {
+        Some(status) => {
+            let event = JobEvent {
+                job_id,
+                upload_id: None,
+                job_status: Some(status),
+                upload_status: None,
+                pages_done: None,
+                page_count: None,
+            };
+            let json = serde_json::to_value(&event).unwrap_or_default();
+            (frame("update", &json), true)
+        }
+        None => (Bytes::from_static(b": keep-alive\n\n"), false),
     }
 }
 
