@@ -332,6 +332,43 @@ fn an_orientation_tagged_tiff_is_read_upright_and_shown_upright() {
 }
 
 #[test]
+fn a_fax_resolution_204_by_98_dpi_gives_a_page_of_its_real_size() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A letter-width fax line: 1728 × 1078 pixels at 204 × 98 dpi is 8.47 × 11 in.
+    let page = GrayImage::from_fn(1728, 1078, |x, y| {
+        image::Luma([if (x / 40 + y / 20) % 7 == 0 { 0 } else { 255 }])
+    });
+    let tiff = dir.path().join("fax.tif");
+    {
+        use tiff::encoder::{Rational, TiffEncoder, colortype};
+        use tiff::tags::Tag;
+        let file = std::fs::File::create(&tiff).expect("create");
+        let mut enc = TiffEncoder::new(std::io::BufWriter::new(file)).expect("tiff");
+        let mut img = enc
+            .new_image::<colortype::Gray8>(page.width(), page.height())
+            .expect("image");
+        img.encoder()
+            .write_tag(Tag::XResolution, Rational { n: 204, d: 1 })
+            .expect("x");
+        img.encoder()
+            .write_tag(Tag::YResolution, Rational { n: 98, d: 1 })
+            .expect("y");
+        img.encoder()
+            .write_tag(Tag::ResolutionUnit, 2u16)
+            .expect("unit");
+        img.write_data(page.as_raw()).expect("data");
+    }
+    let (_, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
+    let pdf = searchable(&sink, dir.path());
+    let (pw, ph) = page_sizes(&pdf)[0];
+    let (ew, eh) = (1728.0 / 204.0 * 72.0, 1078.0 / 98.0 * 72.0);
+    assert!(
+        (pw - ew).abs() / ew < 0.01 && (ph - eh).abs() / eh < 0.01,
+        "{pw}×{ph} pt, expected {ew:.1}×{eh:.1}"
+    );
+}
+
+#[test]
 fn pnm_and_jpeg_2000_are_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(25);

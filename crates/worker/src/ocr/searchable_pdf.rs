@@ -50,13 +50,26 @@ pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), Se
                     let (image, dpi) = pdf
                         .render(n)
                         .map_err(|e| EmbedError::Decode(e.to_string()))?;
-                    Ok((pdf_image::gray(&image)?, Some(dpi)))
+                    Ok((
+                        pdf_image::gray(&image)?,
+                        Some((f64::from(dpi), f64::from(dpi))),
+                    ))
                 })
             }
             other => other,
         },
         (None, Some(raster)) => from_images(pages, dest, |n| {
-            Ok((pdf_image::embed(raster, n - 1)?, None))
+            // The file's own horizontal and vertical resolution (a fax is 204×98
+            // dpi), across and down the page as it is shown.
+            let stated = raster.page(n - 1).and_then(|p| {
+                let d = p.density?;
+                Some(if p.orientation >= 5 {
+                    (d.y, d.x)
+                } else {
+                    (d.x, d.y)
+                })
+            });
+            Ok((pdf_image::embed(raster, n - 1)?, stated))
         }),
         (None, None) => Err(SearchablePdfError::MissingPage(1)),
     }
@@ -87,12 +100,12 @@ fn onto_pdf(original: &Path, pages: &[PageLayer], dest: &Path) -> Result<(), Sea
     Ok(())
 }
 
-/// One page per image that `image(n)` gives for page `n` (with the
-/// resolution it was made at, when that is not the page's own).
+/// One page per image that `image(n)` gives for page `n`, with its horizontal
+/// and vertical resolution when known.
 fn from_images(
     pages: &[PageLayer],
     dest: &Path,
-    mut image: impl FnMut(usize) -> Result<(Embedded, Option<u32>), EmbedError>,
+    mut image: impl FnMut(usize) -> Result<(Embedded, Option<(f64, f64)>), EmbedError>,
 ) -> Result<(), SearchablePdfError> {
     let mut doc = Document::with_version("1.5");
     let tree = doc.new_object_id();
@@ -107,9 +120,12 @@ fn from_images(
         };
         // Unknown resolution: the page is given the size the text suggests
         // (see results.json's dpi); failing that, 300 dpi, a scanner's default.
-        let dpi = f64::from(made_at.or(page.dpi).unwrap_or(300).max(1));
-        let pt = 72.0 / dpi;
-        let (pw, ph) = (uw * pt, uh * pt);
+        let (dx, dy) = made_at.unwrap_or_else(|| {
+            let d = f64::from(page.dpi.unwrap_or(300).max(1));
+            (d, d)
+        });
+        let (ptx, pty) = (72.0 / dx.max(1.0), 72.0 / dy.max(1.0));
+        let (pw, ph) = (uw * ptx, uh * pty);
         // The unit square (image space, y up) → stored pixels (y down) →
         // upright pixels → page points (y up).
         let place = Affine {
@@ -122,10 +138,10 @@ fn from_images(
         }
         .then(orient(image.orientation, sw, sh))
         .then(Affine {
-            a: pt,
+            a: ptx,
             b: 0.0,
             c: 0.0,
-            d: -pt,
+            d: -pty,
             e: 0.0,
             f: ph,
         });
@@ -137,7 +153,7 @@ fn from_images(
             let (form, _, _) = import_form(&mut doc, &layer)?;
             xobjects.set("ScribeText", form);
             content.extend_from_slice(
-                format!("q {} cm /ScribeText Do Q\n", cm(Affine::scale(pt, pt))).as_bytes(),
+                format!("q {} cm /ScribeText Do Q\n", cm(Affine::scale(ptx, pty))).as_bytes(),
             );
         }
         let mut stream = Stream::new(dictionary! {}, content);
