@@ -29,7 +29,7 @@ pub struct RasterPage {
     pub width: u32,
     pub height: u32,
     pub density: Option<Density>,
-    /// TIFF/EXIF Orientation (1–8; 1 is upright as stored).
+    /// TIFF/EXIF Orientation (1–8; 1 is upright as stored), from the file's header.
     pub orientation: u16,
     /// 1 for bilevel scans, which the searchable PDF keeps 1-bit.
     pub bits_per_sample: u16,
@@ -83,9 +83,13 @@ impl RasterDocument {
                 }]
             }
             _ => {
-                let (width, height) = reader(path, kind)?
-                    .into_dimensions()
+                // The header alone: size, and the EXIF orientation phones write.
+                let mut decoder = reader(path, kind)?
+                    .into_decoder()
                     .map_err(|e| decode_error(kind, &e))?;
+                let (width, height) = image::ImageDecoder::dimensions(&decoder);
+                let orientation = image::ImageDecoder::orientation(&mut decoder)
+                    .map_or(1, |o| u16::from(o.to_exif()));
                 check_pixels(width, height, max_pixels)?;
                 let head = read_head(path)?;
                 let density = match kind {
@@ -102,7 +106,7 @@ impl RasterDocument {
                     width,
                     height,
                     density,
-                    orientation: 1,
+                    orientation,
                     bits_per_sample,
                 }]
             }

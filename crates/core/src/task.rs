@@ -80,3 +80,17 @@ pub struct JobEvent {
     pub pages_done: Option<i32>,
     pub page_count: Option<i32>,
 }
+
+impl JobEvent {
+    /// The job as a whole moved to `status` (a claim, a cancel, its end).
+    pub fn job(job_id: Uuid, status: Status) -> Self {
+        Self {
+            job_id,
+            upload_id: None,
+            job_status: Some(status),
+            upload_status: None,
+            pages_done: None,
+            page_count: None,
+        }
+    }
+}

@@ -106,12 +106,7 @@ pub async fn relay(state: Arc<AppState>, mut jobs: UnboundedReceiver<Outgoing>) 
 }
 
 async fn open(state: &AppState) -> Result<Channel, BrokerError> {
-    let conn = state
-        .amqp
-        .get()
-        .await
-        .map_err(|e| BrokerError::Pool(e.to_string()))?;
-    let channel = conn.create_channel().await?;
+    let channel = crate::publish::channel(state).await?;
     broker::enable_confirms(&channel).await?;
     Ok(channel)
 }

@@ -3,48 +3,14 @@
 //! died before publishing).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use scribe_core::broker::{self, BrokerError, Names, OCR_ROUTING_KEY};
+use scribe_core::broker::{self, BrokerError, Names};
 use scribe_core::db::{self, queries};
-use scribe_core::task::OcrTask;
 use uuid::Uuid;
 
+use crate::outbox::Outgoing;
 use crate::state::AppState;
-
-/// Publishes one task per upload and waits for every confirm, then marks the job published.
-pub async fn publish_job(
-    state: &AppState,
-    job_id: Uuid,
-    uploads: &[Uuid],
-    trace_id: &str,
-) -> Result<(), BrokerError> {
-    let started = Instant::now();
-    let channel = channel(state).await?;
-    broker::enable_confirms(&channel).await?;
-    let exchange = Names::new(&state.settings.broker.prefix).tasks_exchange();
-    for &upload_id in uploads {
-        let payload = serde_json::to_vec(&OcrTask::new(job_id, upload_id)).unwrap_or_default();
-        broker::publish_confirmed(
-            &channel,
-            &exchange,
-            OCR_ROUTING_KEY,
-            &payload,
-            broker::trace_headers(trace_id),
-        )
-        .await?;
-    }
-    let _ = channel.close(200, "done".into()).await;
-    state
-        .metrics
-        .publish_seconds
-        .observe(started.elapsed().as_secs_f64());
-    if let Err(e) = db::run(&state.db, move |c| queries::mark_published(c, job_id)).await {
-        // The tasks are out; at worst the sweeper publishes them again and the workers drop the repeats.
-        tracing::warn!(error = %e, job.id = %job_id, "job published but not marked");
-    }
-    Ok(())
-}
 
 /// Every few seconds, republishes jobs older than `republish_after_secs` that were never confirmed.
 pub async fn sweep(state: Arc<AppState>) {
@@ -60,13 +26,19 @@ pub async fn sweep(state: Arc<AppState>) {
                 continue;
             }
         };
+        if !pending.is_empty() {
+            tracing::info!(
+                jobs = pending.len(),
+                "republishing jobs the relay did not get confirmed"
+            );
+        }
+        // Through the same relay and batches as fresh jobs.
         for (job_id, uploads) in pending {
-            match publish_job(&state, job_id, &uploads, &Uuid::new_v4().to_string()).await {
-                Ok(()) => tracing::info!(job.id = %job_id, "republished job"),
-                Err(e) => {
-                    tracing::warn!(error = %e, job.id = %job_id, "republish failed; will retry")
-                }
-            }
+            state.outbox.send(Outgoing {
+                job_id,
+                uploads,
+                trace_id: Uuid::new_v4().to_string(),
+            });
         }
     }
 }
@@ -84,7 +56,7 @@ pub async fn job_event(state: &AppState, event: &scribe_core::task::JobEvent) {
 }
 
 /// A fresh channel on a pooled connection.
-async fn channel(state: &AppState) -> Result<lapin::Channel, BrokerError> {
+pub(crate) async fn channel(state: &AppState) -> Result<lapin::Channel, BrokerError> {
     let conn = state
         .amqp
         .get()

@@ -23,12 +23,6 @@ pub fn insert_job(conn: &mut PgConnection, job: &NewJob, files: &[NewUpload]) ->
     })
 }
 
-pub fn mark_published(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<usize> {
-    diesel::update(jobs::table.find(job_id))
-        .set(jobs::published.eq(true))
-        .execute(conn)
-}
-
 /// Marks a batch of jobs published, in one statement.
 pub fn mark_all_published(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<usize> {
     diesel::update(jobs::table.filter(jobs::id.eq_any(ids)))

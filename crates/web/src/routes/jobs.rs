@@ -201,14 +201,7 @@ pub async fn cancel_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job
     }
     publish::job_event(
         state,
-        &scribe_core::task::JobEvent {
-            job_id,
-            upload_id: None,
-            job_status: Some(scribe_core::job::Status::Cancelled),
-            upload_status: None,
-            pages_done: None,
-            page_count: None,
-        },
+        &scribe_core::task::JobEvent::job(job_id, scribe_core::job::Status::Cancelled),
     )
     .await;
     owned_job(state, owner, id).await

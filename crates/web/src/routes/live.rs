@@ -93,15 +93,7 @@ async fn final_state(db: &DbPool, job_id: Uuid) -> (Bytes, bool) {
         .filter(|s| s.is_finished());
     match status {
         Some(status) => {
-            let event = JobEvent {
-                job_id,
-                upload_id: None,
-                job_status: Some(status),
-                upload_status: None,
-                pages_done: None,
-                page_count: None,
-            };
-            let json = serde_json::to_value(&event).unwrap_or_default();
+            let json = serde_json::to_value(JobEvent::job(job_id, status)).unwrap_or_default();
             (frame("update", &json), true)
         }
         None => (Bytes::from_static(b": keep-alive\n\n"), false),

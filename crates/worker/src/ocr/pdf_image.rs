@@ -66,10 +66,9 @@ pub fn embed(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedErr
                         .collect::<Vec<_>>(),
                 );
             }
-            let orientation = exif_orientation(raster)?;
             Ok(Embedded {
                 stream: Stream::new(dict, bytes).with_compression(false),
-                orientation,
+                orientation: page.orientation,
                 width: w,
                 height: h,
             })
@@ -334,14 +333,6 @@ fn jpeg_layout(bytes: &[u8]) -> (u8, bool) {
         at += 2 + len;
     }
     (components, adobe)
-}
-
-fn exif_orientation(raster: &RasterDocument) -> Result<u16, EmbedError> {
-    let mut decoder = ImageReader::open(raster.path())?
-        .with_guessed_format()?
-        .into_decoder()
-        .map_err(|e| EmbedError::Decode(e.to_string()))?;
-    Ok(decoder.orientation().map_or(1, |o| u16::from(o.to_exif())))
 }
 
 /// The raw fax stream of a TIFF page stored as one CCITT G4 strip, and

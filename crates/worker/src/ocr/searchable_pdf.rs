@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::pdf_image::{self, EmbedError, Embedded};
-use super::text_layer::{inherited, media_size};
+use super::text_layer::{inherited, media_size, rect};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
 use scribe_core::geometry::Affine;
@@ -201,8 +201,8 @@ fn orient(tag: u16, w: f64, h: f64) -> Affine {
 /// `id`, which pdftoppm rendered as its crop box turned by `/Rotate`.
 fn layer_to_user(doc: &Document, id: ObjectId, w: f64, h: f64) -> Affine {
     let rect = inherited(doc, id, b"CropBox")
-        .and_then(|b| numbers(doc, b))
-        .or_else(|| inherited(doc, id, b"MediaBox").and_then(|b| numbers(doc, b)))
+        .and_then(|b| rect(doc, b))
+        .or_else(|| inherited(doc, id, b"MediaBox").and_then(|b| rect(doc, b)))
         .unwrap_or([0.0, 0.0, 612.0, 792.0]);
     let (x0, y0) = (rect[0].min(rect[2]), rect[1].min(rect[3]));
     let (x1, y1) = (rect[0].max(rect[2]), rect[1].max(rect[3]));
@@ -232,15 +232,6 @@ fn layer_to_user(doc: &Document, id: ObjectId, w: f64, h: f64) -> Affine {
         _ => m(1.0, 0.0, 0.0, -1.0, x0, y1),
     };
     shown.then(unrotate)
-}
-
-fn numbers(doc: &Document, obj: &Object) -> Option<[f64; 4]> {
-    let arr = doc.dereference(obj).ok()?.1.as_array().ok()?;
-    let v: Vec<f64> = arr
-        .iter()
-        .filter_map(|o| doc.dereference(o).ok()?.1.as_float().ok().map(f64::from))
-        .collect();
-    v.try_into().ok()
 }
 
 /// Copies a one-page layer PDF into `doc` as a form XObject; returns it with its size.

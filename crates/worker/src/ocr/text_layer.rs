@@ -91,20 +91,18 @@ pub fn normalize(source: &Path, frame: Frame, dest: &Path) -> Result<(), TextLay
 
 /// A page's MediaBox width and height, following inheritance up the page tree.
 pub fn media_size(doc: &Document, page: lopdf::ObjectId) -> Option<(f64, f64)> {
-    let b = inherited(doc, page, b"MediaBox")?;
-    let nums: Vec<f64> = doc
-        .dereference(b)
-        .ok()?
-        .1
-        .as_array()
-        .ok()?
+    let [x0, y0, x1, y1] = rect(doc, inherited(doc, page, b"MediaBox")?)?;
+    Some(((x1 - x0).abs(), (y1 - y0).abs()))
+}
+
+/// A PDF rectangle (`[x0 y0 x1 y1]`, any element possibly indirect).
+pub fn rect(doc: &Document, obj: &Object) -> Option<[f64; 4]> {
+    let arr = doc.dereference(obj).ok()?.1.as_array().ok()?;
+    let v: Vec<f64> = arr
         .iter()
         .filter_map(|o| doc.dereference(o).ok()?.1.as_float().ok().map(f64::from))
         .collect();
-    match nums.as_slice() {
-        [x0, y0, x1, y1] => Some(((x1 - x0).abs(), (y1 - y0).abs())),
-        _ => None,
-    }
+    v.try_into().ok()
 }
 
 /// A page attribute that may be set on the page or any ancestor (MediaBox,

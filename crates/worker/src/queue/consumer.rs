@@ -186,12 +186,10 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     let trace_id = header_text(&delivery, TRACE_HEADER).unwrap_or_default();
     // The broker redelivers a task only when the worker holding it went away
     // without an answer (every other outcome is acked or sent on as a new
-    // message). A task that took its worker down on every earlier delivery
-    // would do it again: on the last delivery the broker allows, the file is
-    // failed instead of tried, so the job ends rather than sit in the
-    // dead-letter queue with its file forever "processing".
-    // The broker dead-letters past `delivery_limit` redeliveries; this is the
-    // last one it makes.
+    // message), and dead-letters it past `delivery_limit` redeliveries. A task
+    // that took its worker down every time would do it again: on the last
+    // delivery the file is failed instead of tried, so the job ends rather than
+    // sit in the dead-letter queue with its file forever "processing".
     let deliveries = header_count(&delivery, "x-delivery-count") + 1;
     let limit = ctx.settings.broker.delivery_limit.max(1) as usize;
     if deliveries > limit {
@@ -200,14 +198,7 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             "the task stopped its worker on every delivery; failing the file"
         );
         let reason = format!("the worker processing it stopped {} times", deliveries - 1);
-        match upload_task::give_up(ctx, &task, &reason).await {
-            Ok(()) => {
-                let _ = delivery.ack(BasicAckOptions::default()).await;
-            }
-            Err(_) => {
-                let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
-            }
-        }
+        fail_file(ctx, &task, &reason, &delivery).await;
         ctx.metrics.tasks.with_label_values(&["poison"]).inc();
         return;
     }
@@ -235,40 +226,19 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
                     RETRIES_HEADER.into(),
                     AMQPValue::LongInt(retries as i32 + 1),
                 );
-                let payload = delivery.data.clone();
                 let delay_ms = jittered(delays[retries] * 1000);
-                match broker::publish_delayed(
+                let parked = broker::publish_delayed(
                     retry,
                     &names.retry_queue(retries),
-                    &payload,
+                    &delivery.data,
                     headers,
                     delay_ms,
                 )
-                .await
-                {
-                    Ok(()) => {
-                        let _ = delivery.ack(BasicAckOptions::default()).await;
-                    }
-                    // Not parked anywhere: leave it to the broker to redeliver.
-                    Err(_) => {
-                        let _ = delivery
-                            .nack(lapin::options::BasicNackOptions {
-                                requeue: true,
-                                ..Default::default()
-                            })
-                            .await;
-                    }
-                }
+                .await;
+                settle_forwarded(&delivery, parked).await;
             } else {
                 tracing::error!(error = %reason, "transient failure persisted; giving up");
-                match upload_task::give_up(ctx, &task, &reason).await {
-                    Ok(()) => {
-                        let _ = delivery.ack(BasicAckOptions::default()).await;
-                    }
-                    Err(_) => {
-                        let _ = delivery.reject(BasicRejectOptions { requeue: false }).await;
-                    }
-                }
+                fail_file(ctx, &task, &reason, &delivery).await;
             }
         }
         Err(TaskError::Stopped(range)) => {
@@ -283,27 +253,15 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
                 }
                 None => delivery.data.clone(),
             };
-            match broker::publish_confirmed(
+            let requeued = broker::publish_confirmed(
                 retry,
                 &exchange,
                 broker::OCR_ROUTING_KEY,
                 &payload,
                 headers,
             )
-            .await
-            {
-                Ok(()) => {
-                    let _ = delivery.ack(BasicAckOptions::default()).await;
-                }
-                Err(_) => {
-                    let _ = delivery
-                        .nack(lapin::options::BasicNackOptions {
-                            requeue: true,
-                            ..Default::default()
-                        })
-                        .await;
-                }
-            }
+            .await;
+            settle_forwarded(&delivery, requeued).await;
         }
         Err(e) => {
             // Permanent and cancelled outcomes are recorded by `handle`.
@@ -311,6 +269,31 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             let _ = delivery.ack(BasicAckOptions::default()).await;
         }
     }
+}
+
+/// Acks a delivery whose message went on as a new one (a delay queue, the task
+/// queue); if it could not, hands it back to the broker to redeliver.
+async fn settle_forwarded(delivery: &Delivery, forwarded: Result<(), broker::BrokerError>) {
+    let _ = match forwarded {
+        Ok(()) => delivery.ack(BasicAckOptions::default()).await,
+        Err(_) => {
+            delivery
+                .nack(lapin::options::BasicNackOptions {
+                    requeue: true,
+                    ..Default::default()
+                })
+                .await
+        }
+    };
+}
+
+/// Records the file as failed and acks; if even that cannot be recorded, the
+/// task goes to the dead-letter queue rather than round again.
+async fn fail_file(ctx: &Context, task: &OcrTask, reason: &str, delivery: &Delivery) {
+    let _ = match upload_task::give_up(ctx, task, reason).await {
+        Ok(()) => delivery.ack(BasicAckOptions::default()).await,
+        Err(_) => delivery.reject(BasicRejectOptions { requeue: false }).await,
+    };
 }
 
 /// 75–100% of `ms`: full backoff, minus up to a quarter, so retries spread out.

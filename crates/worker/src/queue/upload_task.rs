@@ -133,16 +133,7 @@ async fn finish_job(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
     else {
         return Ok(());
     };
-    ctx.events
-        .publish(&JobEvent {
-            job_id,
-            upload_id: None,
-            job_status: Some(status),
-            upload_status: None,
-            pages_done: None,
-            page_count: None,
-        })
-        .await;
+    ctx.events.publish(&JobEvent::job(job_id, status)).await;
     Ok(())
 }
 
