@@ -181,3 +181,51 @@ async fn two_workers_sharing_only_s3_split_a_30_page_pdf_like_local_storage() {
         "the same outputs on S3 and on local storage"
     );
 }
+
+#[tokio::test]
+async fn a_large_output_goes_up_in_parts_and_comes_back_whole() {
+    use object_store::ObjectStoreExt;
+    let endpoint = endpoint();
+    let bucket = format!("scribe-test-{}", uuid::Uuid::new_v4().simple());
+    let made = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("S3 server reachable");
+    assert!(made.status().is_success(), "bucket: {}", made.status());
+    let settings = scribe_core::settings::StorageSettings {
+        backend: "s3".to_owned(),
+        bucket,
+        endpoint: Some(endpoint),
+        ..Default::default()
+    };
+    let store = scribe_core::storage::open(&settings).expect("S3 store");
+    let dir = tempfile::tempdir().expect("tmp");
+    let (small, large) = (dir.path().join("small"), dir.path().join("large"));
+    std::fs::write(&small, b"a few bytes").expect("write");
+    // 20 MiB that no two parts share, so a part out of order would show.
+    let bytes: Vec<u8> = (0..20u32 << 18).flat_map(|i| i.to_le_bytes()).collect();
+    std::fs::write(&large, &bytes).expect("write");
+
+    for (name, path, parts) in [("small", &small, None), ("large", &large, Some("-3"))] {
+        let key = object_store::path::Path::from(format!("objects/{name}"));
+        scribe_worker::queue::objects::upload(&store, &key, path)
+            .await
+            .expect("upload");
+        let meta = store.head(&key).await.expect("stored");
+        // S3 names a multipart object's ETag after its part count.
+        let etag = meta.e_tag.unwrap_or_default();
+        match parts {
+            Some(suffix) => assert!(etag.trim_matches('"').ends_with(suffix), "ETag {etag}"),
+            None => assert!(!etag.contains('-'), "ETag {etag}"),
+        }
+        let back = store
+            .get(&key)
+            .await
+            .expect("get")
+            .bytes()
+            .await
+            .expect("bytes");
+        assert_eq!(back.as_ref(), std::fs::read(path).expect("read").as_slice());
+    }
+}

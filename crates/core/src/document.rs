@@ -3,11 +3,12 @@
 
 use std::io::Read;
 use std::path::Path;
+use std::sync::Arc;
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 
 use crate::pdf::PdfDocument;
-use crate::raster::RasterDocument;
+use crate::raster::{Decoded, RasterDocument};
 use crate::settings::Settings;
 use crate::sniff::{self, DocumentKind};
 
@@ -81,6 +82,9 @@ pub struct Page {
     /// The page as uploaded (upright as a viewer shows it), in its own pixels:
     /// word boxes are reported in these.
     pub original: Original,
+    /// The original's colour pixels, for a colour image that is read at its
+    /// own size (see [`crate::raster::Decoded`]).
+    pub colour: Option<Arc<RgbImage>>,
 }
 
 /// Size and resolution of a page as uploaded, and how the read copy relates to it.
@@ -186,9 +190,9 @@ impl Document {
         }
         match &self.source {
             Source::Raster(r) => {
-                let image = r.decode(number - 1)?;
+                let decoded = r.decode_page(number - 1)?;
                 let dpi = r.page(number - 1).and_then(|p| p.density).map(|d| d.dpi());
-                Ok(self.fit_for_ocr(number, image, dpi))
+                Ok(self.fit_for_ocr(number, decoded, dpi))
             }
             Source::Pdf(p) => {
                 let (image, dpi) = p.render(number)?;
@@ -203,6 +207,7 @@ impl Document {
                     image,
                     dpi: Some(dpi),
                     original,
+                    colour: None,
                 })
             }
         }
@@ -210,7 +215,11 @@ impl Document {
 
     /// A decoded image page, downsampled when it holds more detail than OCR
     /// uses (a 1200-dpi scan is read at the configured `ocr.dpi`).
-    fn fit_for_ocr(&self, number: usize, image: GrayImage, dpi: Option<u32>) -> Page {
+    fn fit_for_ocr(&self, number: usize, decoded: Decoded, dpi: Option<u32>) -> Page {
+        let Decoded {
+            gray: image,
+            colour,
+        } = decoded;
         let (w, h) = image.dimensions();
         let original = Original {
             width: w,
@@ -230,8 +239,12 @@ impl Document {
                 image,
                 dpi,
                 original,
+                colour: colour.map(Arc::new),
             };
         }
+        // A downsampled page is a big scan read in gray: its colour would cost
+        // more memory than the few pages it helps are worth.
+        drop(colour);
         let nw = ((f64::from(w) * scale).round() as u32).max(1);
         let nh = ((f64::from(h) * scale).round() as u32).max(1);
         let small = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Triangle);
@@ -244,6 +257,7 @@ impl Document {
                 scale: f64::from(nw) / f64::from(w),
                 ..original
             },
+            colour: None,
         }
     }
 }

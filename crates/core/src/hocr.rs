@@ -1,5 +1,10 @@
 //! Tesseract's API returns each page's hOCR as a bare `ocr_page` fragment; a
 //! file people open needs the XHTML wrapper and capability metadata around it.
+//! The fragment speaks in the pixels of the image Tesseract read, which was
+//! scaled, turned or deskewed; [`to_original`] moves it onto the page as uploaded.
+
+use crate::geometry::Affine;
+use crate::results::BBox;
 
 /// One hOCR document holding `pages` (fragments, in order).
 pub fn document<'a>(pages: impl IntoIterator<Item = &'a str>) -> String {
@@ -21,8 +26,122 @@ pub fn document<'a>(pages: impl IntoIterator<Item = &'a str>) -> String {
     out
 }
 
+/// Rewrites a page fragment's geometry into the original page's pixels:
+/// every `bbox` through `map`, the sizes that hOCR states in pixels
+/// (`x_size`, `x_ascenders`, `x_descenders`, the baseline's offset) by its
+/// scale, and `scan_res` to the original's resolution when known. The page's
+/// own box becomes the original's size.
+pub fn to_original(fragment: &str, map: Affine, size: (u32, u32), dpi: Option<u32>) -> String {
+    let scale = (map.a * map.d - map.b * map.c).abs().sqrt();
+    let mut out = String::with_capacity(fragment.len());
+    let mut rest = fragment;
+    while let Some(at) = rest.find("title=") {
+        let (before, after) = rest.split_at(at + "title=".len());
+        out.push_str(before);
+        let Some(quote) = after.chars().next().filter(|c| *c == '\'' || *c == '"') else {
+            rest = after;
+            continue;
+        };
+        let Some(end) = after[1..].find(quote) else {
+            rest = after;
+            break;
+        };
+        let title = &after[1..=end];
+        out.push(quote);
+        out.push_str(&remap_title(title, map, scale, size, dpi));
+        out.push(quote);
+        rest = &after[end + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One `title` attribute: `;`-separated properties, each a name and numbers.
+fn remap_title(title: &str, map: Affine, scale: f64, size: (u32, u32), dpi: Option<u32>) -> String {
+    let props: Vec<String> = title
+        .split(';')
+        .map(|prop| {
+            let prop = prop.trim();
+            let mut words = prop.split_whitespace();
+            let name = words.next().unwrap_or_default();
+            let numbers: Vec<&str> = words.collect();
+            match (name, numbers.as_slice()) {
+                ("bbox", [x0, y0, x1, y1]) => match parse_box([x0, y0, x1, y1]) {
+                    Some(b) => {
+                        let m = map.map_box(b, size.0, size.1);
+                        format!("bbox {} {} {} {}", m.x, m.y, m.x + m.width, m.y + m.height)
+                    }
+                    None => prop.to_owned(),
+                },
+                ("x_size" | "x_ascenders" | "x_descenders", [v]) => match v.parse::<f64>() {
+                    Ok(v) => format!("{name} {}", round2(v * scale)),
+                    Err(_) => prop.to_owned(),
+                },
+                ("baseline", [slope, offset]) => match offset.parse::<f64>() {
+                    Ok(o) => format!("baseline {slope} {}", round2(o * scale)),
+                    Err(_) => prop.to_owned(),
+                },
+                ("scan_res", [_, _]) => match dpi {
+                    Some(d) => format!("scan_res {d} {d}"),
+                    None => prop.to_owned(),
+                },
+                _ => prop.to_owned(),
+            }
+        })
+        .collect();
+    props.join("; ")
+}
+
+fn parse_box(v: [&&str; 4]) -> Option<BBox> {
+    let [x0, y0, x1, y1] = v.map(|n| n.parse::<u32>().ok());
+    let (x0, y0, x1, y1) = (x0?, y0?, x1?, y1?);
+    Some(BBox {
+        x: x0,
+        y: y0,
+        width: x1.checked_sub(x0)?,
+        height: y1.checked_sub(y0)?,
+    })
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
 #[cfg(test)]
 mod tests {
+    use crate::geometry::Affine;
+
+    #[test]
+    fn moves_boxes_and_sizes_to_the_original_pixels() {
+        let fragment = concat!(
+            "<div class='ocr_page' id='page_1' title='image \"x\"; bbox 0 0 200 100; ppageno 0; scan_res 600 600'>\n",
+            "<span class='ocr_line' title=\"bbox 20 10 180 30; baseline 0.01 -4; x_size 20; x_descenders 4; x_ascenders 5\">",
+            "<span class='ocrx_word' title='bbox 20 10 60 30; x_wconf 96'>Hello</span></span></div>\n",
+        );
+        // Read at twice the original's size.
+        let out = super::to_original(fragment, Affine::scale(0.5, 0.5), (100, 50), Some(300));
+        assert!(
+            out.contains("bbox 0 0 100 50; ppageno 0; scan_res 300 300"),
+            "{out}"
+        );
+        assert!(out.contains("title=\"bbox 10 5 90 15; baseline 0.01 -2; x_size 10; x_descenders 2; x_ascenders 2.5\""), "{out}");
+        assert!(
+            out.contains("title='bbox 10 5 30 15; x_wconf 96'>Hello</span>"),
+            "{out}"
+        );
+        assert!(
+            out.starts_with("<div class='ocr_page' id='page_1' title='image \"x\";"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn leaves_a_fragment_without_geometry_alone() {
+        let fragment = "<div class='ocr_page'><span title='x_wconf 9'>a</span> title= </div>";
+        let out = super::to_original(fragment, Affine::scale(0.5, 0.5), (10, 10), None);
+        assert_eq!(out, fragment);
+    }
+
     #[test]
     fn wraps_fragments_in_order() {
         let doc = super::document([

@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use image::{GrayImage, ImageFormat, ImageReader};
+use image::{GrayImage, ImageFormat, ImageReader, RgbImage};
 use tiff::ColorType;
 use tiff::decoder::{Decoder as TiffDecoder, DecodingResult};
 use tiff::tags::{PhotometricInterpretation, Tag};
@@ -140,14 +140,23 @@ impl RasterDocument {
     /// Decodes page `index` (0-based) to grayscale, turned upright as its
     /// orientation tag says.
     pub fn decode(&self, index: usize) -> Result<GrayImage, DocumentError> {
+        Ok(self.decode_page(index)?.gray)
+    }
+
+    /// Decodes page `index` (0-based), upright, as gray and, for a colour
+    /// JPEG, PNG, JPEG 2000 or the like, also as the colour it holds.
+    pub fn decode_page(&self, index: usize) -> Result<Decoded, DocumentError> {
         match self.kind {
-            DocumentKind::Tiff => self.decode_tiff(index),
+            DocumentKind::Tiff => Ok(Decoded {
+                gray: self.decode_tiff(index)?,
+                colour: None,
+            }),
             DocumentKind::Jp2 => self.decode_jp2(),
             _ => self.decode_with_image(),
         }
     }
 
-    fn decode_with_image(&self) -> Result<GrayImage, DocumentError> {
+    fn decode_with_image(&self) -> Result<Decoded, DocumentError> {
         if self.kind == DocumentKind::Jpeg
             && !jpeg_is_complete(&std::fs::read(&self.path).map_err(DocumentError::Io)?)
         {
@@ -167,7 +176,7 @@ impl RasterDocument {
         let mut image =
             image::DynamicImage::from_decoder(decoder).map_err(|e| decode_error(self.kind, &e))?;
         image.apply_orientation(orientation);
-        Ok(flatten_to_gray(image))
+        Ok(flatten(image))
     }
 
     /// Header checked already; this bounds what a lying header could make the decoder allocate.
@@ -179,7 +188,7 @@ impl RasterDocument {
 
     /// JPEG 2000 through OpenJPEG's command-line decoder, run like poppler's
     /// tools with a timeout and a memory limit, into a PNM that `image` reads.
-    fn decode_jp2(&self) -> Result<GrayImage, DocumentError> {
+    fn decode_jp2(&self) -> Result<Decoded, DocumentError> {
         let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
         let out = dir.path().join("page.pnm");
         let args = [
@@ -209,7 +218,7 @@ impl RasterDocument {
         let image = reader
             .decode()
             .map_err(|e| decode_error(DocumentKind::Jp2, &e))?;
-        Ok(flatten_to_gray(image))
+        Ok(flatten(image))
     }
 
     fn decode_tiff(&self, index: usize) -> Result<GrayImage, DocumentError> {
@@ -536,23 +545,39 @@ fn tiff_to_gray(
     })
 }
 
-/// Gray pixels as a person would see them on white paper: transparent areas
+/// A decoded page: gray for every step that analyses it, and the colour
+/// pixels too when the file has colour, because Tesseract separates coloured
+/// text from its background per channel and reads such pages better in colour.
+#[derive(Debug, Clone)]
+pub struct Decoded {
+    pub gray: GrayImage,
+    pub colour: Option<RgbImage>,
+}
+
+/// Pixels as a person would see them on white paper: transparent areas
 /// (screenshots, exported scans) become white, not the black their RGB holds.
-fn flatten_to_gray(image: image::DynamicImage) -> GrayImage {
+fn flatten(image: image::DynamicImage) -> Decoded {
     if !image.color().has_color() && !image.color().has_alpha() {
-        return image.into_luma8();
+        return Decoded {
+            gray: image.into_luma8(),
+            colour: None,
+        };
     }
+    let has_colour = image.color().has_color();
     let rgba = image.into_rgba8();
     let (w, h) = rgba.dimensions();
-    let pixels = rgba
-        .pixels()
-        .map(|p| {
-            let a = u32::from(p[3]);
-            let gray = u32::from(luma(&p.0[..3]));
-            ((gray * a + 255 * (255 - a)) / 255) as u8
-        })
-        .collect();
-    GrayImage::from_raw(w, h, pixels).unwrap_or_else(|| GrayImage::new(w, h))
+    let mut rgb = RgbImage::new(w, h);
+    for (out, p) in rgb.pixels_mut().zip(rgba.pixels()) {
+        let a = u32::from(p[3]);
+        let on_white = |c: u8| ((u32::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        *out = image::Rgb([on_white(p[0]), on_white(p[1]), on_white(p[2])]);
+    }
+    drop(rgba);
+    let pixels = rgb.pixels().map(|p| luma(&p.0)).collect();
+    Decoded {
+        gray: GrayImage::from_raw(w, h, pixels).unwrap_or_else(|| GrayImage::new(w, h)),
+        colour: has_colour.then_some(rgb),
+    }
 }
 
 /// Leptonica's weights, which Tesseract applies to the colour images the

@@ -75,6 +75,10 @@ pub struct StorageSettings {
     pub root: PathBuf,
     pub bucket: String,
     pub endpoint: Option<String>,
+    /// How long one S3 request is retried (with backoff) on a transient error
+    /// before the error reaches the caller: a worker then requeues its task,
+    /// an upload answers 503.
+    pub retry_timeout_secs: u64,
 }
 
 impl Default for StorageSettings {
@@ -84,6 +88,7 @@ impl Default for StorageSettings {
             root: PathBuf::from("data"),
             bucket: "scribe".to_owned(),
             endpoint: None,
+            retry_timeout_secs: 60,
         }
     }
 }

@@ -34,8 +34,13 @@ pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
         }
         #[cfg(feature = "s3")]
         "s3" => {
-            let mut b =
-                object_store::aws::AmazonS3Builder::from_env().with_bucket_name(&settings.bucket);
+            let retry = object_store::RetryConfig {
+                retry_timeout: std::time::Duration::from_secs(settings.retry_timeout_secs),
+                ..object_store::RetryConfig::default()
+            };
+            let mut b = object_store::aws::AmazonS3Builder::from_env()
+                .with_bucket_name(&settings.bucket)
+                .with_retry(retry);
             if let Some(endpoint) = &settings.endpoint {
                 b = b
                     .with_endpoint(endpoint)

@@ -10,7 +10,7 @@ use std::process::Command;
 use image::{GrayImage, Rgb, RgbImage};
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
-use scribe_fixtures::{page_text, pdf, render_columns};
+use scribe_fixtures::{page_text, pdf, render_columns, render_page};
 use support::*;
 
 fn run(program: &str, args: &[&str]) -> String {
@@ -114,6 +114,21 @@ fn searchable(sink: &MemorySink, dir: &Path) -> PathBuf {
     path
 }
 
+/// `image` as a gray PNG that states `per_metre` pixels per metre (pHYs).
+fn gray_png_at(image: &GrayImage, per_metre: u32, path: &Path) -> PathBuf {
+    let file = std::fs::File::create(path).expect("create");
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), image.width(), image.height());
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: per_metre,
+        yppu: per_metre,
+        unit: png::Unit::Meter,
+    }));
+    let mut writer = enc.write_header().expect("header");
+    writer.write_image_data(image.as_raw()).expect("data");
+    path.to_owned()
+}
+
 fn two_columns() -> scribe_fixtures::Page {
     render_columns(&page_text(11, 3), &page_text(12, 3), 300, (8.5, 5.5), 11.0)
         .expect("render columns")
@@ -171,19 +186,7 @@ fn a_stated_resolution_is_read_and_sizes_the_pdf_page() {
     let page = page(21);
     let (w, h) = page.image.dimensions();
     // A PNG that says 300 dpi (pHYs, pixels per metre).
-    let png = dir.path().join("scan.png");
-    {
-        let file = std::fs::File::create(&png).expect("create");
-        let mut enc = png::Encoder::new(std::io::BufWriter::new(file), w, h);
-        enc.set_color(png::ColorType::Grayscale);
-        enc.set_pixel_dims(Some(png::PixelDimensions {
-            xppu: 11811,
-            yppu: 11811,
-            unit: png::Unit::Meter,
-        }));
-        let mut writer = enc.write_header().expect("header");
-        writer.write_image_data(page.image.as_raw()).expect("data");
-    }
+    let png = gray_png_at(&page.image, 11811, &dir.path().join("scan.png"));
     let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
     let p = &result.pages[0];
     assert_eq!(p.dpi, Some(300));
@@ -447,5 +450,65 @@ fn a_scanned_pdf_keeps_its_page_objects_and_gains_findable_text() {
     assert!(
         (x_min - x).abs() < 3.0,
         "word at {x_min} pt, OCR box at {x} pt"
+    );
+}
+
+#[test]
+fn hocr_boxes_are_in_the_uploaded_pixels_like_the_json_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // 120 dpi is enlarged 2.5× for Tesseract; both outputs must still speak in
+    // the pixels of the file as uploaded.
+    let page = render_page(&page_text(31, 3), 120, (6.0, 3.0), 12.0).expect("render");
+    let (w, h) = page.image.dimensions();
+    let png = gray_png_at(&page.image, 4724, &dir.path().join("small.png"));
+    let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert!(
+        p.preprocessing.steps.contains(&"upscale".to_owned()),
+        "{:?}",
+        p.preprocessing
+    );
+    let hocr = sink.pages[0].1.as_deref().expect("hOCR");
+    assert!(
+        hocr.contains(&format!("bbox 0 0 {w} {h};")),
+        "page box: {hocr:.300}"
+    );
+    assert!(hocr.contains("scan_res 120 120"), "{hocr:.300}");
+    let boxes_of = |class: &str| -> Vec<[u32; 4]> {
+        hocr.split(&format!("class='{class}'"))
+            .skip(1)
+            .filter_map(|s| {
+                let b = s.split("bbox ").nth(1)?.split(';').next()?;
+                let n: Vec<u32> = b
+                    .split_whitespace()
+                    .filter_map(|v| v.parse().ok())
+                    .collect();
+                n.try_into().ok()
+            })
+            .collect()
+    };
+    let hocr_words = boxes_of("ocrx_word");
+    let json_words: Vec<[u32; 4]> = p
+        .words
+        .iter()
+        .map(|w| {
+            [
+                w.bbox.x,
+                w.bbox.y,
+                w.bbox.x + w.bbox.width,
+                w.bbox.y + w.bbox.height,
+            ]
+        })
+        .collect();
+    assert!(json_words.len() >= 10, "{} words", json_words.len());
+    let matching = hocr_words.iter().filter(|b| json_words.contains(b)).count();
+    assert!(
+        matching * 10 >= hocr_words.len() * 9,
+        "{matching} of {} hOCR word boxes match the JSON words",
+        hocr_words.len()
+    );
+    assert!(
+        hocr_words.iter().all(|b| b[2] <= w && b[3] <= h),
+        "a box outside the page"
     );
 }

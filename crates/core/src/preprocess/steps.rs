@@ -1,8 +1,10 @@
 //! The preprocessing steps themselves, run on a page's pixels.
 
+use std::borrow::Cow;
+use std::sync::Arc;
 use std::time::Instant;
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 
 use super::{
     Applied, Binarize, Layout, Preprocess, classify, estimate_skew, rotate_degrees, rotate_quarter,
@@ -29,12 +31,69 @@ pub struct Prepared {
     pub to_original: Affine,
     /// Whether `ocr` is a page or a single line.
     pub layout: Layout,
+    /// The original's colour pixels, when the page has colour and `ocr` is
+    /// not a cleaned (denoised, binarised) copy: see [`Prepared::colour_ocr`].
+    pub colour: Option<Arc<RgbImage>>,
 }
 
 impl Prepared {
     pub fn display(&self) -> &GrayImage {
         self.display.as_ref().unwrap_or(&self.ocr)
     }
+
+    /// The colour page in the frame of `ocr` (scaled, turned and deskewed the
+    /// same way, through `to_original`), for the engine to read instead of the
+    /// gray copy.
+    pub fn colour_ocr(&self) -> Option<Cow<'_, RgbImage>> {
+        let colour = self.colour.as_deref()?;
+        let (w, h) = self.ocr.dimensions();
+        let m = self.to_original;
+        if colour.dimensions() == (w, h) && m == Affine::IDENTITY {
+            return Some(Cow::Borrowed(colour));
+        }
+        // Only enlarged: the same filter as the gray copy's, which keeps
+        // strokes sharper than the bilinear warp that turning needs.
+        if m.b == 0.0 && m.c == 0.0 && m.e == 0.0 && m.f == 0.0 {
+            return Some(Cow::Owned(image::imageops::resize(
+                colour,
+                w,
+                h,
+                image::imageops::FilterType::CatmullRom,
+            )));
+        }
+        Some(Cow::Owned(warp(colour, m, (w, h))))
+    }
+}
+
+/// Samples `source` bilinearly at `to_source` of every pixel centre of a
+/// `size` image; outside the source is white paper.
+fn warp(source: &RgbImage, to_source: Affine, (w, h): (u32, u32)) -> RgbImage {
+    let (sw, sh) = (source.width() as i64, source.height() as i64);
+    let at = |x: i64, y: i64| -> [f32; 3] {
+        if x < 0 || y < 0 || x >= sw || y >= sh {
+            return [255.0; 3];
+        }
+        source.get_pixel(x as u32, y as u32).0.map(f32::from)
+    };
+    RgbImage::from_fn(w, h, |x, y| {
+        let (sx, sy) = to_source.apply(f64::from(x) + 0.5, f64::from(y) + 0.5);
+        let (fx, fy) = (sx - 0.5, sy - 0.5);
+        let (x0, y0) = (fx.floor() as i64, fy.floor() as i64);
+        let (tx, ty) = ((fx - fx.floor()) as f32, (fy - fy.floor()) as f32);
+        let (p00, p10, p01, p11) = (
+            at(x0, y0),
+            at(x0 + 1, y0),
+            at(x0, y0 + 1),
+            at(x0 + 1, y0 + 1),
+        );
+        let mut out = [0u8; 3];
+        for c in 0..3 {
+            let top = p00[c] + (p10[c] - p00[c]) * tx;
+            let bottom = p01[c] + (p11[c] - p01[c]) * tx;
+            out[c] = (top + (bottom - top) * ty).round().clamp(0.0, 255.0) as u8;
+        }
+        image::Rgb(out)
+    })
 }
 
 impl Preprocess {
@@ -51,6 +110,7 @@ impl Preprocess {
             mut image,
             mut dpi,
             original,
+            colour,
             ..
         } = page;
         let mut to_original = Affine::scale(1.0 / original.scale, 1.0 / original.scale);
@@ -81,6 +141,7 @@ impl Preprocess {
             dpi,
             original,
             to_original,
+            colour,
         };
         self.finish(base, applied, started)
     }
@@ -102,6 +163,7 @@ impl Preprocess {
             dpi: page.dpi,
             original: page.original,
             to_original: geometry::unturn(rotation, w, h).then(page.to_original),
+            colour: page.colour,
         };
         let mut prepared = self.finish(base, applied, started);
         prepared.millis += page.millis;
@@ -114,6 +176,7 @@ impl Preprocess {
             dpi,
             original,
             mut to_original,
+            mut colour,
         } = base;
         // A lone line has too few rows for the skew estimate to mean anything,
         // and the engine's line mode follows a slight slope by itself.
@@ -146,7 +209,11 @@ impl Preprocess {
                 .push(format!("binarize-{}", self.binarize.name()));
         }
         let (ocr, display) = match ocr {
-            Some(cleaned) => (cleaned, Some(image)),
+            Some(cleaned) => {
+                // Cleaning was asked for: the engine reads the cleaned pixels.
+                colour = None;
+                (cleaned, Some(image))
+            }
             None => (image, None),
         };
         Prepared {
@@ -158,6 +225,7 @@ impl Preprocess {
             to_original,
             layout,
             ocr,
+            colour,
         }
     }
 }
@@ -168,6 +236,7 @@ struct Base {
     dpi: Option<u32>,
     original: Original,
     to_original: Affine,
+    colour: Option<Arc<RgbImage>>,
 }
 
 #[cfg(test)]
@@ -192,6 +261,85 @@ mod tests {
         assert!(
             (back.0 - 300.5).abs() < 1.5 && (back.1 - 100.5).abs() < 1.5,
             "{back:?}"
+        );
+    }
+
+    /// A colour page and its gray copy, with dark bars of three colours.
+    fn colour_page(w: u32, h: u32, dpi: u32) -> Page {
+        let colour = RgbImage::from_fn(w, h, |x, y| {
+            let bar = (y / 12) % 4;
+            let ink = (x / 9) % 5 != 0;
+            match (bar, ink) {
+                (0, true) => image::Rgb([200, 20, 20]),
+                (1, true) => image::Rgb([20, 20, 160]),
+                (2, true) => image::Rgb([30, 30, 30]),
+                _ => image::Rgb([250, 245, 235]),
+            }
+        });
+        let gray = GrayImage::from_fn(w, h, |x, y| {
+            let p = colour.get_pixel(x, y).0.map(f32::from);
+            image::Luma([(0.3 * p[0] + 0.5 * p[1] + 0.2 * p[2]) as u8])
+        });
+        Page {
+            number: 1,
+            image: gray,
+            dpi: Some(dpi),
+            original: Original {
+                width: w,
+                height: h,
+                dpi: Some(dpi),
+                scale: 1.0,
+            },
+            colour: Some(Arc::new(colour)),
+        }
+    }
+
+    /// How far the colour copy's brightness strays from the gray copy's.
+    fn mean_gray_difference(p: &Prepared) -> f64 {
+        let colour = p.colour_ocr().expect("a colour copy");
+        assert_eq!(colour.dimensions(), p.ocr.dimensions());
+        let total: f64 = colour
+            .pixels()
+            .zip(p.ocr.pixels())
+            .map(|(c, g)| {
+                let c = c.0.map(f64::from);
+                (0.3 * c[0] + 0.5 * c[1] + 0.2 * c[2] - f64::from(g.0[0])).abs()
+            })
+            .sum();
+        total / f64::from(p.ocr.width() * p.ocr.height())
+    }
+
+    #[test]
+    fn the_colour_copy_follows_the_gray_one_through_every_step() {
+        let steps = Preprocess::default();
+        // As uploaded: the very pixels, no copy.
+        let same = steps.apply(colour_page(400, 300, 300));
+        assert!(matches!(same.colour_ocr(), Some(Cow::Borrowed(_))));
+        // Enlarged 3×, then turned a quarter.
+        let small = steps.apply(colour_page(300, 200, 100));
+        assert_eq!(small.ocr.dimensions(), (900, 600));
+        assert!(
+            mean_gray_difference(&small) < 6.0,
+            "{}",
+            mean_gray_difference(&small)
+        );
+        let turned = steps.reorient(small, 90);
+        assert_eq!(turned.ocr.dimensions(), (600, 900));
+        assert!(
+            mean_gray_difference(&turned) < 6.0,
+            "{}",
+            mean_gray_difference(&turned)
+        );
+        // Cleaned pixels were asked for: the engine reads those.
+        let binarized = Preprocess {
+            binarize: Binarize::Otsu,
+            ..Preprocess::default()
+        };
+        assert!(
+            binarized
+                .apply(colour_page(400, 300, 300))
+                .colour_ocr()
+                .is_none()
         );
     }
 }

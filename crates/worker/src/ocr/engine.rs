@@ -111,7 +111,10 @@ impl Engine {
         pdf_base: Option<&Path>,
     ) -> Result<Recognized, TesseractError> {
         let started = Instant::now();
-        let ocr = Pix::from_gray(&page.ocr, page.dpi)?;
+        let ocr = match page.colour_ocr() {
+            Some(colour) => Pix::from_rgb(&colour, page.dpi)?,
+            None => Pix::from_gray(&page.ocr, page.dpi)?,
+        };
         // Layout analysis finds columns and reading order on a page; on a lone
         // line it tends to split or drop words that line mode reads whole.
         self.api.set_page_seg_mode(match layout {

@@ -126,6 +126,14 @@ pub fn process(
             true,
         ),
     };
+    let hocr = recognized.hocr.take().map(|fragment| {
+        scribe_core::hocr::to_original(
+            &fragment,
+            prepared.to_original,
+            (original.width, original.height),
+            dpi,
+        )
+    });
     let pdf_page = match &pdf_base {
         Some(base) => {
             let layer = run.workdir.join(format!("page-{number:05}.pdf"));
@@ -163,7 +171,7 @@ pub fn process(
             },
             words: recognized.words,
         },
-        hocr: recognized.hocr,
+        hocr,
         preview_png,
         pdf_page,
     })

@@ -8,7 +8,7 @@ use std::ffi::{CStr, CString, c_char};
 use std::path::Path;
 use std::ptr::{self, NonNull};
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 use leptess::capi;
 
 #[derive(Debug, thiserror::Error)]
@@ -33,14 +33,7 @@ pub struct Pix(NonNull<capi::Pix>);
 impl Pix {
     pub fn from_gray(image: &GrayImage, dpi: Option<u32>) -> Result<Self, TesseractError> {
         let (w, h) = image.dimensions();
-        let (wi, hi) = (
-            i32::try_from(w).map_err(|_| TesseractError::Image)?,
-            i32::try_from(h).map_err(|_| TesseractError::Image)?,
-        );
-        // SAFETY: pixCreate allocates a zeroed w×h 8-bit image or returns null.
-        let raw =
-            NonNull::new(unsafe { capi::pixCreate(wi, hi, 8) }).ok_or(TesseractError::Image)?;
-        let pix = Pix(raw);
+        let pix = Self::blank(w, h, 8, dpi)?;
         // SAFETY: the pix is valid; wpl is its row stride in 32-bit words and
         // data points at h × wpl words, all owned by the pix.
         unsafe {
@@ -53,9 +46,45 @@ impl Pix {
             // 32-bit word; this turns our byte order into its word order (a
             // no-op on big-endian hosts).
             capi::pixEndianByteSwap(pix.0.as_ptr());
-            if let Some(dpi) = dpi.and_then(|d| i32::try_from(d).ok()) {
-                capi::pixSetResolution(pix.0.as_ptr(), dpi, dpi);
+        }
+        Ok(pix)
+    }
+
+    /// A 32-bit leptonica image of `image`'s colour: Tesseract then thresholds
+    /// each channel on its own, as the `tesseract` command does for a colour file.
+    pub fn from_rgb(image: &RgbImage, dpi: Option<u32>) -> Result<Self, TesseractError> {
+        let (w, h) = image.dimensions();
+        let pix = Self::blank(w, h, 32, dpi)?;
+        // SAFETY: the pix is valid; each row is wpl 32-bit words (one per pixel
+        // at this depth), h rows, all owned by the pix.
+        unsafe {
+            let wpl = capi::pixGetWpl(pix.0.as_ptr()) as usize;
+            let data = capi::pixGetData(pix.0.as_ptr());
+            for (y, row) in image.as_raw().chunks_exact(w as usize * 3).enumerate() {
+                let line = std::slice::from_raw_parts_mut(data.add(y * wpl), w as usize);
+                for (word, p) in line.iter_mut().zip(row.chunks_exact(3)) {
+                    // Leptonica's RGBA word: red in the most significant byte.
+                    *word =
+                        (u32::from(p[0]) << 24) | (u32::from(p[1]) << 16) | (u32::from(p[2]) << 8);
+                }
             }
+        }
+        Ok(pix)
+    }
+
+    /// A zeroed `w × h` image of `depth` bits per pixel at `dpi`.
+    fn blank(w: u32, h: u32, depth: i32, dpi: Option<u32>) -> Result<Self, TesseractError> {
+        let (wi, hi) = (
+            i32::try_from(w).map_err(|_| TesseractError::Image)?,
+            i32::try_from(h).map_err(|_| TesseractError::Image)?,
+        );
+        // SAFETY: pixCreate allocates a zeroed image or returns null.
+        let raw =
+            NonNull::new(unsafe { capi::pixCreate(wi, hi, depth) }).ok_or(TesseractError::Image)?;
+        let pix = Pix(raw);
+        if let Some(dpi) = dpi.and_then(|d| i32::try_from(d).ok()) {
+            // SAFETY: the pix is valid and ours.
+            unsafe { capi::pixSetResolution(pix.0.as_ptr(), dpi, dpi) };
         }
         Ok(pix)
     }

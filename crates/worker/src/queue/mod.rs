@@ -5,6 +5,7 @@ pub mod consumer;
 pub mod events;
 pub mod failure;
 pub mod metrics;
+pub mod objects;
 pub mod storage_sink;
 pub mod upload_task;
 

@@ -56,12 +56,12 @@ impl StorageSink {
                 tokio::fs::read(pdf).await.map_err(|e| failed(&e))?,
             ));
         }
-        for (key, bytes) in puts {
-            self.store
-                .put(&key, PutPayload::from(bytes))
-                .await
-                .map_err(|e| failed(&e))?;
-        }
+        // A page's few objects go up together: on S3 each is a round trip.
+        futures_util::future::try_join_all(puts.into_iter().map(|(key, bytes)| async move {
+            self.store.put(&key, PutPayload::from(bytes)).await
+        }))
+        .await
+        .map_err(|e| failed(&e))?;
         let row = models::Page {
             upload_id: upload,
             number: n as i32,

@@ -16,11 +16,11 @@ use scribe_core::results::{DocumentResult, PageResult, PageSource};
 use scribe_core::settings::Settings;
 use scribe_core::storage::{Store, keys};
 use scribe_core::task::{JobEvent, OcrTask};
-use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
 use super::events::Events;
 use super::failure::TaskError;
+use super::objects::{self, download, fetch};
 use super::storage_sink::StorageSink;
 use crate::ocr::assemble::Pages;
 use crate::ocr::run::RunRequest;
@@ -300,27 +300,18 @@ async fn assemble(
     let mut pages: Vec<PageResult> = Vec::with_capacity(page_count);
     let mut hocr_pages = Vec::new();
     let mut layers = HashMap::new();
-    for n in 1..=page_count {
-        let page = |ext| keys::page(job_id, upload_id, n, ext);
-        let bytes = required(fetch(ctx, &page("json")).await?, n, "JSON")?;
-        let result: PageResult = serde_json::from_slice(&bytes).map_err(TaskError::transient)?;
-        // Pages taken from a PDF's own text layer have neither hOCR nor a layer.
-        let ocr = result.source == PageSource::Ocr;
-        if formats.hocr
-            && ocr
-            && let Some(hocr) = fetch(ctx, &page("hocr")).await?
-        {
-            hocr_pages.push(String::from_utf8_lossy(&hocr).into_owned());
+    // Page objects come from storage a few at a time (each is a round trip to
+    // S3), in page order.
+    let mut stored = futures_util::stream::iter(1..=page_count)
+        .map(|n| fetch_page(ctx, job_id, upload_id, n, formats, work.path()))
+        .buffered(PAGE_FETCHES_IN_FLIGHT);
+    while let Some(page) = stored.next().await {
+        let page = page?;
+        hocr_pages.extend(page.hocr);
+        if let Some(path) = page.layer {
+            layers.insert(page.result.number, path);
         }
-        if formats.pdf && ocr {
-            let pdf = required(fetch(ctx, &page("pdf")).await?, n, "text layer")?;
-            let path = work.path().join(format!("page-{n:05}.pdf"));
-            tokio::fs::write(&path, pdf)
-                .await
-                .map_err(TaskError::transient)?;
-            layers.insert(n, path);
-        }
-        pages.push(result);
+        pages.push(page.result);
     }
     let kind = scribe_core::sniff::DocumentKind::parse(&upload.detected_type).ok_or_else(|| {
         TaskError::transient(format!("unknown stored type `{}`", upload.detected_type))
@@ -368,15 +359,62 @@ async fn assemble(
     .await
     .map_err(TaskError::transient)??;
     for (name, path) in assembled.files {
-        let bytes = tokio::fs::read(&path).await.map_err(TaskError::transient)?;
-        ctx.store
-            .put(
-                &keys::upload_file(job_id, upload_id, name),
-                PutPayload::from(bytes),
-            )
-            .await?;
+        objects::upload(
+            &ctx.store,
+            &keys::upload_file(job_id, upload_id, name),
+            &path,
+        )
+        .await?;
     }
     Ok(())
+}
+
+/// Page outputs fetched at once during assembly: enough to hide S3's latency,
+/// few enough that a 1,000-page document's layers are not all in memory.
+const PAGE_FETCHES_IN_FLIGHT: usize = 8;
+
+/// One stored page, as assembly needs it; its text layer is written to `work`.
+struct StoredPage {
+    result: PageResult,
+    hocr: Option<String>,
+    layer: Option<std::path::PathBuf>,
+}
+
+async fn fetch_page(
+    ctx: &Context,
+    job_id: Uuid,
+    upload_id: Uuid,
+    n: usize,
+    formats: Formats,
+    work: &std::path::Path,
+) -> Result<StoredPage, TaskError> {
+    let page = |ext| keys::page(job_id, upload_id, n, ext);
+    let bytes = required(fetch(&ctx.store, &page("json")).await?, n, "JSON")?;
+    let result: PageResult = serde_json::from_slice(&bytes).map_err(TaskError::transient)?;
+    // Pages taken from a PDF's own text layer have neither hOCR nor a layer.
+    let ocr = result.source == PageSource::Ocr;
+    let hocr = if formats.hocr && ocr {
+        fetch(&ctx.store, &page("hocr"))
+            .await?
+            .map(|h| String::from_utf8_lossy(&h).into_owned())
+    } else {
+        None
+    };
+    let layer = if formats.pdf && ocr {
+        let pdf = required(fetch(&ctx.store, &page("pdf")).await?, n, "text layer")?;
+        let path = work.join(format!("page-{n:05}.pdf"));
+        tokio::fs::write(&path, pdf)
+            .await
+            .map_err(TaskError::transient)?;
+        Some(path)
+    } else {
+        None
+    };
+    Ok(StoredPage {
+        result,
+        hocr,
+        layer,
+    })
 }
 
 /// The job's results.json: every upload's results, in upload order.
@@ -384,7 +422,7 @@ async fn write_job_results(ctx: &Context, job_id: Uuid) -> Result<(), TaskError>
     let uploads = db::run(&ctx.db, move |c| queries::uploads_of(c, job_id)).await?;
     let mut files = Vec::new();
     for u in uploads {
-        let result = fetch(ctx, &keys::upload_file(job_id, u.id, "results.json"))
+        let result = fetch(&ctx.store, &keys::upload_file(job_id, u.id, "results.json"))
             .await?
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
         files.push(serde_json::json!({
@@ -403,18 +441,6 @@ async fn write_job_results(ctx: &Context, job_id: Uuid) -> Result<(), TaskError>
     Ok(())
 }
 
-/// A stored object's bytes, or `None` when there is no such object.
-async fn fetch(
-    ctx: &Context,
-    key: &object_store::path::Path,
-) -> Result<Option<bytes::Bytes>, TaskError> {
-    match ctx.store.get(key).await {
-        Ok(r) => Ok(Some(r.bytes().await?)),
-        Err(object_store::Error::NotFound { .. }) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 /// A committed page's stored output must exist; if it does not (storage lag,
 /// a lost object), the task is retried rather than assembled without it.
 fn required(
@@ -423,29 +449,4 @@ fn required(
     what: &str,
 ) -> Result<bytes::Bytes, TaskError> {
     bytes.ok_or_else(|| TaskError::transient(format!("page {page}'s {what} is not in storage yet")))
-}
-
-/// Streams an object into a temporary file (never whole in memory).
-async fn download(
-    store: &Store,
-    key: &object_store::path::Path,
-) -> Result<tempfile::NamedTempFile, TaskError> {
-    let file = tempfile::NamedTempFile::new().map_err(TaskError::transient)?;
-    // Writes go through tokio's file so a large original never blocks an executor thread.
-    let mut out = tokio::fs::File::from_std(file.reopen().map_err(TaskError::transient)?);
-    let mut stream = match store.get(key).await {
-        Ok(r) => r.into_stream(),
-        Err(object_store::Error::NotFound { .. }) => {
-            return Err(TaskError::Permanent {
-                code: "missing_original",
-                message: "the uploaded file is no longer in storage".to_owned(),
-            });
-        }
-        Err(e) => return Err(e.into()),
-    };
-    while let Some(chunk) = stream.next().await {
-        out.write_all(&chunk?).await.map_err(TaskError::transient)?;
-    }
-    out.flush().await.map_err(TaskError::transient)?;
-    Ok(file)
 }
