@@ -272,5 +272,73 @@ def split():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def search(pages=10_000, queries=300):
+    """Query time over the API at `pages` pages of one owner (each ~300 words of a
+    Zipf-distributed 20,000-word vocabulary, indexed as English) and the index's
+    size per page."""
+    import random
+    rng = random.Random(7)
+    letters = "etaoinshrdlcumwfgypbvkjxqz"
+    vocab = sorted({"".join(rng.choice(letters[:18]) for _ in range(rng.randint(3, 10)))
+                    for _ in range(26_000)})[:20_000]
+    weights = [1 / (i + 1) for i in range(len(vocab))]
+    work = Path(tempfile.mkdtemp(prefix="scribe-bench-search-"))
+    db = f"scribe_bench_{uuid.uuid4().hex[:8]}"
+    psql(f"CREATE DATABASE {db}")
+    env = env_for(db, f"bench-search-{uuid.uuid4().hex[:6]}", work / "data")
+    try:
+        subprocess.run([REL / "scribe-web", "--config", ROOT / "config", "migrate"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        job = uuid.uuid4()
+        psql(f"INSERT INTO jobs (id, owner, language, formats, published) "
+             f"VALUES ('{job}', 'api:bench', 'eng', '{{}}', true)", db)
+        per_upload = 100
+        rows = []
+        for u in range(pages // per_upload):
+            upload = uuid.uuid4()
+            psql(f"INSERT INTO uploads (id, job_id, position, file_name, storage_key, detected_type, size_bytes, "
+                 f"sha256, page_count, status) VALUES ('{upload}', '{job}', {u}, 'doc-{u}.pdf', 'k', 'pdf', 1, 'x', "
+                 f"{per_upload}, 'complete')", db)
+            for n in range(1, per_upload + 1):
+                text = " ".join(rng.choices(vocab, weights, k=300))
+                rows.append(f"{upload}\t{n}\t{text}\t0\n")
+        copy = work / "pages.tsv"
+        copy.write_text("".join(rows))
+        start = time.perf_counter()
+        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", db, "-qc",
+                        f"\\copy pages (upload_id, number, text, duration_ms) FROM '{copy}'"], check=True)
+        load = time.perf_counter() - start
+        psql("VACUUM ANALYZE pages", db)
+        index_bytes = int(psql("SELECT pg_relation_size('pages_search')", db))
+        vector_bytes = int(psql("SELECT sum(pg_column_size(search)) FROM pages", db))
+        web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
+        try:
+            wait_ready()
+            timings = []
+            for i in range(queries):
+                # Mostly mid-frequency words, some rare ones, some two-word queries.
+                word = vocab[rng.randint(20, 3000)] if i % 3 else vocab[rng.randint(3000, 19_999)]
+                q = word if i % 5 else f"{word} {vocab[rng.randint(20, 500)]}"
+                req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/search?q={q.replace(' ', '+')}",
+                                             headers={"Authorization": f"Bearer {KEY}"})
+                start = time.perf_counter()
+                body = json.loads(urllib.request.urlopen(req).read())
+                timings.append((time.perf_counter() - start) * 1000)
+                assert "total" in body, body
+            timings.sort()
+            p50 = timings[len(timings) // 2]
+            p99 = timings[int(len(timings) * 0.99) - 1]
+            print(f"{pages} pages ({load:.1f} s to load and index): {queries} queries over the API, "
+                  f"p50 {p50:.1f} ms, p99 {p99:.1f} ms; GIN index {index_bytes / pages:.0f} B/page, "
+                  f"tsvector {vector_bytes / pages:.0f} B/page")
+        finally:
+            web.terminate()
+            web.wait()
+    finally:
+        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    split() if sys.argv[1:] == ["split"] else main()
+    mode = sys.argv[1:]
+    split() if mode == ["split"] else search() if mode == ["search"] else main()

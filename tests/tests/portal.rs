@@ -367,3 +367,70 @@ async fn the_history_pages_through_every_job_once_newest_first() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["jobs"], serde_json::json!([]));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_search_page_shows_the_hit_on_its_page_preview() {
+    let app = TestApp::spawn(|_| {}).await;
+    let browser = PlainBrowser::visit(&app).await;
+    let (png, text) = page_png(43);
+    let form = Form::new()
+        .text("csrf", browser.csrf.clone())
+        .part("file", Part::bytes(png).file_name("letter <b>.png"))
+        .text("outputs", "txt,json,preview");
+    let r = browser.post_form(&app, form).await;
+    assert_eq!(r.status().as_u16(), 303);
+    let location = location_of(&r);
+    let id = location.trim_start_matches("/jobs/").to_owned();
+    let started = std::time::Instant::now();
+    while !browser
+        .get(&app, &location)
+        .await
+        .text()
+        .await
+        .expect("html")
+        .contains("data-status=\"complete\"")
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the job did not finish"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+
+    // Every page offers the search box.
+    let home = browser.get(&app, "/").await.text().await.expect("html");
+    assert!(home.contains("action=\"/search\""), "{home}");
+    let word = text
+        .split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+        .find(|w| w.len() >= 7)
+        .expect("a long word")
+        .to_lowercase();
+    let page = browser.get(&app, &format!("/search?q={word}")).await;
+    assert_eq!(page.status().as_u16(), 200);
+    let html = page.text().await.expect("html");
+    assert!(html.contains("1 page matches"), "{html}");
+    assert!(
+        html.contains("<mark>"),
+        "the excerpt marks the word: {html}"
+    );
+    assert!(html.contains("letter &#60;b&#62;.png · page 1"), "{html}");
+    assert!(html.contains(&format!("href=\"/jobs/{id}#page-")), "{html}");
+    assert!(
+        html.contains("<rect x=\""),
+        "the word is outlined on the preview: {html}"
+    );
+    assert!(html.contains("preview.png"), "{html}");
+    // Another browser finds nothing of this one's.
+    let other = PlainBrowser::visit(&app).await;
+    let html = other
+        .get(&app, &format!("/search?q={word}"))
+        .await
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("No page matches"), "{html}");
+    // An empty search is a form, not an error.
+    let empty = other.get(&app, "/search?q=").await;
+    assert_eq!(empty.status().as_u16(), 200);
+}

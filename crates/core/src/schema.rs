@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "tsvector", schema = "pg_catalog"))]
+    pub struct Tsvector;
+}
+
 diesel::table! {
     jobs (id) {
         id -> Uuid,
@@ -16,6 +22,9 @@ diesel::table! {
 }
 
 diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Tsvector;
+
     pages (upload_id, number) {
         upload_id -> Uuid,
         number -> Int4,
@@ -25,6 +34,8 @@ diesel::table! {
         rotation -> Int4,
         word_count -> Int4,
         created_at -> Timestamptz,
+        search_config -> Text,
+        search -> Tsvector,
     }
 }
 

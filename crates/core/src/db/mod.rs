@@ -3,6 +3,7 @@
 
 pub mod models;
 pub mod queries;
+pub mod search;
 
 use std::time::Duration;
 

@@ -6,6 +6,7 @@ pub mod assets;
 pub mod errors;
 pub mod history;
 pub mod job_page;
+pub mod search_page;
 pub mod upload_page;
 pub mod view;
 
@@ -21,6 +22,8 @@ pub struct Layout {
     pub nav: &'static str,
     /// Busts cached scripts and styles on upgrade.
     pub version: &'static str,
+    /// What the header's search box shows.
+    pub query: String,
 }
 
 impl Layout {
@@ -28,6 +31,14 @@ impl Layout {
         Self {
             nav,
             version: env!("CARGO_PKG_VERSION"),
+            query: String::new(),
+        }
+    }
+
+    pub fn searching(query: &str) -> Self {
+        Self {
+            query: query.to_owned(),
+            ..Self::new("search")
         }
     }
 }
@@ -36,6 +47,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(upload_page::show)
         .service(upload_page::submit)
         .service(history::show)
+        .service(search_page::show)
         .service(job_page::show)
         .service(job_page::card)
         .service(job_page::cancel)

@@ -4,6 +4,7 @@ pub mod downloads;
 pub mod jobs;
 pub mod live;
 pub mod meta;
+pub mod search;
 
 use actix_web::web;
 
@@ -12,6 +13,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(jobs::show)
         .service(jobs::cancel)
         .service(jobs::list)
+        .service(search::search)
         .service(live::events)
         .service(downloads::results)
         .service(downloads::file)

@@ -1,0 +1,248 @@
+//! `GET /api/v1/search`: the caller's pages that match a query, best first,
+//! each with a highlighted excerpt and the boxes of the words that matched.
+
+use actix_web::{HttpResponse, get, web};
+use futures_util::future::join_all;
+use object_store::ObjectStoreExt;
+use scribe_core::db::{self, search as fulltext};
+use scribe_core::results::BBox;
+use scribe_core::storage::keys;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::jobs::page_window;
+use crate::auth::Owner;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub const PER_PAGE: i64 = 20;
+/// Longer queries are typing accidents or abuse, not searches.
+const MAX_QUERY_CHARS: usize = 500;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    page: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub struct Results {
+    pub query: String,
+    pub page: i64,
+    pub per_page: i64,
+    pub total: i64,
+    pub hits: Vec<HitView>,
+}
+
+#[derive(Serialize)]
+pub struct HitView {
+    pub job_id: Uuid,
+    pub file_id: Uuid,
+    pub file_name: String,
+    pub page: i32,
+    pub rank: f32,
+    /// HTML-escaped excerpt with the matches in `<mark>…</mark>`.
+    pub snippet: String,
+    /// The matched words' boxes, in the pixels of the page as uploaded.
+    pub boxes: Vec<BBox>,
+    pub page_width: Option<u32>,
+    pub page_height: Option<u32>,
+    /// When the job made previews.
+    pub preview_url: Option<String>,
+    /// The job's portal page, opened at this page.
+    pub job_url: String,
+}
+
+#[get("/api/v1/search")]
+pub async fn search(
+    state: web::Data<AppState>,
+    owner: Owner,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let results = run(&state, &owner, &q.q, q.page).await?;
+    Ok(HttpResponse::Ok().json(results))
+}
+
+/// The search behind both the API and the portal's search page.
+pub async fn run(
+    state: &AppState,
+    owner: &Owner,
+    query: &str,
+    page: Option<i64>,
+) -> Result<Results, ApiError> {
+    let query = query.trim().to_owned();
+    if query.is_empty() {
+        return Err(ApiError::bad(
+            "missing_query",
+            "say what to search for: `q=words`",
+        ));
+    }
+    if query.chars().count() > MAX_QUERY_CHARS {
+        return Err(ApiError::bad(
+            "query_too_long",
+            format!("the query is longer than {MAX_QUERY_CHARS} characters"),
+        ));
+    }
+    let (page, offset) = page_window(page, PER_PAGE);
+    let (o, text) = (owner.0.clone(), query.clone());
+    let (total, hits) = db::run(&state.db, move |c| {
+        fulltext::search(c, &o, &text, PER_PAGE, offset)
+    })
+    .await?;
+    let hits = join_all(hits.into_iter().map(|h| view(state, h))).await;
+    Ok(Results {
+        query,
+        page,
+        per_page: PER_PAGE,
+        total,
+        hits,
+    })
+}
+
+async fn view(state: &AppState, hit: fulltext::Hit) -> HitView {
+    let stored = stored_page(state, hit.job_id, hit.upload_id, hit.page).await;
+    let boxes = stored
+        .as_ref()
+        .map(|p| matched_boxes(&hit.marked, p))
+        .unwrap_or_default();
+    HitView {
+        job_id: hit.job_id,
+        file_id: hit.upload_id,
+        file_name: hit.file_name,
+        page: hit.page,
+        rank: hit.rank,
+        snippet: highlighted_html(&hit.snippet),
+        boxes,
+        page_width: stored.as_ref().map(|p| p.width),
+        page_height: stored.as_ref().map(|p| p.height),
+        preview_url: hit.previews.then(|| {
+            format!(
+                "/api/v1/jobs/{}/files/{}/pages/{}/preview.png",
+                hit.job_id, hit.upload_id, hit.page
+            )
+        }),
+        job_url: format!("/jobs/{}#page-{}-{}", hit.job_id, hit.upload_id, hit.page),
+    }
+}
+
+/// What a hit needs of a page's stored results (`PageResult`'s JSON).
+#[derive(Deserialize)]
+struct StoredPage {
+    width: u32,
+    height: u32,
+    words: Vec<StoredWord>,
+}
+
+#[derive(Deserialize)]
+struct StoredWord {
+    text: String,
+    bbox: BBox,
+}
+
+/// The page's stored results (word boxes); a hit without them still counts,
+/// it just has no boxes to show.
+async fn stored_page(state: &AppState, job: Uuid, upload: Uuid, page: i32) -> Option<StoredPage> {
+    let key = keys::page(job, upload, usize::try_from(page).ok()?, "json");
+    let bytes = match state.store.get(&key).await {
+        Ok(r) => r.bytes().await.ok()?,
+        Err(object_store::Error::NotFound { .. }) => return None,
+        Err(e) => {
+            tracing::warn!(error = %e, %key, "a search hit's word boxes could not be read");
+            return None;
+        }
+    };
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// The boxes of the words PostgreSQL marked. The page text and the word list
+/// come from the same recognition, in the same order; walking both keeps the
+/// two aligned even where a token has no word (or the other way round).
+fn matched_boxes(marked: &str, page: &StoredPage) -> Vec<BBox> {
+    let hits = fulltext::marked_tokens(marked);
+    if hits.is_empty() || page.words.is_empty() {
+        return Vec::new();
+    }
+    let tokens: Vec<String> = marked
+        .split_whitespace()
+        .map(|t| t.replace([fulltext::HIT_START, fulltext::HIT_END], ""))
+        .collect();
+    let mut boxes = Vec::new();
+    let mut next_word = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        let found = (next_word..page.words.len().min(next_word + 4))
+            .find(|&w| page.words[w].text == *token);
+        if let Some(w) = found {
+            if hits.binary_search(&i).is_ok() {
+                boxes.push(page.words[w].bbox);
+            }
+            next_word = w + 1;
+        }
+    }
+    boxes
+}
+
+/// Escapes the excerpt for HTML and turns the match marks into `<mark>`.
+pub fn highlighted_html(snippet: &str) -> String {
+    let mut out = String::with_capacity(snippet.len() + 32);
+    for c in snippet.chars() {
+        match c {
+            fulltext::HIT_START => out.push_str("<mark>"),
+            fulltext::HIT_END => out.push_str("</mark>"),
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\n' | '\r' | '\t' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{StoredPage, StoredWord};
+    use scribe_core::results::BBox;
+
+    fn word(text: &str, x: u32) -> StoredWord {
+        StoredWord {
+            text: text.to_owned(),
+            bbox: BBox {
+                x,
+                y: 0,
+                width: 10,
+                height: 10,
+            },
+        }
+    }
+
+    #[test]
+    fn boxes_follow_the_marked_words_even_past_a_missing_one() {
+        // The text has a token ("—") the word list lacks.
+        let page = StoredPage {
+            width: 100,
+            height: 100,
+            words: vec![
+                word("Invoice", 0),
+                word("total:", 20),
+                word("42", 40),
+                word("total", 60),
+            ],
+        };
+        let marked = "Invoice \u{E000}total\u{E001}: — 42 \u{E000}total\u{E001}";
+        let xs: Vec<u32> = super::matched_boxes(marked, &page)
+            .iter()
+            .map(|b| b.x)
+            .collect();
+        assert_eq!(xs, vec![20, 60]);
+    }
+
+    #[test]
+    fn excerpts_are_escaped_and_marked() {
+        let html = super::highlighted_html("a <b> & \u{E000}tax\u{E001}\nrate");
+        assert_eq!(html, "a &lt;b&gt; &amp; <mark>tax</mark> rate");
+    }
+}
