@@ -9,6 +9,7 @@ references. Run by scripts/lint-deploy.
     check_manifests.py compose compose.yaml
 """
 
+import json
 import re
 import sys
 
@@ -219,6 +220,9 @@ def check_k8s(rendered, out):
         r.check("kubernetes.io/hostname" in keys, "scribe-web has no topology spread over nodes")
         (c,) = spec["containers"]
         r.check(c.get("readinessProbe", {}).get("httpGet", {}).get("path") == "/readyz", "web readiness is not /readyz")
+        check_metrics_port(r, "web", c, "SCRIBE__WEB__METRICS_ADDR")
+        ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+        r.check(ports.get("metrics") != ports.get("http"), "the web's /metrics is on its public port")
 
     # The worker: memory for its renderers, grace for its drain, probes, scaling.
     worker = by_kind.get("Deployment", {}).get("scribe-worker")
@@ -235,13 +239,11 @@ def check_k8s(rendered, out):
         drain = int(config.get("SCRIBE__WORKER__DRAIN_TIMEOUT_SECS", 30))
         grace = spec.get("terminationGracePeriodSeconds", 30)
         r.check(grace >= drain + 15, f"worker grace {grace}s leaves under 15 s after the {drain}s drain")
-        addr = env.get("SCRIBE__WORKER__METRICS_ADDR", "")
-        r.check(addr.startswith("0.0.0.0:"), "the worker's metrics/health listener is not on 0.0.0.0")
-        ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
-        r.check(str(ports.get("metrics")) == addr.rpartition(":")[2], "port `metrics` is not SCRIBE__WORKER__METRICS_ADDR's")
-        for probe in ("livenessProbe", "readinessProbe"):
+        check_metrics_port(r, "worker", c, "SCRIBE__WORKER__METRICS_ADDR")
+        # Readiness is "consuming"; liveness is "not stuck": different questions.
+        for probe, path in (("readinessProbe", "/readyz"), ("livenessProbe", "/livez"), ("startupProbe", "/livez")):
             get = c.get(probe, {}).get("httpGet", {})
-            r.check(get.get("path") == "/healthz" and get.get("port") == "metrics", f"worker {probe} is not /healthz on metrics")
+            r.check(get.get("path") == path and get.get("port") == "metrics", f"worker {probe} is not {path} on metrics")
         scalers = [("ScaledObject", d["spec"]["scaleTargetRef"]) for d in by_kind.get("ScaledObject", {}).values()]
         scalers += [("HorizontalPodAutoscaler", d["spec"]["scaleTargetRef"]) for d in by_kind.get("HorizontalPodAutoscaler", {}).values()]
         owners = [k for k, ref in scalers if ref.get("name") == "scribe-worker"]
@@ -322,7 +324,12 @@ def check_k8s(rendered, out):
                 params = {ref.get("parameter") for ref in auths[auth]["spec"].get("secretTargetRef", [])}
                 r.check("host" in params, f"TriggerAuthentication/{auth} does not provide `host`")
 
-    # Prometheus Operator.
+    # Prometheus Operator, and the annotations a Prometheus without it follows.
+    for w in workloads:
+        ann = w["spec"]["template"]["metadata"].get("annotations", {})
+        if ann.get("prometheus.io/scrape") == "true":
+            ports = {str(p["containerPort"]) for c in pod_spec(w)["containers"] for p in c.get("ports", [])}
+            r.check(ann.get("prometheus.io/port") in ports, f"{w['metadata']['name']}: prometheus.io/port {ann.get('prometheus.io/port')} is no container port")
     for name, pm in by_kind.get("PodMonitor", {}).items():
         sel = pm.get("spec", {}).get("selector", {}).get("matchLabels", {})
         endpoints = pm.get("spec", {}).get("podMetricsEndpoints", [])
@@ -332,6 +339,19 @@ def check_k8s(rendered, out):
         port_names = {p.get("name") for w in pods for c in pod_spec(w)["containers"] for p in c.get("ports", [])}
         for e in endpoints:
             r.check(e.get("port") in port_names, f"PodMonitor/{name}: no container port named {e.get('port')}")
+
+    # The Grafana dashboard, when rendered: JSON whose queries name metrics.
+    for name, cm in by_kind.get("ConfigMap", {}).items():
+        if cm["metadata"].get("labels", {}).get("grafana_dashboard") != "1":
+            continue
+        for key, text in cm.get("data", {}).items():
+            try:
+                dashboard = json.loads(text)
+            except ValueError as e:
+                r.check(False, f"ConfigMap/{name}: {key} is not JSON: {e}")
+                continue
+            exprs = [t.get("expr", "") for p in dashboard.get("panels", []) for t in p.get("targets", [])]
+            r.check(bool(exprs) and all(exprs), f"ConfigMap/{name}: {key} has panels without queries")
 
     # Ingress: uploads of a gigabyte and unbuffered event streams.
     ingresses = by_kind.get("Ingress", {})
@@ -379,6 +399,14 @@ def check_compose(path):
         r.check(deps.get("migrate", {}).get("condition") == "service_completed_successfully", f"{name} does not wait for the migration")
         r.check(deps.get("minio-bucket", {}).get("condition") == "service_completed_successfully", f"{name} does not wait for the bucket")
     return r.finish(f"{len(services)} services")
+
+
+def check_metrics_port(r, who, c, variable):
+    """The listener for /metrics (and the worker's probes) on all interfaces, on a named port."""
+    addr = env_of(c).get(variable, "")
+    r.check(addr.startswith("0.0.0.0:"), f"the {who}'s metrics listener ({variable}) is not on 0.0.0.0")
+    ports = {p["name"]: p["containerPort"] for p in c.get("ports", [])}
+    r.check(str(ports.get("metrics")) == addr.rpartition(":")[2], f"the {who}'s port `metrics` is not {variable}'s")
 
 
 def main(argv):

@@ -216,14 +216,6 @@ async fn meta_endpoints_answer() {
     assert!(!langs.contains(&"osd"));
     assert_eq!(app.get_json(ALICE, "/healthz").await.0, 200);
     assert_eq!(app.get_json(ALICE, "/readyz").await.0, 200);
-    let metrics = app
-        .client
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .expect("send")
-        .text()
-        .await
-        .expect("body");
+    let (_, metrics) = app.scrape(app.web_metrics, "/metrics").await;
     assert!(metrics.contains("scribe_jobs_accepted_total"));
 }

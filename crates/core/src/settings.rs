@@ -111,6 +111,9 @@ pub struct WebSettings {
     pub cookie_secret: String,
     /// Marks the owner cookie `Secure` (serve the portal over HTTPS).
     pub secure_cookies: bool,
+    /// Address for `/metrics`, apart from the public port so that the ingress
+    /// never exposes it; empty disables it.
+    pub metrics_addr: String,
 }
 
 impl Default for WebSettings {
@@ -124,6 +127,7 @@ impl Default for WebSettings {
             republish_after_secs: 30,
             cookie_secret: String::new(),
             secure_cookies: false,
+            metrics_addr: String::new(),
         }
     }
 }
@@ -136,8 +140,12 @@ pub struct WorkerSettings {
     /// Documents with more pages are split into tasks of this many pages, so
     /// several workers share one document; 0 never splits.
     pub pages_per_task: u32,
-    /// Address for `/metrics` and `/healthz`; empty disables it.
+    /// Address for `/metrics`, `/readyz` and `/livez`; empty disables it.
     pub metrics_addr: String,
+    /// Liveness fails when tasks are in hand and no page or task has finished
+    /// for this long (a hung renderer or engine): the pod is restarted and the
+    /// broker redelivers its tasks. Keep it above the slowest page.
+    pub stall_timeout_secs: u64,
     /// On SIGTERM, how long to wait for the pages being read to be committed;
     /// the rest of each task goes back to the queue. Keep it well inside the
     /// pod's `terminationGracePeriodSeconds` (60 in deploy/).
@@ -150,6 +158,7 @@ impl Default for WorkerSettings {
             slots: 0,
             pages_per_task: 10,
             metrics_addr: String::new(),
+            stall_timeout_secs: 600,
             drain_timeout_secs: 30,
         }
     }
@@ -309,6 +318,9 @@ impl Settings {
                 "web.api_keys",
                 "each entry must be `owner:key` with a key of 8 or more characters",
             );
+        }
+        if self.worker.stall_timeout_secs == 0 {
+            return invalid("worker.stall_timeout_secs", "must be at least 1");
         }
         if self.web.max_files_per_job == 0 {
             return invalid("web.max_files_per_job", "must be at least 1");

@@ -13,6 +13,7 @@ pub mod security;
 pub mod session;
 pub mod startup;
 pub mod state;
+pub mod telemetry;
 pub mod upload;
 
 pub use startup::Application;

@@ -125,7 +125,7 @@ pub async fn middleware(
         && req.method() == Method::GET
         && !path.starts_with("/api/")
         && !path.starts_with("/static/")
-        && !matches!(path, "/healthz" | "/readyz" | "/metrics");
+        && !matches!(path, "/healthz" | "/readyz");
     let owner = match existing {
         Some(owner) => Some(owner),
         None if issues => Some(format!("{OWNER_PREFIX}{}", Uuid::new_v4())),

@@ -15,11 +15,13 @@ use crate::events::EventHub;
 use crate::metrics::Metrics;
 use crate::session::SessionKeys;
 use crate::state::AppState;
-use crate::{portal, publish, routes, security, session};
+use crate::{portal, publish, routes, security, session, telemetry};
 
 pub struct Application {
     port: u16,
     server: Server,
+    metrics_port: Option<u16>,
+    metrics_server: Option<actix_web::dev::ServerHandle>,
 }
 
 impl Application {
@@ -46,7 +48,7 @@ impl Application {
             } else {
                 settings.ocr.languages.clone()
             },
-            metrics: Metrics::new()?,
+            metrics: Arc::new(Metrics::new()?),
             events: EventHub::new(),
             sessions: SessionKeys::new(&settings.web.cookie_secret, settings.web.secure_cookies)?,
             settings: Arc::new(settings),
@@ -72,6 +74,18 @@ impl Application {
                     )
                 })?;
         let port = listener.local_addr()?.port();
+        let (metrics_port, metrics_server) = match state.settings.web.metrics_addr.as_str() {
+            "" => (None, None),
+            addr => {
+                let listener = TcpListener::bind(addr)
+                    .with_context(|| format!("binding web.metrics_addr {addr}"))?;
+                let port = listener.local_addr()?.port();
+                let server = crate::metrics::serve(listener, Arc::clone(&state.metrics))?;
+                let handle = server.handle();
+                tokio::spawn(server);
+                (Some(port), Some(handle))
+            }
+        };
         let data = web::Data::from(state);
         let server = HttpServer::new(move || {
             App::new()
@@ -90,7 +104,7 @@ impl Application {
                 }))
                 .wrap(actix_web::middleware::from_fn(session::middleware))
                 .wrap(security::headers())
-                .wrap(tracing_actix())
+                .wrap(actix_web::middleware::from_fn(telemetry::middleware))
                 .configure(routes::configure)
                 .configure(portal::configure)
                 .default_service(web::to(portal::errors::not_found))
@@ -98,19 +112,29 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            metrics_port,
+            metrics_server,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// The port `/metrics` listens on, when `web.metrics_addr` enables it.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
+    }
+
     /// Serves until SIGTERM/SIGINT (actix drains in-flight requests first).
     pub async fn run(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        if let Some(metrics) = self.metrics_server {
+            metrics.stop(false).await;
+        }
+        served
     }
-}
-
-fn tracing_actix() -> actix_web::middleware::Logger {
-    actix_web::middleware::Logger::new("%r %s %Dms")
 }

@@ -19,7 +19,7 @@ pub struct AppState {
     pub amqp: deadpool_lapin::Pool,
     pub api_keys: HashMap<String, String>,
     pub languages: Vec<String>,
-    pub metrics: Metrics,
+    pub metrics: Arc<Metrics>,
     pub events: EventHub,
     pub sessions: SessionKeys,
     /// Hands committed jobs to this replica's publishing relay.

@@ -30,7 +30,9 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub storage: tempfile::TempDir,
     pub database: String,
-    /// `/metrics` port of each in-process worker.
+    /// `/metrics` port of the first web replica.
+    pub web_metrics: u16,
+    /// `/metrics` (and probes) port of each in-process worker.
     pub worker_metrics: Vec<u16>,
     workers: Vec<watch::Sender<bool>>,
 }
@@ -44,6 +46,7 @@ pub fn test_settings(database: &str, storage: &Path) -> Settings {
     s.broker.retry_delays_secs = vec![1, 2];
     s.storage.root = storage.to_owned();
     s.web.port = 0;
+    s.web.metrics_addr = "127.0.0.1:0".to_owned();
     s.web.api_keys = vec![format!("alice:{ALICE}"), format!("bob:{BOB}")];
     s.web.republish_after_secs = 2;
     // Shared by every replica a test starts, as in a deployment.
@@ -68,9 +71,11 @@ impl TestApp {
             .await
             .expect("web app builds");
         let base = format!("http://127.0.0.1:{}", app.port());
+        let web_metrics = app.metrics_port().expect("web.metrics_addr is set");
         tokio::spawn(app.run());
         Self {
             base,
+            web_metrics,
             settings,
             client: reqwest::Client::new(),
             storage,
@@ -97,13 +102,31 @@ impl TestApp {
     }
 
     pub fn start_worker(&mut self) {
+        self.start_worker_with(|_| {});
+    }
+
+    /// A worker with its own tweaks to the test's settings.
+    pub fn start_worker_with(&mut self, tune: impl FnOnce(&mut Settings)) {
         let (stop, stopped) = watch::channel(false);
         let mut settings = self.settings.clone();
         settings.worker.metrics_addr = "127.0.0.1:0".to_owned();
+        tune(&mut settings);
         let worker = Worker::build(settings).expect("worker builds");
         self.worker_metrics.extend(worker.metrics_port());
         tokio::spawn(async move { worker.run(stopped).await });
         self.workers.push(stop);
+    }
+
+    /// A body from one of the metrics listeners (`/metrics`, `/readyz`…).
+    pub async fn scrape(&self, port: u16, path: &str) -> (u16, String) {
+        let r = self
+            .client
+            .get(format!("http://127.0.0.1:{port}{path}"))
+            .send()
+            .await
+            .expect("metrics listener answers");
+        let status = r.status().as_u16();
+        (status, r.text().await.unwrap_or_default())
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -14,6 +14,7 @@ use crate::error::ApiError;
 use crate::outbox::Outgoing;
 use crate::publish;
 use crate::state::AppState;
+use crate::telemetry::RequestId;
 use crate::upload::{self, Limits};
 
 #[post("/api/v1/jobs")]
@@ -28,7 +29,6 @@ pub async fn create(
     let job_id = accepted.id;
     Ok(HttpResponse::Accepted()
         .insert_header(("Location", format!("/api/v1/jobs/{job_id}")))
-        .insert_header(("X-Request-Id", accepted.trace_id))
         .json(serde_json::json!({
             "id": job_id,
             "status": "pending",
@@ -43,7 +43,6 @@ pub async fn create(
 pub struct Accepted {
     pub id: Uuid,
     pub language: String,
-    pub trace_id: String,
     pub files: Vec<serde_json::Value>,
 }
 
@@ -58,7 +57,7 @@ pub async fn accept_job(
     csrf: Option<&upload::CsrfCheck<'_>>,
 ) -> Result<Accepted, ApiError> {
     let job_id = Uuid::new_v4();
-    let trace_id = trace_id(req);
+    let trace_id = RequestId::of(req);
     match accept(state, owner, job_id, form, csrf, &trace_id).await {
         Ok(accepted) => Ok(accepted),
         Err(e) => {
@@ -128,7 +127,6 @@ async fn accept(
     Ok(Accepted {
         id: job_id,
         language,
-        trace_id: trace_id.to_owned(),
         files: summary,
     })
 }
@@ -205,19 +203,6 @@ pub async fn cancel_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job
     )
     .await;
     owned_job(state, owner, id).await
-}
-
-/// The caller's `X-Request-Id` when it is a sane token, a new id otherwise.
-fn trace_id(req: &HttpRequest) -> String {
-    req.headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        })
-        .map_or_else(|| Uuid::new_v4().to_string(), str::to_owned)
 }
 
 /// The job if this owner has it; anything else is 404 (never 403: ids leak nothing).

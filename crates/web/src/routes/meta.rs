@@ -1,4 +1,4 @@
-//! Languages, health, readiness and metrics.
+//! Languages, health and readiness (metrics have their own port: `crate::metrics`).
 
 use actix_web::{HttpResponse, get, web};
 use scribe_core::db;
@@ -44,11 +44,4 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
         ));
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
-}
-
-#[get("/metrics")]
-pub async fn metrics(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render())
 }

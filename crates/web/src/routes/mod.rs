@@ -20,6 +20,5 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(downloads::preview)
         .service(meta::languages)
         .service(meta::healthz)
-        .service(meta::readyz)
-        .service(meta::metrics);
+        .service(meta::readyz);
 }

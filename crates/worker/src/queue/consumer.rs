@@ -23,11 +23,15 @@ use tokio::task::JoinSet;
 
 use super::events::Events;
 use super::failure::TaskError;
+use super::health::{BEAT_EVERY, Health};
 use super::metrics::WorkerMetrics;
 use super::upload_task::{self, Context};
 use crate::ocr::OcrPool;
 
 const RETRIES_HEADER: &str = "x-scribe-retries";
+/// Connecting, declaring and starting the consumer; a broker that accepts the
+/// connection and then says nothing must not hang the loop (see `Health`).
+const SETUP_TIMEOUT: Duration = Duration::from_secs(30);
 use scribe_core::broker::TRACE_HEADER;
 
 pub struct Worker {
@@ -36,6 +40,7 @@ pub struct Worker {
     store: storage::Store,
     pool: Arc<OcrPool>,
     metrics: Arc<WorkerMetrics>,
+    health: Arc<Health>,
     metrics_listener: Option<std::net::TcpListener>,
 }
 
@@ -56,16 +61,19 @@ impl Worker {
             ),
         };
         Ok(Self {
-            settings: Arc::new(settings),
             db,
             store,
             pool,
             metrics: Arc::new(WorkerMetrics::new()?),
+            health: Arc::new(Health::new(Duration::from_secs(
+                settings.worker.stall_timeout_secs,
+            ))),
             metrics_listener,
+            settings: Arc::new(settings),
         })
     }
 
-    /// The port `/metrics` listens on, when enabled.
+    /// The port `/metrics` and the probes listen on, when enabled.
     pub fn metrics_port(&self) -> Option<u16> {
         self.metrics_listener
             .as_ref()
@@ -76,11 +84,18 @@ impl Worker {
     /// Consumes until `shutdown` turns true, reconnecting after broker failures.
     pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> anyhow::Result<()> {
         if let Some(listener) = self.metrics_listener.take() {
-            tokio::spawn(super::metrics::serve(listener, Arc::clone(&self.metrics))?);
+            tokio::spawn(super::metrics::serve(
+                listener,
+                Arc::clone(&self.metrics),
+                Arc::clone(&self.health),
+            )?);
         }
         let mut backoff = Duration::from_millis(500);
         loop {
-            match self.consume(&mut shutdown).await {
+            self.health.beat();
+            let consumed = self.consume(&mut shutdown).await;
+            self.health.set_consuming(false);
+            match consumed {
                 Ok(()) => return Ok(()),
                 Err(e) => {
                     tracing::warn!(error = %e, "broker connection lost; reconnecting in {backoff:?}");
@@ -99,19 +114,41 @@ impl Worker {
         // Named so operators (and tests) can tell worker connections apart.
         let name = format!("scribe-worker {} pid {}", names.prefix, std::process::id());
         let props = ConnectionProperties::default().with_connection_name(name.as_str().into());
-        let conn = Connection::connect(&self.settings.broker.url, props).await?;
-        let channel = conn.create_channel().await?;
-        broker::declare(&channel, &self.settings.broker).await?;
         let slots = self.settings.worker_slots();
-        channel
-            .basic_qos(
-                slots.min(u16::MAX as usize) as u16,
-                BasicQosOptions::default(),
-            )
-            .await?;
-        let retry_channel = conn.create_channel().await?;
-        broker::enable_confirms(&retry_channel).await?;
-        let events = Events::new(conn.create_channel().await?, &names);
+        let tag = format!("scribe-worker-{}", uuid::Uuid::new_v4());
+        let setup = async {
+            let conn = Connection::connect(&self.settings.broker.url, props).await?;
+            let channel = conn.create_channel().await?;
+            broker::declare(&channel, &self.settings.broker).await?;
+            channel
+                .basic_qos(
+                    slots.min(u16::MAX as usize) as u16,
+                    BasicQosOptions::default(),
+                )
+                .await?;
+            let retry_channel = conn.create_channel().await?;
+            broker::enable_confirms(&retry_channel).await?;
+            let events = Events::new(conn.create_channel().await?, &names);
+            let consumer = channel
+                .basic_consume(
+                    names.ocr_queue().as_str().into(),
+                    tag.as_str().into(),
+                    BasicConsumeOptions::default(),
+                    FieldTable::default(),
+                )
+                .await?;
+            anyhow::Ok((conn, channel, retry_channel, events, consumer))
+        };
+        let (conn, channel, retry_channel, events, mut consumer) =
+            tokio::time::timeout(SETUP_TIMEOUT, setup)
+                .await
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "the broker did not answer within {}s",
+                        SETUP_TIMEOUT.as_secs()
+                    )
+                })??;
+        self.health.set_consuming(true);
         let ctx = Context {
             settings: Arc::clone(&self.settings),
             db: self.db.clone(),
@@ -121,21 +158,17 @@ impl Worker {
             tasks: retry_channel.clone(),
             names: names.clone(),
             metrics: Arc::clone(&self.metrics),
+            health: Arc::clone(&self.health),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
-        let tag = format!("scribe-worker-{}", uuid::Uuid::new_v4());
-        let mut consumer = channel
-            .basic_consume(
-                names.ocr_queue().as_str().into(),
-                tag.as_str().into(),
-                BasicConsumeOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
         tracing::info!(queue = %names.ocr_queue(), slots, "consuming");
 
         let mut in_flight = JoinSet::new();
+        let mut beat = tokio::time::interval(BEAT_EVERY);
         let result = loop {
+            self.health.beat();
+            self.health.set_in_hand(in_flight.len());
+            self.metrics.tasks_in_flight.set(in_flight.len() as i64);
             tokio::select! {
                 delivery = consumer.next() => match delivery {
                     Some(Ok(delivery)) => {
@@ -146,7 +179,9 @@ impl Worker {
                     None => break Err(anyhow::anyhow!("consumer cancelled by the broker")),
                 },
                 Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+                _ = beat.tick() => {}
                 _ = shutdown.changed() => {
+                    self.health.set_stopping();
                     tracing::info!(in_flight = in_flight.len(), "stopping: no new tasks; committing the pages being read");
                     ctx.stopping.store(true, std::sync::atomic::Ordering::Relaxed);
                     let _ = channel.basic_cancel(tag.as_str().into(), BasicCancelOptions::default()).await;
@@ -154,6 +189,7 @@ impl Worker {
                 }
             }
         };
+        self.health.set_consuming(false);
         // Each task commits the pages being read and requeues the rest; past
         // the bound, unacked tasks are redelivered when the connection closes.
         let bound = Duration::from_secs(self.settings.worker.drain_timeout_secs);
@@ -168,6 +204,8 @@ impl Worker {
             );
             in_flight.abort_all();
         }
+        self.health.set_in_hand(0);
+        self.metrics.tasks_in_flight.set(0);
         let _ = conn.close(200, "worker stopping".into()).await;
         result
     }

@@ -1,18 +1,23 @@
-//! The worker's Prometheus metrics and its small `/metrics` + `/healthz` server.
+//! The worker's Prometheus metrics and its small server: `/metrics`, and the
+//! probes `/readyz` and `/livez` (`/healthz` is the same as `/livez`).
 
 use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, IntCounter, IntCounterVec, IntGauge, Opts, Registry,
+    TextEncoder,
 };
+
+use super::health::Health;
 
 pub struct WorkerMetrics {
     registry: Registry,
     pub pages_done: IntCounter,
     pub ocr_seconds: Histogram,
     pub tasks: IntCounterVec,
+    pub tasks_in_flight: IntGauge,
 }
 
 impl WorkerMetrics {
@@ -31,14 +36,22 @@ impl WorkerMetrics {
             Opts::new("scribe_tasks_total", "Tasks handled, by outcome"),
             &["outcome"],
         )?;
+        let tasks_in_flight =
+            IntGauge::new("scribe_tasks_in_flight", "Tasks this worker holds now")?;
         registry.register(Box::new(pages_done.clone()))?;
         registry.register(Box::new(ocr_seconds.clone()))?;
         registry.register(Box::new(tasks.clone()))?;
+        registry.register(Box::new(tasks_in_flight.clone()))?;
+        #[cfg(target_os = "linux")]
+        registry.register(Box::new(
+            prometheus::process_collector::ProcessCollector::for_self(),
+        ))?;
         Ok(Self {
             registry,
             pages_done,
             ocr_seconds,
             tasks,
+            tasks_in_flight,
         })
     }
 
@@ -49,15 +62,17 @@ impl WorkerMetrics {
     }
 }
 
-/// Serves `/metrics` and `/healthz` on an already bound listener.
+/// Serves `/metrics`, `/readyz`, `/livez` and `/healthz` on an already bound listener.
 pub fn serve(
     listener: TcpListener,
     metrics: Arc<WorkerMetrics>,
+    health: Arc<Health>,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let data = web::Data::from(metrics);
+    let (metrics, health) = (web::Data::from(metrics), web::Data::from(health));
     Ok(HttpServer::new(move || {
         App::new()
-            .app_data(data.clone())
+            .app_data(metrics.clone())
+            .app_data(health.clone())
             .route(
                 "/metrics",
                 web::get().to(|m: web::Data<WorkerMetrics>| async move {
@@ -66,13 +81,34 @@ pub fn serve(
                         .body(m.render())
                 }),
             )
-            .route(
-                "/healthz",
-                web::get().to(|| async { HttpResponse::Ok().body("ok") }),
-            )
+            .route("/readyz", web::get().to(readyz))
+            .route("/livez", web::get().to(livez))
+            .route("/healthz", web::get().to(livez))
     })
     .workers(1)
     .listen(listener)?
     .disable_signals()
     .run())
+}
+
+async fn readyz(health: web::Data<Health>) -> HttpResponse {
+    if health.ready() {
+        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
+    } else {
+        HttpResponse::ServiceUnavailable().json(serde_json::json!({
+            "status": "not ready",
+            "reason": "not consuming: connecting to the broker, or stopping",
+        }))
+    }
+}
+
+async fn livez(health: web::Data<Health>) -> HttpResponse {
+    match health.live() {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ok" })),
+        Err(reason) => {
+            tracing::error!(%reason, "liveness failing");
+            HttpResponse::ServiceUnavailable()
+                .json(serde_json::json!({ "status": "stuck", "reason": reason }))
+        }
+    }
 }

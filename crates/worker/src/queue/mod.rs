@@ -4,6 +4,7 @@
 pub mod consumer;
 pub mod events;
 pub mod failure;
+pub mod health;
 pub mod metrics;
 pub mod objects;
 pub mod storage_sink;

@@ -15,6 +15,7 @@ use crate::ocr::{ResultSink, SinkError};
 
 pub struct StorageSink {
     pub metrics: std::sync::Arc<super::metrics::WorkerMetrics>,
+    pub health: std::sync::Arc<super::health::Health>,
     pub runtime: Handle,
     pub store: Store,
     pub db: DbPool,
@@ -78,6 +79,7 @@ impl StorageSink {
         let done = db::run(&self.db, move |c| queries::record_page(c, &row))
             .await
             .map_err(|e| failed(&e))?;
+        self.health.progress();
         self.metrics.pages_done.inc();
         self.metrics.ocr_seconds.observe(seconds);
         self.events

@@ -38,6 +38,7 @@ pub struct Context {
     pub tasks: lapin::Channel,
     pub names: scribe_core::broker::Names,
     pub metrics: Arc<super::metrics::WorkerMetrics>,
+    pub health: Arc<super::health::Health>,
     /// Set on SIGTERM: runs read no further pages.
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
@@ -199,6 +200,7 @@ async fn process(
 
     let mut sink = StorageSink {
         metrics: Arc::clone(&ctx.metrics),
+        health: Arc::clone(&ctx.health),
         runtime: tokio::runtime::Handle::current(),
         store: Arc::clone(&ctx.store),
         db: ctx.db.clone(),
