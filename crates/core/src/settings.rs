@@ -75,6 +75,9 @@ pub struct StorageSettings {
     pub root: PathBuf,
     pub bucket: String,
     pub endpoint: Option<String>,
+    /// Finished jobs older than this many days are deleted (rows and stored
+    /// objects) by the web's sweeper; `None` keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for StorageSettings {
@@ -84,6 +87,7 @@ impl Default for StorageSettings {
             root: PathBuf::from("data"),
             bucket: "scribe".to_owned(),
             endpoint: None,
+            retention_days: None,
         }
     }
 }
@@ -270,6 +274,12 @@ impl Settings {
         }
         if !(16..=4096).contains(&o.preview_width) {
             return invalid("ocr.preview_width", "must be between 16 and 4096");
+        }
+        if self.storage.retention_days == Some(0) {
+            return invalid(
+                "storage.retention_days",
+                "must be at least 1 (leave it unset to keep jobs forever)",
+            );
         }
         let l = &self.limits;
         if l.max_pages == 0 {
