@@ -6,6 +6,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
 use scribe_core::db::{self, queries};
+use scribe_core::job::Status;
 use scribe_core::languages;
 use serde::Deserialize;
 
@@ -155,30 +156,30 @@ fn see_other(location: &str) -> HttpResponse {
 fn summary(job: &JobView) -> String {
     let files = job.files.len();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    match job.status.key {
-        "pending" => format!("Waiting for a worker · {}", plural(files, "file")),
-        "processing" if job.pages_total > 0 && job.pages_total_final => format!(
+    match job.status.value {
+        Status::Pending => format!("Waiting for a worker · {}", plural(files, "file")),
+        Status::Processing if job.pages_total > 0 && job.pages_total_final => format!(
             "Reading · {} of {} pages done",
             job.pages_done, job.pages_total
         ),
-        "processing" if job.pages_total > 0 => format!(
+        Status::Processing if job.pages_total > 0 => format!(
             "Reading · {} of ≥ {} pages done · counting…",
             job.pages_done, job.pages_total
         ),
-        "processing" => "Reading the files".to_owned(),
-        "complete" if job.files_failed > 0 => {
+        Status::Processing => "Reading the files".to_owned(),
+        Status::Complete if job.files_failed > 0 => {
             format!("Complete · {} of {files} files failed", job.files_failed)
         }
-        "complete" => format!(
+        Status::Complete => format!(
             "Complete · {}, {}",
             plural(files, "file"),
             plural(job.pages_total as usize, "page")
         ),
-        "cancelled" if job.pages_done > 0 => format!(
+        Status::Cancelled if job.pages_done > 0 => format!(
             "Cancelled · {} read before the cancel",
             plural(job.pages_done as usize, "page")
         ),
-        "cancelled" => "Cancelled".to_owned(),
-        _ => "No file could be read".to_owned(),
+        Status::Cancelled => "Cancelled".to_owned(),
+        Status::Error => "No file could be read".to_owned(),
     }
 }

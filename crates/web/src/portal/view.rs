@@ -13,6 +13,7 @@ use crate::views::{self, FileView};
 const MAX_INLINE_TEXT: usize = 512 * 1024;
 
 pub struct StatusView {
+    pub value: Status,
     /// `pending`, `processing`…: the CSS class and `data-status`.
     pub key: &'static str,
     pub label: String,
@@ -31,6 +32,7 @@ impl StatusView {
             Status::Cancelled => "Cancelled",
         };
         Self {
+            value: status,
             key: status.as_str(),
             label: label.to_owned(),
             running: !status.is_finished(),
@@ -103,8 +105,8 @@ pub struct FileCard {
 
 impl FileCard {
     pub fn progress_label(&self) -> String {
-        match (self.status.key, self.page_count) {
-            ("pending", _) => "Waiting for a worker".to_owned(),
+        match (self.status.value, self.page_count) {
+            (Status::Pending, _) => "Waiting for a worker".to_owned(),
             (_, None) => "Reading the file".to_owned(),
             (_, Some(n)) => format!("{} of {n} pages", self.pages_done),
         }

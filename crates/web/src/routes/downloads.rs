@@ -80,7 +80,14 @@ async fn upload_result(
     pages: &[i32],
 ) -> Result<serde_json::Value, ApiError> {
     if u.status == Status::Complete {
-        let bytes = read(state, &keys::upload_file(job_id, u.id, "results.json")).await?;
+        let bytes = read(state, &keys::upload_file(job_id, u.id, "results.json"))
+            .await
+            .map_err(|e| {
+                missing(
+                    e,
+                    &format!("the results of `{}` are not stored", u.file_name),
+                )
+            })?;
         return serde_json::from_slice(&bytes).map_err(ApiError::internal);
     }
     if pages.is_empty() {
@@ -88,7 +95,9 @@ async fn upload_result(
     }
     let mut read_pages = Vec::with_capacity(pages.len());
     for &n in pages {
-        let bytes = read(state, &keys::page(job_id, u.id, n as usize, "json")).await?;
+        let bytes = read(state, &keys::page(job_id, u.id, n as usize, "json"))
+            .await
+            .map_err(|e| missing(e, &format!("page {n}'s results are not stored")))?;
         read_pages
             .push(serde_json::from_slice::<serde_json::Value>(&bytes).map_err(ApiError::internal)?);
     }
