@@ -464,6 +464,13 @@ async fn a_running_job_is_cancelled_and_another_browser_gets_not_found() {
     browser
         .eval("window.stillThisPage = true; return null;")
         .await;
+    // The confirmation opens first; nothing is cancelled by the first click.
+    browser
+        .find("#cancel-confirm summary")
+        .await
+        .click()
+        .await
+        .expect("open the confirmation");
     browser
         .find("#cancel button")
         .await
@@ -665,8 +672,17 @@ async fn a_file_that_cannot_be_read_says_why_and_the_rest_of_the_job_works() {
             .text()
             .await
             .expect("text"),
-        "Complete · 1 file of 2 could not be read"
+        "Complete · 1 of 2 files failed"
     );
+    // The badge, as swapped in live, is not a plain success, and neither is the history's.
+    browser
+        .until(
+            "the partial badge",
+            "document.getElementById('job-status-label').classList.contains('status-partial') \
+             && document.getElementById('job-status-label').textContent.trim() === 'Complete · 1 of 2 files failed'",
+            SOON,
+        )
+        .await;
     let text = browser
         .find("li.file[data-status=complete] .text")
         .await
@@ -675,6 +691,58 @@ async fn a_file_that_cannot_be_read_says_why_and_the_rest_of_the_job_works() {
         .expect("text");
     assert!(text.contains("Page 1"), "{text}");
     browser.screenshot("job-with-error").await;
+    browser.goto(&app.url("/jobs")).await;
+    let badge = browser.find("table.history .badge").await;
+    assert_eq!(
+        badge.text().await.expect("text"),
+        "Complete · 1 of 2 files failed"
+    );
+    assert!(
+        badge
+            .attr("class")
+            .await
+            .expect("class")
+            .is_some_and(|c| c.contains("status-partial"))
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_is_deleted_after_a_confirmation_and_is_gone() {
+    let app = TestApp::web_only(|_| {}).await;
+    let browser = one_page_job(&app, 32, "delete-me.png").await;
+    let job_url = browser.client.current_url().await.expect("url").to_string();
+    let id = job_url.rsplit('/').next().expect("id").to_owned();
+    assert!(!app.stored_files_of(&id).is_empty());
+    // The first click only opens the confirmation.
+    browser
+        .find("#delete-confirm summary")
+        .await
+        .click()
+        .await
+        .expect("open the confirmation");
+    assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 1);
+    browser.screenshot("job-delete-confirm").await;
+    browser
+        .find("#delete button")
+        .await
+        .click()
+        .await
+        .expect("delete");
+    browser
+        .until(
+            "the history after the delete",
+            "location.pathname === '/jobs' && !!document.getElementById('deleted-note')",
+            SOON,
+        )
+        .await;
+    assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 0);
+    assert!(app.stored_files_of(&id).is_empty());
+    browser.goto(&job_url).await;
+    assert_eq!(
+        browser.find("h1").await.text().await.expect("h1"),
+        "Not found"
+    );
     browser.close().await;
 }
 
@@ -809,12 +877,12 @@ async fn a_cancel_made_elsewhere_reaches_the_open_page() {
         .await;
     let r = app
         .client
-        .delete(app.url(&format!("/api/v1/jobs/{}", id.as_str().expect("id"))))
+        .post(app.url(&format!("/api/v1/jobs/{}/cancel", id.as_str().expect("id"))))
         .header("Cookie", format!("scribe_owner={}", cookie.value()))
         .header("X-CSRF-Token", csrf.as_str().expect("token"))
         .send()
         .await
-        .expect("DELETE");
+        .expect("POST cancel");
     assert_eq!(r.status().as_u16(), 200);
     browser
         .until(

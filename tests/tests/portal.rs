@@ -5,75 +5,10 @@ mod support;
 
 use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{CONTENT_TYPE, COOKIE};
 use reqwest::multipart::{Form, Part};
+use support::plain::{PlainBrowser, location_of};
 use support::*;
-
-/// A browser without JavaScript: keeps its cookie, follows nothing by itself.
-struct PlainBrowser {
-    http: reqwest::Client,
-    cookie: String,
-    csrf: String,
-}
-
-impl PlainBrowser {
-    async fn visit(app: &TestApp) -> Self {
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("client");
-        let r = http.get(app.url("/")).send().await.expect("GET /");
-        assert_eq!(r.status().as_u16(), 200);
-        let set = r
-            .headers()
-            .get(SET_COOKIE)
-            .and_then(|v| v.to_str().ok())
-            .expect("a first visit gets a cookie")
-            .to_owned();
-        assert!(set.contains("HttpOnly"), "{set}");
-        assert!(set.contains("SameSite=Lax"), "{set}");
-        let cookie = set.split(';').next().expect("name=value").to_owned();
-        let html = r.text().await.expect("html");
-        Self {
-            http,
-            cookie,
-            csrf: field_value(&html, "csrf").expect("the form carries a CSRF token"),
-        }
-    }
-
-    async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
-        self.http
-            .get(app.url(path))
-            .header(COOKIE, &self.cookie)
-            .send()
-            .await
-            .expect("GET")
-    }
-
-    async fn post_form(&self, app: &TestApp, form: Form) -> reqwest::Response {
-        self.http
-            .post(app.url("/upload"))
-            .header(COOKIE, &self.cookie)
-            .multipart(form)
-            .send()
-            .await
-            .expect("POST /upload")
-    }
-}
-
-fn location_of(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .expect("Location")
-        .to_owned()
-}
-
-fn field_value(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    Some(html[start..].split('"').next()?.to_owned())
-}
 
 fn upload_form(csrf: Option<&str>, name: &str, bytes: Vec<u8>) -> Form {
     let mut form = Form::new();
@@ -234,14 +169,14 @@ async fn jobs_belong_to_one_browser_and_refusals_are_pages() {
     assert_eq!(mine.status().as_u16(), 200);
 
     // Cancelling through the API needs the token; through the form, the form's field.
-    let url = app.url(&format!("/api/v1/jobs/{id}"));
+    let url = app.url(&format!("/api/v1/jobs/{id}/cancel"));
     let bare = alice
         .http
-        .delete(&url)
+        .post(&url)
         .header(COOKIE, &alice.cookie)
         .send()
         .await
-        .expect("DELETE");
+        .expect("POST cancel");
     assert_eq!(bare.status().as_u16(), 403);
     let cancel = alice
         .http
@@ -254,12 +189,12 @@ async fn jobs_belong_to_one_browser_and_refusals_are_pages() {
     assert_eq!(cancel.status().as_u16(), 303);
     let again = alice
         .http
-        .delete(&url)
+        .post(&url)
         .header(COOKIE, &alice.cookie)
         .header("X-CSRF-Token", &alice.csrf)
         .send()
         .await
-        .expect("DELETE");
+        .expect("POST cancel");
     assert_eq!(again.status().as_u16(), 409, "already cancelled");
     let page = alice.get(&app, &location).await.text().await.expect("html");
     assert!(page.contains("Cancelled"), "{page}");

@@ -79,6 +79,9 @@ pub struct StorageSettings {
     /// before the error reaches the caller: a worker then requeues its task,
     /// an upload answers 503.
     pub retry_timeout_secs: u64,
+    /// Finished jobs older than this many days are deleted (rows and stored
+    /// objects) by the web's sweeper; `None` keeps everything.
+    pub retention_days: Option<u32>,
 }
 
 impl Default for StorageSettings {
@@ -89,6 +92,7 @@ impl Default for StorageSettings {
             bucket: "scribe".to_owned(),
             endpoint: None,
             retry_timeout_secs: 60,
+            retention_days: None,
         }
     }
 }
@@ -284,6 +288,12 @@ impl Settings {
         }
         if !(16..=4096).contains(&o.preview_width) {
             return invalid("ocr.preview_width", "must be between 16 and 4096");
+        }
+        if self.storage.retention_days == Some(0) {
+            return invalid(
+                "storage.retention_days",
+                "must be at least 1 (leave it unset to keep jobs forever)",
+            );
         }
         let l = &self.limits;
         if l.max_pages == 0 {

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
 use uuid::Uuid;
@@ -28,8 +29,11 @@ pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
             })?;
             // fsync: an accepted upload (a 202) must survive a power cut, and so
             // must every page result committed after it is stored.
+            // Automatic cleanup removes the directories a deleted job leaves empty.
             Ok(Arc::new(
-                LocalFileSystem::new_with_prefix(&settings.root)?.with_fsync(true),
+                LocalFileSystem::new_with_prefix(&settings.root)?
+                    .with_fsync(true)
+                    .with_automatic_cleanup(true),
             ))
         }
         #[cfg(feature = "s3")]
@@ -52,6 +56,27 @@ pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
             "storage.backend `{other}` is not available in this build (use `local`, or build with --features s3)"
         ))),
     }
+}
+
+/// Deletes every stored object of a job (its originals and its results) and
+/// returns how many there were. Objects already gone count as deleted, so a
+/// repeat after a partial failure finishes the work.
+pub async fn delete_job(store: &Store, job: Uuid) -> Result<usize, object_store::Error> {
+    let mut deleted = 0;
+    for prefix in keys::job_prefix(job) {
+        let locations = store
+            .list(Some(&prefix))
+            .map_ok(|meta| meta.location)
+            .boxed();
+        let mut results = store.delete_stream(locations);
+        while let Some(result) = results.next().await {
+            match result {
+                Ok(_) | Err(object_store::Error::NotFound { .. }) => deleted += 1,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(deleted)
 }
 
 /// Where everything lives, by id.

@@ -20,16 +20,19 @@
   // The same sentences the server writes (portal/job_page.rs `summary`).
   function summary(view) {
     const files = view.files.length;
-    const failed = view.files.filter((f) => f.status === "error").length;
+    const failed = view.files_failed;
     const p = view.progress;
     switch (view.status) {
       case "pending": return "Waiting for a worker · " + plural(files, "file");
       case "processing":
-        return p.pages_total > 0 ? "Reading · " + p.pages_done + " of " + p.pages_total + " pages done" : "Reading the files";
+        if (p.pages_total === 0) return "Reading the files";
+        return p.pages_total_final ? "Reading · " + p.pages_done + " of " + p.pages_total + " pages done"
+          : "Reading · " + p.pages_done + " of ≥ " + p.pages_total + " pages done · counting…";
       case "complete":
-        return failed > 0 ? "Complete · " + plural(failed, "file") + " of " + files + " could not be read"
+        return failed > 0 ? "Complete · " + failed + " of " + files + " files failed"
           : "Complete · " + plural(files, "file") + ", " + plural(p.pages_total, "page");
-      case "cancelled": return "Cancelled";
+      case "cancelled":
+        return p.pages_done > 0 ? "Cancelled · " + plural(p.pages_done, "page") + " read before the cancel" : "Cancelled";
       default: return "No file could be read";
     }
   }
@@ -117,6 +120,7 @@
     try {
       const r = await fetch("/api/v1/jobs/" + encodeURIComponent(jobId), { headers: { Accept: "application/json" } });
       if (r.ok) { model = await r.json(); apply(model); }
+      else if (r.status === 404) { stop(); done = true; say("This job was deleted."); }
     } catch (_) {
       // The next event or poll tries again.
     } finally {
@@ -151,10 +155,13 @@
       // Claiming a file moves its job to processing in the same statement.
       model.status = "processing";
     }
+    // As the server's views.rs computes them.
     model.progress = {
       pages_done: model.files.reduce((n, f) => n + f.pages_done, 0),
       pages_total: model.files.reduce((n, f) => n + (f.page_count || 0), 0),
+      pages_total_final: model.files.every((f) => f.page_count != null || finished(f.status)),
     };
+    model.files_failed = model.files.filter((f) => f.status === "error").length;
     apply(model);
   }
 
@@ -168,6 +175,11 @@
       try { patch(JSON.parse(e.data)); } catch (_) { refresh(); }
     });
     source.addEventListener("resync", refresh);
+    source.addEventListener("deleted", () => {
+      stop();
+      done = true;
+      say("This job was deleted.");
+    });
     source.addEventListener("error", () => {
       // A closed stream (a proxy that buffers, a lost replica) falls back to polling.
       if (source && source.readyState === EventSource.CLOSED) { source = null; poll(); }
@@ -185,7 +197,7 @@
     const button = e.target.querySelector("button");
     button.disabled = true;
     try {
-      const r = await fetch("/api/v1/jobs/" + encodeURIComponent(jobId), { method: "DELETE", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
+      const r = await fetch("/api/v1/jobs/" + encodeURIComponent(jobId) + "/cancel", { method: "POST", headers: { "X-CSRF-Token": csrf, Accept: "application/json" } });
       const body = await r.json().catch(() => ({}));
       if (r.ok) { model = body; apply(body); return; }
       say(body.error && body.error.message ? body.error.message : "Cancelling failed (HTTP " + r.status + ").");

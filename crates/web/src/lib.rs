@@ -2,6 +2,7 @@
 //! records jobs and publishes tasks; it never runs OCR and never links Tesseract.
 
 pub mod auth;
+pub mod deletion;
 pub mod error;
 pub mod events;
 pub mod metrics;
@@ -15,5 +16,6 @@ pub mod startup;
 pub mod state;
 pub mod telemetry;
 pub mod upload;
+pub mod views;
 
 pub use startup::Application;

@@ -13,6 +13,8 @@ use prometheus::{
 pub struct Metrics {
     registry: Registry,
     pub jobs_accepted: IntCounter,
+    /// Through the API, the portal and the retention sweep.
+    pub jobs_deleted: IntCounter,
     pub uploads_refused: IntCounterVec,
     pub publish_seconds: Histogram,
     http_requests: IntCounterVec,
@@ -23,6 +25,7 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let jobs_accepted = IntCounter::new("scribe_jobs_accepted_total", "Jobs accepted")?;
+        let jobs_deleted = IntCounter::new("scribe_jobs_deleted_total", "Jobs deleted")?;
         let uploads_refused = IntCounterVec::new(
             Opts::new("scribe_uploads_refused_total", "Refused uploads by reason"),
             &["reason"],
@@ -55,6 +58,7 @@ impl Metrics {
             &labels,
         )?;
         registry.register(Box::new(jobs_accepted.clone()))?;
+        registry.register(Box::new(jobs_deleted.clone()))?;
         registry.register(Box::new(uploads_refused.clone()))?;
         registry.register(Box::new(publish_seconds.clone()))?;
         registry.register(Box::new(http_requests.clone()))?;
@@ -66,6 +70,7 @@ impl Metrics {
         Ok(Self {
             registry,
             jobs_accepted,
+            jobs_deleted,
             uploads_refused,
             publish_seconds,
             http_requests,

@@ -1,6 +1,7 @@
 //! The sweeper, the outbox's safety net: it publishes jobs whose tasks the
 //! relay (`outbox.rs`) could not get confirmed (the broker was down, the replica
-//! died before publishing).
+//! died before publishing). With `storage.retention_days` it also deletes
+//! expired jobs (`deletion.rs`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,11 +13,13 @@ use uuid::Uuid;
 use crate::outbox::Outgoing;
 use crate::state::AppState;
 
-/// Every few seconds, republishes jobs older than `republish_after_secs` that were never confirmed.
+/// Every few seconds, republishes jobs older than `republish_after_secs` that
+/// were never confirmed, and deletes expired ones.
 pub async fn sweep(state: Arc<AppState>) {
     let every = Duration::from_secs(state.settings.web.republish_after_secs.clamp(1, 10));
     loop {
         tokio::time::sleep(every).await;
+        crate::deletion::delete_expired(&state).await;
         let cutoff = chrono::Utc::now()
             - chrono::Duration::seconds(state.settings.web.republish_after_secs as i64);
         let pending = match db::run(&state.db, move |c| queries::unpublished(c, cutoff)).await {

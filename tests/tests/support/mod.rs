@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod plain;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -166,8 +167,19 @@ impl TestApp {
         body["id"].as_str().expect("id").to_owned()
     }
 
-    /// DELETE the job as `key`.
+    /// Cancels the job as `key` (`POST /api/v1/jobs/{id}/cancel`).
     pub async fn cancel(&self, key: &str, id: &str) -> reqwest::Response {
+        let url = self.url(&format!("/api/v1/jobs/{id}/cancel"));
+        self.client
+            .post(url)
+            .bearer_auth(key)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// Deletes the job as `key`.
+    pub async fn delete(&self, key: &str, id: &str) -> reqwest::Response {
         let url = self.url(&format!("/api/v1/jobs/{id}"));
         self.client
             .delete(url)
@@ -336,6 +348,22 @@ impl TestApp {
             .get_result::<N>(&mut conn)
             .expect("count")
             .n
+    }
+
+    /// Runs a statement on this test's database (to age a job, say).
+    pub fn execute(&self, sql: &str) -> usize {
+        let mut conn = PgConnection::establish(&self.settings.database.url).expect("db");
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .expect("statement")
+    }
+
+    /// Stored files under this job's keys (its originals and its results).
+    pub fn stored_files_of(&self, job: &str) -> Vec<PathBuf> {
+        self.stored_files()
+            .into_iter()
+            .filter(|p| p.components().any(|c| c.as_os_str() == job))
+            .collect()
     }
 
     /// Every file under the storage root.

@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
+use crate::job::Status;
 use crate::schema::{jobs, pages, uploads};
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
@@ -12,7 +13,7 @@ use crate::schema::{jobs, pages, uploads};
 pub struct Job {
     pub id: Uuid,
     pub owner: String,
-    pub status: String,
+    pub status: Status,
     pub language: String,
     pub formats: serde_json::Value,
     pub published: bool,
@@ -52,7 +53,7 @@ pub struct Upload {
     pub sha256: String,
     pub page_count: Option<i32>,
     pub pages_done: i32,
-    pub status: String,
+    pub status: Status,
     pub error_code: Option<String>,
     pub error: Option<String>,
     pub attempts: i32,
@@ -85,4 +86,14 @@ pub struct Page {
     pub duration_ms: i64,
     pub rotation: i32,
     pub word_count: i32,
+}
+
+/// A job with its files and their pages: what a view of the job is made from.
+#[derive(Debug, Clone)]
+pub struct JobFiles {
+    pub job: Job,
+    /// By position.
+    pub uploads: Vec<Upload>,
+    /// By upload, then page number.
+    pub pages: Vec<Page>,
 }

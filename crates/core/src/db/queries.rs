@@ -6,11 +6,11 @@ use diesel::dsl::{exists, not, now};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::models::{Job, NewJob, NewUpload, Page, Upload};
+use super::models::{Job, JobFiles, NewJob, NewUpload, Page, Upload};
 use crate::job::Status;
 use crate::schema::{jobs, pages, uploads};
 
-const ACTIVE: [&str; 2] = ["pending", "processing"];
+const ACTIVE: [Status; 2] = Status::ACTIVE;
 
 /// Records a job and all its uploads in one transaction.
 pub fn insert_job(conn: &mut PgConnection, job: &NewJob, files: &[NewUpload]) -> QueryResult<()> {
@@ -113,6 +113,61 @@ pub fn uploads_of_jobs(conn: &mut PgConnection, job_ids: &[Uuid]) -> QueryResult
         .load(conn)
 }
 
+/// A page of the owner's jobs with their files and pages (without text), in
+/// three queries whatever the number of jobs.
+pub fn jobs_with_files(
+    conn: &mut PgConnection,
+    owner: &str,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<JobFiles>> {
+    let jobs = jobs_of_owner(conn, owner, limit, offset)?;
+    let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
+    let uploads = uploads_of_jobs(conn, &ids)?;
+    let upload_ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
+    let pages = pages_of_uploads(conn, &upload_ids, false)?;
+    Ok(group(jobs, uploads, pages))
+}
+
+/// One job's files and pages (their text only if asked), in two queries.
+pub fn files_of_job(conn: &mut PgConnection, job: Job, with_text: bool) -> QueryResult<JobFiles> {
+    let uploads = uploads_of(conn, job.id)?;
+    let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
+    let pages = pages_of_uploads(conn, &ids, with_text)?;
+    Ok(JobFiles {
+        job,
+        uploads,
+        pages,
+    })
+}
+
+/// Hands each job its own uploads and pages, keeping every order.
+fn group(jobs: Vec<Job>, uploads: Vec<Upload>, pages: Vec<Page>) -> Vec<JobFiles> {
+    let mut pages_of: std::collections::HashMap<Uuid, Vec<Page>> = Default::default();
+    for p in pages {
+        pages_of.entry(p.upload_id).or_default().push(p);
+    }
+    let mut uploads_of: std::collections::HashMap<Uuid, Vec<Upload>> = Default::default();
+    for u in uploads {
+        uploads_of.entry(u.job_id).or_default().push(u);
+    }
+    jobs.into_iter()
+        .map(|job| {
+            let mut uploads = uploads_of.remove(&job.id).unwrap_or_default();
+            uploads.sort_by_key(|u| u.position);
+            let pages = uploads
+                .iter()
+                .flat_map(|u| pages_of.remove(&u.id).unwrap_or_default())
+                .collect();
+            JobFiles {
+                job,
+                uploads,
+                pages,
+            }
+        })
+        .collect()
+}
+
 pub fn upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Upload>> {
     uploads::table
         .find(id)
@@ -162,7 +217,7 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid, owner: &str) -> QueryResult<boo
             .filter(jobs::owner.eq(owner))
             .filter(jobs::status.eq_any(ACTIVE))
             .set((
-                jobs::status.eq("cancelled"),
+                jobs::status.eq(Status::Cancelled),
                 jobs::updated_at.eq(now),
                 jobs::finished_at.eq(now),
             ))
@@ -170,7 +225,10 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid, owner: &str) -> QueryResult<boo
         if n > 0 {
             diesel::update(uploads::table.filter(uploads::job_id.eq(id)))
                 .filter(uploads::status.eq_any(ACTIVE))
-                .set((uploads::status.eq("cancelled"), uploads::updated_at.eq(now)))
+                .set((
+                    uploads::status.eq(Status::Cancelled),
+                    uploads::updated_at.eq(now),
+                ))
                 .execute(conn)?;
         }
         Ok(n > 0)
@@ -181,9 +239,10 @@ pub fn is_cancelled(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<bool> 
     jobs::table
         .find(job_id)
         .select(jobs::status)
-        .first::<String>(conn)
+        .first::<Status>(conn)
         .optional()
-        .map(|s| s.is_none_or(|s| s == "cancelled"))
+        // A job that is gone (deleted) is as good as cancelled for its workers.
+        .map(|s| s.is_none_or(|s| s == Status::Cancelled))
 }
 
 /// Claims an upload for processing. `None` means there is nothing to do: it
@@ -193,7 +252,7 @@ pub fn claim_upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Up
         let upload: Option<Upload> = diesel::update(uploads::table.find(id))
             .filter(uploads::status.eq_any(ACTIVE))
             .set((
-                uploads::status.eq("processing"),
+                uploads::status.eq(Status::Processing),
                 uploads::attempts.eq(uploads::attempts + 1),
                 uploads::started_at.eq(diesel::dsl::sql::<
                     diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
@@ -207,14 +266,17 @@ pub fn claim_upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Up
             return Ok(None);
         };
         diesel::update(jobs::table.find(upload.job_id))
-            .filter(jobs::status.eq("pending"))
-            .set((jobs::status.eq("processing"), jobs::updated_at.eq(now)))
+            .filter(jobs::status.eq(Status::Pending))
+            .set((
+                jobs::status.eq(Status::Processing),
+                jobs::updated_at.eq(now),
+            ))
             .execute(conn)?;
         let job = jobs::table
             .find(upload.job_id)
             .select(Job::as_select())
             .first(conn)?;
-        if job.status == "cancelled" {
+        if job.status == Status::Cancelled {
             return Ok(None);
         }
         Ok(Some((upload, job)))
@@ -228,9 +290,21 @@ pub fn set_page_count(conn: &mut PgConnection, upload_id: Uuid, count: i32) -> Q
 }
 
 /// Records one finished page; a page already recorded is left as it was.
-/// Returns the upload's pages done afterwards.
-pub fn record_page(conn: &mut PgConnection, page: &Page) -> QueryResult<i32> {
+/// Returns the upload's pages done afterwards, `None` when the upload is gone.
+pub fn record_page(conn: &mut PgConnection, page: &Page) -> QueryResult<Option<i32>> {
     conn.transaction(|conn| {
+        // Locking the upload orders this commit against a delete of its job:
+        // either the page lands before the delete removes it, or it sees the
+        // upload gone and stores nothing.
+        let exists = uploads::table
+            .find(page.upload_id)
+            .select(uploads::id)
+            .for_update()
+            .first::<Uuid>(conn)
+            .optional()?;
+        if exists.is_none() {
+            return Ok(None);
+        }
         let inserted = diesel::insert_into(pages::table)
             .values(page)
             .on_conflict((pages::upload_id, pages::number))
@@ -248,6 +322,7 @@ pub fn record_page(conn: &mut PgConnection, page: &Page) -> QueryResult<i32> {
             .find(page.upload_id)
             .select(uploads::pages_done)
             .first(conn)
+            .map(Some)
     })
 }
 
@@ -259,9 +334,9 @@ pub fn finish_upload(
     error: Option<(&str, &str)>,
 ) -> QueryResult<bool> {
     let n = diesel::update(uploads::table.find(id))
-        .filter(uploads::status.eq("processing"))
+        .filter(uploads::status.eq(Status::Processing))
         .set((
-            uploads::status.eq(status.as_str()),
+            uploads::status.eq(status),
             uploads::error_code.eq(error.map(|e| e.0)),
             uploads::error.eq(error.map(|e| e.1)),
             uploads::updated_at.eq(now),
@@ -290,7 +365,7 @@ pub fn finish_job_if_done(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<
             .filter(uploads::status.eq_any(ACTIVE));
         let any_complete = uploads::table
             .filter(uploads::job_id.eq(job_id))
-            .filter(uploads::status.eq("complete"));
+            .filter(uploads::status.eq(Status::Complete));
         let done: bool = diesel::select(not(exists(active))).get_result(conn)?;
         if !done {
             return Ok(None);
@@ -301,7 +376,7 @@ pub fn finish_job_if_done(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<
         let n = diesel::update(jobs::table.find(job_id))
             .filter(jobs::status.eq_any(ACTIVE))
             .set((
-                jobs::status.eq(status.as_str()),
+                jobs::status.eq(status),
                 jobs::error.eq(error),
                 jobs::updated_at.eq(now),
                 jobs::finished_at.eq(now),
@@ -309,4 +384,26 @@ pub fn finish_job_if_done(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<
             .execute(conn)?;
         Ok((n > 0).then_some(status))
     })
+}
+
+/// Deletes the job and (by cascade) its uploads and pages; false when there was none.
+pub fn delete_job(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    diesel::delete(jobs::table.find(id))
+        .execute(conn)
+        .map(|n| n > 0)
+}
+
+/// Finished jobs that finished before `before`, oldest first, at most `limit`.
+pub fn expired_jobs(
+    conn: &mut PgConnection,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    jobs::table
+        .filter(jobs::status.ne_all(ACTIVE))
+        .filter(jobs::finished_at.lt(before))
+        .order(jobs::finished_at)
+        .limit(limit)
+        .select(jobs::id)
+        .load(conn)
 }

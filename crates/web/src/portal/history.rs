@@ -2,7 +2,6 @@
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use scribe_core::db::models::{Job, Upload};
 use scribe_core::db::{self, queries};
 use scribe_core::languages;
 use serde::Deserialize;
@@ -14,6 +13,7 @@ use super::{Layout, render};
 use crate::auth::Browser;
 use crate::routes::jobs::page_window;
 use crate::state::AppState;
+use crate::views::JobView;
 
 const PER_PAGE: i64 = 20;
 /// File names listed per row before "and N more".
@@ -37,11 +37,15 @@ struct HistoryPage {
     rows: Vec<Row>,
     page: i64,
     pages: i64,
+    /// Arrived here from deleting a job.
+    deleted: bool,
 }
 
 #[derive(Deserialize)]
 pub struct Paging {
     page: Option<i64>,
+    #[serde(default)]
+    deleted: Option<u8>,
 }
 
 #[get("/jobs")]
@@ -52,47 +56,44 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (page, offset) = page_window(q.page, PER_PAGE);
     let owner = browser.0.owner;
-    let (total, jobs, uploads) = db::run(&state.db, move |c| {
+    let (total, jobs) = db::run(&state.db, move |c| {
         let total = queries::count_jobs_of_owner(c, &owner)?;
-        let jobs = queries::jobs_of_owner(c, &owner, PER_PAGE, offset)?;
-        let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
-        Ok((total, jobs, queries::uploads_of_jobs(c, &ids)?))
+        Ok((
+            total,
+            queries::jobs_with_files(c, &owner, PER_PAGE, offset)?,
+        ))
     })
     .await
     .map_err(crate::error::ApiError::from)?;
     render(&HistoryPage {
         layout: Layout::new("history"),
-        rows: jobs.iter().map(|j| row(j, &uploads)).collect(),
+        rows: jobs.iter().map(|j| row(&JobView::of(j))).collect(),
         page,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+        deleted: q.deleted.is_some(),
     })
 }
 
-fn row(job: &Job, uploads: &[Upload]) -> Row {
-    let files: Vec<&Upload> = uploads.iter().filter(|u| u.job_id == job.id).collect();
-    let mut names: Vec<&str> = files
+fn row(job: &JobView) -> Row {
+    let mut names: Vec<&str> = job
+        .files
         .iter()
         .take(NAMES_SHOWN)
-        .map(|u| u.file_name.as_str())
+        .map(|f| f.file_name.as_str())
         .collect();
-    let more = files.len().saturating_sub(NAMES_SHOWN);
+    let more = job.files.len().saturating_sub(NAMES_SHOWN);
     let more_text = format!("and {more} more");
     if more > 0 {
         names.push(&more_text);
     }
-    let counted: Vec<i32> = files.iter().filter_map(|u| u.page_count).collect();
     Row {
         id: job.id,
         created: view::timestamp(job.created_at),
         files: names.join(", "),
-        size: view::human_bytes(files.iter().map(|u| u.size_bytes).sum()),
-        pages: if counted.is_empty() {
-            "–".to_owned()
-        } else {
-            counted.iter().sum::<i32>().to_string()
-        },
+        size: view::human_bytes(job.files.iter().map(|f| f.size_bytes).sum()),
+        pages: view::pages_label(&job.progress),
         language: languages::describe(&job.language),
-        status: StatusView::of(&job.status),
+        status: StatusView::of_job(job),
         duration: view::duration(job.created_at, job.finished_at),
     }
 }

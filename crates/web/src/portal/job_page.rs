@@ -1,21 +1,26 @@
 //! `/jobs/{id}`: one job, live. The page is complete as rendered; `job.js`
 //! then follows the job's event stream and swaps in each file's card, rendered
-//! here, when that file finishes.
+//! here, when that file finishes. Cancel, delete and re-run are plain forms
+//! (a `<details>` holds each confirmation), so they work without JavaScript.
 
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use askama::Template;
-use scribe_core::db::models::{Job, Page};
 use scribe_core::db::{self, queries};
+use scribe_core::job::Status;
+use scribe_core::languages;
 use serde::Deserialize;
 
 use super::errors::PageError;
+use super::upload_page::LanguageOption;
 use super::view::{self, FileCard, JobView};
 use super::{Layout, render};
 use crate::auth::{Browser, csrf_refused};
+use crate::deletion;
 use crate::error::ApiError;
 use crate::routes::downloads::owned_upload;
-use crate::routes::jobs::{cancel_job, files_of, owned_job};
+use crate::routes::jobs::{Rerun, cancel_job, files_of, owned_job, rerun_job};
 use crate::state::AppState;
+use crate::views::{self, FileView};
 
 #[derive(Template)]
 #[template(path = "job.html")]
@@ -24,6 +29,7 @@ struct JobPage {
     job: JobView,
     summary: String,
     csrf: String,
+    languages: Vec<LanguageOption>,
 }
 
 #[derive(Template)]
@@ -39,13 +45,25 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, PageError> {
     let job = owned_job(&state, &browser.owner(), &id).await?;
-    let (uploads, pages) = files_of(&state, job.id, true).await?;
-    let view = view::job_view(&job, &uploads, &pages);
+    let rows = files_of(&state, job, true).await?;
+    let view = view::job_view(&views::JobView::of(&rows));
+    // The re-run form starts from the job's own main language.
+    let main = view.language_code.split('+').next().unwrap_or_default();
+    let languages = state
+        .languages
+        .iter()
+        .map(|code| LanguageOption {
+            name: languages::display_name(code).to_owned(),
+            selected: code == main,
+            code: code.clone(),
+        })
+        .collect();
     render(&JobPage {
         layout: Layout::new(""),
         summary: summary(&view),
         job: view,
         csrf: browser.0.csrf,
+        languages,
     })
 }
 
@@ -64,57 +82,104 @@ pub async fn card(
     })
     .await
     .map_err(ApiError::from)?;
-    let own: Vec<&Page> = pages.iter().collect();
+    let file = FileView::of(&job, &upload, pages.iter(), job.formats());
     render(&CardFragment {
-        file: view::file_card(job.id, &upload, &own, job.formats()),
+        file: view::file_card(job.id, &file),
     })
 }
 
 #[derive(Deserialize)]
-pub struct CancelForm {
+pub struct ActionForm {
     #[serde(default)]
     csrf: String,
 }
 
-/// The cancel button without JavaScript: cancel, then back to the job page.
+/// The cancel button: cancel, then back to the job page.
 #[post("/jobs/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
     browser: Browser,
     id: web::Path<String>,
-    form: web::Form<CancelForm>,
+    form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
     if !state.sessions.csrf_ok(&browser.0.owner, &form.csrf) {
         return Err(csrf_refused().into());
     }
-    let job: Job = cancel_job(&state, &browser.owner(), &id).await?;
-    Ok(HttpResponse::SeeOther()
-        .insert_header(("Location", format!("/jobs/{}", job.id)))
-        .finish())
+    let job = cancel_job(&state, &browser.owner(), &id).await?;
+    Ok(see_other(&format!("/jobs/{}", job.id)))
+}
+
+/// The delete button: delete, then to the history.
+#[post("/jobs/{id}/delete")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    browser: Browser,
+    id: web::Path<String>,
+    form: web::Form<ActionForm>,
+) -> Result<HttpResponse, PageError> {
+    if !state.sessions.csrf_ok(&browser.0.owner, &form.csrf) {
+        return Err(csrf_refused().into());
+    }
+    let job = owned_job(&state, &browser.owner(), &id).await?;
+    deletion::delete_job(&state, &job).await?;
+    Ok(see_other("/jobs?deleted=1"))
+}
+
+/// The re-run form: a new job from the same originals, then to that job.
+#[post("/jobs/{id}/rerun")]
+pub async fn rerun(
+    state: web::Data<AppState>,
+    browser: Browser,
+    req: HttpRequest,
+    id: web::Path<String>,
+    form: web::Form<Vec<(String, String)>>,
+) -> Result<HttpResponse, PageError> {
+    let token = form
+        .iter()
+        .find(|(name, _)| name == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    if !state.sessions.csrf_ok(&browser.0.owner, token) {
+        return Err(csrf_refused().into());
+    }
+    let changes = Rerun::from_pairs(&form)?;
+    let accepted = rerun_job(&state, &browser.owner(), &req, &id, changes).await?;
+    Ok(see_other(&format!("/jobs/{}", accepted.id())))
+}
+
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location.to_owned()))
+        .finish()
 }
 
 /// One sentence for the status line (the live script writes the same ones).
 fn summary(job: &JobView) -> String {
     let files = job.files.len();
-    let failed = job.files.iter().filter(|f| f.status.key == "error").count();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
-    match job.status.key {
-        "pending" => format!("Waiting for a worker · {}", plural(files, "file")),
-        "processing" if job.pages_total > 0 => format!(
+    match job.status.value {
+        Status::Pending => format!("Waiting for a worker · {}", plural(files, "file")),
+        Status::Processing if job.pages_total > 0 && job.pages_total_final => format!(
             "Reading · {} of {} pages done",
             job.pages_done, job.pages_total
         ),
-        "processing" => "Reading the files".to_owned(),
-        "complete" if failed > 0 => format!(
-            "Complete · {} of {files} could not be read",
-            plural(failed, "file")
+        Status::Processing if job.pages_total > 0 => format!(
+            "Reading · {} of ≥ {} pages done · counting…",
+            job.pages_done, job.pages_total
         ),
-        "complete" => format!(
+        Status::Processing => "Reading the files".to_owned(),
+        Status::Complete if job.files_failed > 0 => {
+            format!("Complete · {} of {files} files failed", job.files_failed)
+        }
+        Status::Complete => format!(
             "Complete · {}, {}",
             plural(files, "file"),
             plural(job.pages_total as usize, "page")
         ),
-        "cancelled" => "Cancelled".to_owned(),
-        _ => "No file could be read".to_owned(),
+        Status::Cancelled if job.pages_done > 0 => format!(
+            "Cancelled · {} read before the cancel",
+            plural(job.pages_done as usize, "page")
+        ),
+        Status::Cancelled => "Cancelled".to_owned(),
+        Status::Error => "No file could be read".to_owned(),
     }
 }

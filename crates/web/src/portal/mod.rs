@@ -51,6 +51,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(job_page::show)
         .service(job_page::card)
         .service(job_page::cancel)
+        .service(job_page::delete)
+        .service(job_page::rerun)
         .service(assets::file);
 }
 

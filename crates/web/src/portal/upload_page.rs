@@ -90,7 +90,7 @@ pub async fn submit(
     let check = |token: &str| state.sessions.csrf_ok(&browser.0.owner, token);
     match accept_job(&state, &owner, &req, &mut form, Some(&check)).await {
         Ok(accepted) => Ok(HttpResponse::SeeOther()
-            .insert_header(("Location", format!("/jobs/{}", accepted.id)))
+            .insert_header(("Location", format!("/jobs/{}", accepted.id())))
             .finish()),
         Err(e) => {
             upload::drain(&mut form, state.settings.web.max_request_bytes).await;

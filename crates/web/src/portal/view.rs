@@ -3,25 +3,27 @@
 //! escape every string.
 
 use chrono::{DateTime, Utc};
-use scribe_core::db::models::{Job, Page, Upload};
-use scribe_core::formats::Formats;
 use scribe_core::job::Status;
 use scribe_core::languages;
 use uuid::Uuid;
+
+use crate::views::{self, FileView};
 
 /// Text shown inline per file, in bytes; the downloads hold all of it.
 const MAX_INLINE_TEXT: usize = 512 * 1024;
 
 pub struct StatusView {
+    pub value: Status,
     /// `pending`, `processing`…: the CSS class and `data-status`.
     pub key: &'static str,
-    pub label: &'static str,
+    pub label: String,
     pub running: bool,
+    /// Complete, but some files failed: never shown as a plain success.
+    pub partial: bool,
 }
 
 impl StatusView {
-    pub fn of(stored: &str) -> Self {
-        let status = Status::parse(stored).unwrap_or(Status::Error);
+    pub fn of(status: Status) -> Self {
         let label = match status {
             Status::Pending => "Pending",
             Status::Processing => "Processing",
@@ -30,10 +32,35 @@ impl StatusView {
             Status::Cancelled => "Cancelled",
         };
         Self {
+            value: status,
             key: status.as_str(),
-            label,
+            label: label.to_owned(),
             running: !status.is_finished(),
+            partial: false,
         }
+    }
+
+    /// A job's badge: "Complete · 2 of 3 files failed" when some files failed.
+    pub fn of_job(job: &views::JobView) -> Self {
+        let mut status = Self::of(job.status);
+        if job.partly_failed() {
+            status.partial = true;
+            status.label = format!(
+                "Complete · {} of {} files failed",
+                job.files_failed,
+                job.files.len()
+            );
+        }
+        status
+    }
+}
+
+/// "11", "≥ 11" while files are still being counted, "counting…" before any is.
+pub fn pages_label(progress: &views::Progress) -> String {
+    match (progress.pages_total_final, progress.pages_total) {
+        (true, n) => n.to_string(),
+        (false, 0) => "counting…".to_owned(),
+        (false, n) => format!("≥ {n}"),
     }
 }
 
@@ -41,10 +68,15 @@ pub struct JobView {
     pub id: Uuid,
     pub status: StatusView,
     pub language: String,
+    /// The stored code (`deu+eng`), for the re-run form.
+    pub language_code: String,
+    pub outputs: scribe_core::formats::Formats,
     pub created: String,
     pub duration: String,
     pub pages_done: i64,
     pub pages_total: i64,
+    pub pages_total_final: bool,
+    pub files_failed: usize,
     pub files: Vec<FileCard>,
     pub results_url: Option<String>,
 }
@@ -64,12 +96,17 @@ pub struct FileCard {
     /// Part of the text was left out of the page (it is in the downloads).
     pub text_truncated: bool,
     pub downloads: Vec<Download>,
+    /// Its pages, text and downloads are shown: it is complete, or its job
+    /// was cancelled after some of its pages were read.
+    pub show_results: bool,
+    /// Only some pages were read (the job was cancelled).
+    pub partial: bool,
 }
 
 impl FileCard {
     pub fn progress_label(&self) -> String {
-        match (self.status.key, self.page_count) {
-            ("pending", _) => "Waiting for a worker".to_owned(),
+        match (self.status.value, self.page_count) {
+            (Status::Pending, _) => "Waiting for a worker".to_owned(),
             (_, None) => "Reading the file".to_owned(),
             (_, Some(n)) => format!("{} of {n} pages", self.pages_done),
         }
@@ -82,6 +119,22 @@ impl FileCard {
     /// The `<progress>` maximum; 1 while the page count is unknown.
     pub fn progress_max(&self) -> i32 {
         self.page_count.unwrap_or(1).max(1)
+    }
+
+    /// "3 of 8 pages were read before the job was cancelled."
+    pub fn partial_label(&self) -> String {
+        let of = self
+            .page_count
+            .map_or_else(String::new, |n| format!(" of {n}"));
+        format!(
+            "The job was cancelled: {}{of} page{} read before the cancel.",
+            self.pages.len(),
+            if self.pages.len() == 1 {
+                " was"
+            } else {
+                "s were"
+            }
+        )
     }
 }
 
@@ -100,47 +153,39 @@ pub struct Download {
     pub url: String,
 }
 
-pub fn job_view(job: &Job, uploads: &[Upload], pages: &[Page]) -> JobView {
-    let formats = job.formats();
-    let files: Vec<FileCard> = uploads
-        .iter()
-        .map(|u| {
-            let own: Vec<&Page> = pages.iter().filter(|p| p.upload_id == u.id).collect();
-            file_card(job.id, u, &own, formats)
-        })
-        .collect();
-    let status = StatusView::of(&job.status);
+/// The page's model of a job, from the same typed view the API serialises.
+pub fn job_view(job: &views::JobView) -> JobView {
     JobView {
         id: job.id,
+        status: StatusView::of_job(job),
         language: languages::describe(&job.language),
+        language_code: job.language.clone(),
+        outputs: job.outputs,
         created: timestamp(job.created_at),
         duration: duration(job.created_at, job.finished_at),
-        pages_done: uploads.iter().map(|u| i64::from(u.pages_done)).sum(),
-        pages_total: uploads
-            .iter()
-            .map(|u| i64::from(u.page_count.unwrap_or(0)))
-            .sum(),
-        results_url: matches!(status.key, "complete" | "error")
-            .then(|| format!("/api/v1/jobs/{}/results", job.id)),
-        status,
-        files,
+        pages_done: job.progress.pages_done,
+        pages_total: job.progress.pages_total,
+        pages_total_final: job.progress.pages_total_final,
+        files_failed: job.files_failed,
+        results_url: job.status.is_finished().then(|| job.results_url.clone()),
+        files: job.files.iter().map(|f| file_card(job.id, f)).collect(),
     }
 }
 
-pub fn file_card(job_id: Uuid, u: &Upload, pages: &[&Page], formats: Formats) -> FileCard {
-    let status = StatusView::of(&u.status);
-    let base = format!("/api/v1/jobs/{job_id}/files/{}", u.id);
-    let complete = status.key == "complete";
+pub fn file_card(job_id: Uuid, f: &FileView) -> FileCard {
+    let status = StatusView::of(f.status);
     let mut budget = MAX_INLINE_TEXT;
     let mut truncated = false;
-    let pages = pages
+    let show_results = f.downloads.is_some();
+    let pages = f
+        .pages
         .iter()
         .map(|p| {
-            let text = if complete && p.text.len() <= budget {
+            let text = if show_results && p.text.len() <= budget {
                 budget -= p.text.len();
                 Some(p.text.trim_end().to_owned())
             } else {
-                truncated |= complete;
+                truncated |= show_results;
                 None
             };
             PageView {
@@ -148,52 +193,54 @@ pub fn file_card(job_id: Uuid, u: &Upload, pages: &[&Page], formats: Formats) ->
                 confidence: p
                     .mean_confidence
                     .map_or_else(|| "–".to_owned(), |c| format!("{c:.0}%")),
-                words: p.word_count,
+                words: p.words,
                 rotation: p.rotation,
-                preview_url: formats
-                    .preview
-                    .then(|| format!("{base}/pages/{}/preview.png", p.number)),
+                preview_url: p.preview_url.clone(),
                 text,
             }
         })
         .collect();
     let mut downloads = Vec::new();
-    if complete {
+    let mut partial = false;
+    if let Some(d) = &f.downloads {
+        partial = d.partial;
         downloads.push(Download {
-            label: "Text",
-            url: format!("{base}/text"),
+            label: if d.partial { "Text so far" } else { "Text" },
+            url: d.text.clone(),
         });
-        if formats.hocr {
+        if let Some(url) = &d.hocr {
             downloads.push(Download {
                 label: "hOCR",
-                url: format!("{base}/hocr"),
+                url: url.clone(),
             });
         }
         downloads.push(Download {
             label: "JSON with word boxes",
-            url: format!("{base}/json"),
+            url: d.json.clone(),
         });
-        if formats.pdf {
+        if let Some(url) = &d.pdf {
             downloads.push(Download {
                 label: "Searchable PDF",
-                url: format!("{base}/pdf"),
+                url: url.clone(),
             });
         }
     }
     FileCard {
         job_id,
-        id: u.id,
-        name: u.file_name.clone(),
-        size: human_bytes(u.size_bytes),
-        kind: scribe_core::sniff::DocumentKind::parse(&u.detected_type)
-            .map_or_else(|| u.detected_type.clone(), |k| k.name().to_owned()),
-        error: u.error.clone(),
-        pages_done: u.pages_done,
-        page_count: u.page_count,
+        id: f.id,
+        name: f.file_name.clone(),
+        size: human_bytes(f.size_bytes),
+        kind: scribe_core::sniff::DocumentKind::parse(&f.detected_type)
+            .map_or_else(|| f.detected_type.clone(), |k| k.name().to_owned()),
+        error: f.error.as_ref().map(|e| e.message.clone()),
+        pages_done: f.pages_done,
+        page_count: f.page_count,
         status,
         pages,
         text_truncated: truncated,
         downloads,
+        show_results,
+        partial,
     }
 }
 
@@ -253,8 +300,14 @@ mod tests {
     }
 
     #[test]
-    fn unknown_stored_statuses_show_as_errors_not_as_running() {
-        assert!(!StatusView::of("bogus").running);
-        assert_eq!(StatusView::of("processing").label, "Processing");
+    fn provisional_page_totals_say_so() {
+        let p = |pages_total, pages_total_final| views::Progress {
+            pages_done: 0,
+            pages_total,
+            pages_total_final,
+        };
+        assert_eq!(pages_label(&p(0, false)), "counting…");
+        assert_eq!(pages_label(&p(11, false)), "≥ 11");
+        assert_eq!(pages_label(&p(14, true)), "14");
     }
 }

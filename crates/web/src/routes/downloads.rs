@@ -8,12 +8,13 @@ use futures_util::stream::BoxStream;
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
-use scribe_core::db::models::{Job, Upload};
+use scribe_core::db::models::{Job, Page, Upload};
 use scribe_core::db::{self, queries};
+use scribe_core::job::Status;
 use scribe_core::storage::keys;
 use uuid::Uuid;
 
-use super::jobs::owned_job;
+use super::jobs::{files_of, owned_job};
 use crate::auth::Owner;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -25,16 +26,88 @@ pub async fn results(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let job = owned_job(&state, &owner, &id).await?;
-    if job.status != "complete" && job.status != "error" {
-        return Err(ApiError::Conflict(format!(
-            "the job is {}; results are ready when it is complete",
-            job.status
-        )));
+    match job.status {
+        Status::Complete | Status::Error => {
+            let bytes = get(&state, &keys::job_results(job.id)).await?;
+            Ok(HttpResponse::Ok()
+                .content_type("application/json")
+                .streaming(bytes))
+        }
+        // No worker writes a cancelled job's results: they are made from what was read.
+        Status::Cancelled => {
+            let rows = files_of(&state, job, false).await?;
+            let mut files = Vec::with_capacity(rows.uploads.len());
+            for u in &rows.uploads {
+                let pages: Vec<i32> = pages_of(&rows.pages, u.id).map(|p| p.number).collect();
+                files.push(serde_json::json!({
+                    "upload_id": u.id,
+                    "file_name": u.file_name,
+                    "status": u.status,
+                    "error": u.error,
+                    "result": upload_result(&state, rows.job.id, u, &pages).await?,
+                }));
+            }
+            Ok(HttpResponse::Ok()
+                .insert_header((NOTE_HEADER, CANCELLED_NOTE))
+                .json(serde_json::json!({
+                    "job_id": rows.job.id,
+                    "status": Status::Cancelled,
+                    "note": CANCELLED_NOTE,
+                    "files": files,
+                })))
+        }
+        active => Err(ApiError::Conflict(format!(
+            "the job is {active}; results are ready when it is finished"
+        ))),
     }
-    let bytes = get(&state, &keys::job_results(job.id)).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .streaming(bytes))
+}
+
+/// Says, beside a cancelled job's results and downloads, that they are partial.
+const NOTE_HEADER: &str = "X-Scribe-Note";
+const CANCELLED_NOTE: &str = "the job was cancelled: these are the pages read before the cancel";
+
+fn pages_of(pages: &[Page], upload: Uuid) -> impl Iterator<Item = &Page> {
+    pages.iter().filter(move |p| p.upload_id == upload)
+}
+
+/// A file's results: the assembled `results.json` once it is complete, else
+/// (a cancelled job) the results of the pages read, marked partial; `null`
+/// for a file that was never read.
+async fn upload_result(
+    state: &AppState,
+    job_id: Uuid,
+    u: &Upload,
+    pages: &[i32],
+) -> Result<serde_json::Value, ApiError> {
+    if u.status == Status::Complete {
+        let bytes = read(state, &keys::upload_file(job_id, u.id, "results.json"))
+            .await
+            .map_err(|e| {
+                missing(
+                    e,
+                    &format!("the results of `{}` are not stored", u.file_name),
+                )
+            })?;
+        return serde_json::from_slice(&bytes).map_err(ApiError::internal);
+    }
+    if pages.is_empty() {
+        return Ok(serde_json::Value::Null);
+    }
+    let mut read_pages = Vec::with_capacity(pages.len());
+    for &n in pages {
+        let bytes = read(state, &keys::page(job_id, u.id, n as usize, "json"))
+            .await
+            .map_err(|e| missing(e, &format!("page {n}'s results are not stored")))?;
+        read_pages
+            .push(serde_json::from_slice::<serde_json::Value>(&bytes).map_err(ApiError::internal)?);
+    }
+    Ok(serde_json::json!({
+        "partial": true,
+        "file_name": u.file_name,
+        "page_count": u.page_count,
+        "pages_read": pages.len(),
+        "pages": read_pages,
+    }))
 }
 
 #[get("/api/v1/jobs/{id}/files/{upload}/{kind}")]
@@ -52,7 +125,23 @@ pub async fn file(
         "pdf" => ("searchable.pdf", "application/pdf", "pdf"),
         _ => return Err(ApiError::NotFound),
     };
-    if upload.status != "complete" {
+    let stem = upload
+        .file_name
+        .rsplit_once('.')
+        .map_or(upload.file_name.as_str(), |(s, _)| s);
+    let disposition = ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters: vec![DispositionParam::Filename(format!("{stem}.{ext}"))],
+    };
+    if upload.status == Status::Cancelled {
+        let body = partial_download(&state, job.id, &upload, &kind).await?;
+        return Ok(HttpResponse::Ok()
+            .content_type(content_type)
+            .insert_header(disposition)
+            .insert_header((NOTE_HEADER, CANCELLED_NOTE))
+            .body(body));
+    }
+    if upload.status != Status::Complete {
         return Err(ApiError::Conflict(format!(
             "this file is {}; downloads are ready when it is complete",
             upload.status
@@ -61,17 +150,46 @@ pub async fn file(
     let bytes = get(&state, &keys::upload_file(job.id, upload.id, name))
         .await
         .map_err(|e| missing(e, &format!("this job did not ask for the `{kind}` output")))?;
-    let stem = upload
-        .file_name
-        .rsplit_once('.')
-        .map_or(upload.file_name.as_str(), |(s, _)| s);
     Ok(HttpResponse::Ok()
         .content_type(content_type)
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(format!("{stem}.{ext}"))],
-        })
+        .insert_header(disposition)
         .streaming(bytes))
+}
+
+/// What a file of a cancelled job has: the text and the JSON of its pages read.
+async fn partial_download(
+    state: &AppState,
+    job_id: Uuid,
+    upload: &Upload,
+    kind: &str,
+) -> Result<Vec<u8>, ApiError> {
+    let with_text = kind == "text";
+    let upload_id = upload.id;
+    let pages = db::run(&state.db, move |c| {
+        queries::pages_of_uploads(c, &[upload_id], with_text)
+    })
+    .await?;
+    if pages.is_empty() || !matches!(kind, "text" | "json") {
+        return Err(ApiError::Conflict(format!(
+            "the job was cancelled before this file was finished; {}",
+            if pages.is_empty() {
+                "none of its pages was read".to_owned()
+            } else {
+                format!(
+                    "only the text and the JSON of the {} pages read can be downloaded",
+                    pages.len()
+                )
+            }
+        )));
+    }
+    if with_text {
+        // Pages separated by form feeds, as in a finished file's text.
+        let texts: Vec<&str> = pages.iter().map(|p| p.text.as_str()).collect();
+        return Ok(texts.join("\u{c}").into_bytes());
+    }
+    let numbers: Vec<i32> = pages.iter().map(|p| p.number).collect();
+    let result = upload_result(state, job_id, upload, &numbers).await?;
+    serde_json::to_vec_pretty(&result).map_err(ApiError::internal)
 }
 
 #[get("/api/v1/jobs/{id}/files/{upload}/pages/{n}/preview.png")]
@@ -114,6 +232,12 @@ fn missing(e: ApiError, what: &str) -> ApiError {
         ApiError::NotFound => ApiError::Missing(what.to_owned()),
         other => other,
     }
+}
+
+/// A small stored object, whole.
+async fn read(state: &AppState, key: &Path) -> Result<Bytes, ApiError> {
+    let object = state.store.get(key).await?;
+    Ok(object.bytes().await?)
 }
 
 /// The object as a response body, streamed: a large searchable PDF never sits whole in memory.

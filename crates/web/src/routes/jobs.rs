@@ -1,21 +1,26 @@
-//! `/api/v1/jobs`: accept, inspect, list and cancel jobs.
+//! `/api/v1/jobs`: accept, inspect, list, cancel, delete and re-run jobs.
 
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use scribe_core::db::models::{Job, NewJob, Page, Upload};
+use object_store::ObjectStoreExt;
+use scribe_core::db::models::{Job, JobFiles, NewJob, NewUpload, Upload};
 use scribe_core::db::{self, queries};
 use scribe_core::formats::Formats;
+use scribe_core::job::Status;
 use scribe_core::languages;
-use serde::Deserialize;
+use scribe_core::storage::keys;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::auth::Owner;
+use crate::deletion;
 use crate::error::ApiError;
 use crate::outbox::Outgoing;
 use crate::publish;
 use crate::state::AppState;
 use crate::telemetry::RequestId;
 use crate::upload::{self, Limits};
+use crate::views::{AcceptedFile, AcceptedView, JobView};
 
 #[post("/api/v1/jobs")]
 #[tracing::instrument(skip_all, fields(owner = %owner.0))]
@@ -26,24 +31,26 @@ pub async fn create(
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let accepted = accept_job(&state, &owner, &req, &mut form, None).await?;
-    let job_id = accepted.id;
-    Ok(HttpResponse::Accepted()
-        .insert_header(("Location", format!("/api/v1/jobs/{job_id}")))
-        .json(serde_json::json!({
-            "id": job_id,
-            "status": "pending",
-            "language": accepted.language,
-            "status_url": format!("/api/v1/jobs/{job_id}"),
-            "results_url": format!("/api/v1/jobs/{job_id}/results"),
-            "files": accepted.files,
-        })))
+    Ok(accepted_response(accepted))
+}
+
+/// `202` with the new job, as for every way a job is made.
+pub fn accepted_response(accepted: Accepted) -> HttpResponse {
+    HttpResponse::Accepted()
+        .insert_header(("Location", accepted.view.status_url.clone()))
+        .json(accepted.view)
 }
 
 /// A job that is stored and queued.
 pub struct Accepted {
-    pub id: Uuid,
-    pub language: String,
-    pub files: Vec<serde_json::Value>,
+    pub view: AcceptedView,
+    pub trace_id: String,
+}
+
+impl Accepted {
+    pub fn id(&self) -> Uuid {
+        self.view.id
+    }
 }
 
 /// Receives, validates, stores and queues a job: the one path behind the API
@@ -102,17 +109,36 @@ async fn accept(
             })?,
         None => Formats::default(),
     };
+    let files = received.files;
+    queue_job(state, owner, job_id, language, formats, files, trace_id).await
+}
+
+/// Records a job whose originals are stored and hands it to the relay.
+async fn queue_job(
+    state: &AppState,
+    owner: &Owner,
+    job_id: Uuid,
+    language: String,
+    formats: Formats,
+    files: Vec<NewUpload>,
+    trace_id: &str,
+) -> Result<Accepted, ApiError> {
     let new_job = NewJob {
         id: job_id,
         owner: owner.0.clone(),
         language: language.clone(),
         formats: serde_json::to_value(formats).map_err(ApiError::internal)?,
     };
-    let files = received.files;
     let upload_ids: Vec<Uuid> = files.iter().map(|f| f.id).collect();
-    let summary: Vec<serde_json::Value> = files
+    let summary: Vec<AcceptedFile> = files
         .iter()
-        .map(|f| serde_json::json!({"id": f.id, "file_name": f.file_name, "detected_type": f.detected_type, "size_bytes": f.size_bytes, "sha256": f.sha256}))
+        .map(|f| AcceptedFile {
+            id: f.id,
+            file_name: f.file_name.clone(),
+            detected_type: f.detected_type.clone(),
+            size_bytes: f.size_bytes,
+            sha256: f.sha256.clone(),
+        })
         .collect();
     db::run(&state.db, move |c| queries::insert_job(c, &new_job, &files)).await?;
     state.metrics.jobs_accepted.inc();
@@ -125,9 +151,16 @@ async fn accept(
         trace_id: trace_id.to_owned(),
     });
     Ok(Accepted {
-        id: job_id,
-        language,
-        files: summary,
+        view: AcceptedView {
+            id: job_id,
+            status: Status::Pending,
+            language,
+            outputs: formats,
+            status_url: format!("/api/v1/jobs/{job_id}"),
+            results_url: format!("/api/v1/jobs/{job_id}/results"),
+            files: summary,
+        },
+        trace_id: trace_id.to_owned(),
     })
 }
 
@@ -138,7 +171,7 @@ pub async fn show(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let job = owned_job(&state, &owner, &id).await?;
-    Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+    Ok(HttpResponse::Ok().json(job_view(&state, job, false).await?))
 }
 
 #[derive(Deserialize)]
@@ -147,6 +180,13 @@ pub struct Paging {
     page: Option<i64>,
     #[serde(default)]
     per_page: Option<i64>,
+}
+
+#[derive(Serialize)]
+struct JobList {
+    page: i64,
+    per_page: i64,
+    jobs: Vec<JobView>,
 }
 
 #[get("/api/v1/jobs")]
@@ -159,15 +199,14 @@ pub async fn list(
     let (page, offset) = page_window(q.page, per_page);
     let o = owner.0.clone();
     let jobs = db::run(&state.db, move |c| {
-        queries::jobs_of_owner(c, &o, per_page, offset)
+        queries::jobs_with_files(c, &o, per_page, offset)
     })
     .await?;
-    let mut views = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        views.push(job_view(&state, job).await?);
-    }
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "page": page, "per_page": per_page, "jobs": views })))
+    Ok(HttpResponse::Ok().json(JobList {
+        page,
+        per_page,
+        jobs: jobs.iter().map(JobView::of).collect(),
+    }))
 }
 
 /// The 1-based page asked for (at least 1, at most what an offset can hold)
@@ -177,14 +216,14 @@ pub fn page_window(page: Option<i64>, per_page: i64) -> (i64, i64) {
     (page, (page - 1) * per_page)
 }
 
-#[delete("/api/v1/jobs/{id}")]
+#[post("/api/v1/jobs/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
     owner: Owner,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let job = cancel_job(&state, &owner, &id).await?;
-    Ok(HttpResponse::Ok().json(job_view(&state, job).await?))
+    Ok(HttpResponse::Ok().json(job_view(&state, job, false).await?))
 }
 
 /// Cancels the owner's job if it is still pending or processing; returns it as it is now.
@@ -199,10 +238,183 @@ pub async fn cancel_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job
     }
     publish::job_event(
         state,
-        &scribe_core::task::JobEvent::job(job_id, scribe_core::job::Status::Cancelled),
+        &scribe_core::task::JobEvent::job(job_id, Status::Cancelled),
     )
     .await;
     owned_job(state, owner, id).await
+}
+
+#[delete("/api/v1/jobs/{id}")]
+#[tracing::instrument(skip_all, fields(owner = %owner.0))]
+pub async fn delete(
+    state: web::Data<AppState>,
+    owner: Owner,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let job = owned_job(&state, &owner, &id).await?;
+    deletion::delete_job(&state, &job).await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// What a re-run changes; anything left out is taken from the original job.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Rerun {
+    #[serde(default)]
+    pub language: Option<String>,
+    #[serde(default)]
+    pub outputs: Option<String>,
+}
+
+impl Rerun {
+    /// Form fields, repeated ones combined as the upload form's are
+    /// (`language=deu&language=eng` is `deu+eng`); empty ones are ignored.
+    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+        let mut languages = Vec::new();
+        let mut outputs = Vec::new();
+        for (name, value) in pairs {
+            let value = value.trim();
+            match name.as_str() {
+                _ if value.is_empty() => {}
+                "language" => languages.push(value),
+                "outputs" => outputs.push(value),
+                // The portal's form carries its token and its confirmation.
+                "csrf" => {}
+                other => {
+                    return Err(ApiError::bad(
+                        "malformed_body",
+                        format!(
+                            "unknown field `{}`; send `language` and/or `outputs`",
+                            other.chars().take(40).collect::<String>()
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(Self {
+            language: (!languages.is_empty()).then(|| languages.join("+")),
+            outputs: (!outputs.is_empty()).then(|| outputs.join(",")),
+        })
+    }
+
+    /// A JSON object, a form, or nothing at all (the same settings again).
+    fn from_body(req: &HttpRequest, body: &[u8]) -> Result<Self, ApiError> {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Self::default());
+        }
+        let malformed = |e: &dyn std::fmt::Display| {
+            ApiError::bad(
+                "malformed_body",
+                format!(
+                    "the body could not be read: {e}; send JSON like {{\"language\": \"deu\", \"outputs\": \"txt,pdf\"}}"
+                ),
+            )
+        };
+        let json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("application/json"));
+        if json {
+            return serde_json::from_slice(body).map_err(|e| malformed(&e));
+        }
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(body).map_err(|e| malformed(&e))?;
+        Self::from_pairs(&pairs)
+    }
+}
+
+/// A new job from the stored originals of `{id}`, with another language and/or outputs.
+#[post("/api/v1/jobs/{id}/rerun")]
+#[tracing::instrument(skip_all, fields(owner = %owner.0))]
+pub async fn rerun(
+    state: web::Data<AppState>,
+    owner: Owner,
+    req: HttpRequest,
+    id: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let changes = Rerun::from_body(&req, &body)?;
+    let accepted = rerun_job(&state, &owner, &req, &id, changes).await?;
+    Ok(accepted_response(accepted))
+}
+
+/// Copies the originals of the owner's job `id` under a new job and queues it.
+pub async fn rerun_job(
+    state: &AppState,
+    owner: &Owner,
+    req: &HttpRequest,
+    id: &str,
+    changes: Rerun,
+) -> Result<Accepted, ApiError> {
+    let job = owned_job(state, owner, id).await?;
+    let language = languages::validate(
+        changes.language.as_deref().unwrap_or(&job.language),
+        &state.languages,
+    )
+    .map_err(|e| ApiError::bad("unknown_language", e.to_string()))?;
+    let formats: Formats = match changes.outputs.as_deref() {
+        Some(names) => names
+            .parse()
+            .map_err(|e: scribe_core::formats::UnknownFormat| {
+                ApiError::bad("unknown_output", e.to_string())
+            })?,
+        None => job.formats(),
+    };
+    let old_id = job.id;
+    let uploads = db::run(&state.db, move |c| queries::uploads_of(c, old_id)).await?;
+    let new_id = Uuid::new_v4();
+    let copied = copy_originals(state, old_id, new_id, &uploads).await;
+    let files = match copied {
+        Ok(files) => files,
+        Err(e) => {
+            upload::discard(&state.store, new_id).await;
+            return Err(e);
+        }
+    };
+    let trace_id = RequestId::of(req);
+    let queued = queue_job(state, owner, new_id, language, formats, files, &trace_id).await;
+    if queued.is_err() {
+        upload::discard(&state.store, new_id).await;
+    }
+    queued
+}
+
+/// The new job's files: a copy of each original under the new ids (storage
+/// copies in place; the bytes never pass through the web).
+async fn copy_originals(
+    state: &AppState,
+    from_job: Uuid,
+    to_job: Uuid,
+    uploads: &[Upload],
+) -> Result<Vec<NewUpload>, ApiError> {
+    let mut files = Vec::with_capacity(uploads.len());
+    for u in uploads {
+        let id = Uuid::new_v4();
+        let to = keys::original(to_job, id);
+        state
+            .store
+            .copy(&keys::original(from_job, u.id), &to)
+            .await
+            .map_err(|e| match e {
+                object_store::Error::NotFound { .. } => ApiError::Conflict(format!(
+                    "the original of `{}` is no longer stored; upload it again",
+                    u.file_name
+                )),
+                other => other.into(),
+            })?;
+        files.push(NewUpload {
+            id,
+            job_id: to_job,
+            position: u.position,
+            file_name: u.file_name.clone(),
+            storage_key: to.to_string(),
+            detected_type: u.detected_type.clone(),
+            size_bytes: u.size_bytes,
+            sha256: u.sha256.clone(),
+        });
+    }
+    Ok(files)
 }
 
 /// The job if this owner has it; anything else is 404 (never 403: ids leak nothing).
@@ -215,71 +427,10 @@ pub async fn owned_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job,
 }
 
 /// A job's files and all their pages (with their text only if asked), in one round trip.
-pub async fn files_of(
-    state: &AppState,
-    job_id: Uuid,
-    with_text: bool,
-) -> Result<(Vec<Upload>, Vec<Page>), ApiError> {
-    Ok(db::run(&state.db, move |c| {
-        let uploads = queries::uploads_of(c, job_id)?;
-        let ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
-        Ok((uploads, queries::pages_of_uploads(c, &ids, with_text)?))
-    })
-    .await?)
+pub async fn files_of(state: &AppState, job: Job, with_text: bool) -> Result<JobFiles, ApiError> {
+    Ok(db::run(&state.db, move |c| queries::files_of_job(c, job, with_text)).await?)
 }
 
-pub async fn job_view(state: &AppState, job: Job) -> Result<serde_json::Value, ApiError> {
-    let job_id = job.id;
-    let (uploads, all_pages) = files_of(state, job_id, false).await?;
-    let formats = job.formats();
-    let mut files = Vec::with_capacity(uploads.len());
-    let (mut done, mut total) = (0i64, 0i64);
-    for u in uploads {
-        let pages: Vec<_> = all_pages.iter().filter(|p| p.upload_id == u.id).collect();
-        done += i64::from(u.pages_done);
-        total += i64::from(u.page_count.unwrap_or(0));
-        let base = format!("/api/v1/jobs/{job_id}/files/{}", u.id);
-        files.push(serde_json::json!({
-            "id": u.id,
-            "file_name": u.file_name,
-            "detected_type": u.detected_type,
-            "size_bytes": u.size_bytes,
-            "sha256": u.sha256,
-            "status": u.status,
-            "error": u.error.as_ref().map(|m| serde_json::json!({"code": u.error_code, "message": m})),
-            "page_count": u.page_count,
-            "pages_done": u.pages_done,
-            "attempts": u.attempts,
-            "started_at": u.started_at,
-            "finished_at": u.finished_at,
-            "pages": pages.iter().map(|p| serde_json::json!({
-                "number": p.number,
-                "mean_confidence": p.mean_confidence,
-                "duration_ms": p.duration_ms,
-                "rotation": p.rotation,
-                "words": p.word_count,
-                "preview_url": format!("{base}/pages/{}/preview.png", p.number),
-            })).collect::<Vec<_>>(),
-            // text and JSON are always assembled; hOCR and PDF only when asked for.
-            "downloads": (u.status == "complete").then(|| serde_json::json!({
-                "text": format!("{base}/text"),
-                "hocr": formats.hocr.then(|| format!("{base}/hocr")),
-                "json": format!("{base}/json"),
-                "pdf": formats.pdf.then(|| format!("{base}/pdf")),
-            })),
-        }));
-    }
-    Ok(serde_json::json!({
-        "id": job.id,
-        "status": job.status,
-        "language": job.language,
-        "outputs": job.formats,
-        "error": job.error,
-        "created_at": job.created_at,
-        "updated_at": job.updated_at,
-        "finished_at": job.finished_at,
-        "progress": { "pages_done": done, "pages_total": total },
-        "results_url": format!("/api/v1/jobs/{job_id}/results"),
-        "files": files,
-    }))
+pub async fn job_view(state: &AppState, job: Job, with_text: bool) -> Result<JobView, ApiError> {
+    Ok(JobView::of(&files_of(state, job, with_text).await?))
 }

@@ -11,7 +11,6 @@ use actix_web::{HttpResponse, get, web};
 use bytes::Bytes;
 use futures_util::stream;
 use scribe_core::db::{self, DbPool, queries};
-use scribe_core::job::Status;
 use scribe_core::task::JobEvent;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use uuid::Uuid;
@@ -37,9 +36,12 @@ pub async fn events(
     // Subscribe before reading the snapshot so nothing falls between the two.
     let rx = state.events.subscribe();
     let job_id = job.id;
-    let finished = job.status != "pending" && job.status != "processing";
-    let snapshot = job_view(&state, job).await?;
-    let first = frame("snapshot", &snapshot);
+    let finished = job.status.is_finished();
+    let snapshot = job_view(&state, job, false).await?;
+    let first = frame(
+        "snapshot",
+        &serde_json::to_value(&snapshot).map_err(ApiError::internal)?,
+    );
     let db = state.db.clone();
     let updates = stream::unfold((rx, finished), move |(mut rx, done)| {
         let db = db.clone();
@@ -83,20 +85,17 @@ async fn next_frame(rx: &mut Receiver<JobEvent>, job_id: Uuid, db: &DbPool) -> (
 }
 
 /// The database's word when no event came: the job's final state as an
-/// update that ends the stream, or a keep-alive while it is still running.
+/// update that ends the stream, a `deleted` event that ends it when the job is
+/// gone, or a keep-alive while it is still running.
 async fn final_state(db: &DbPool, job_id: Uuid) -> (Bytes, bool) {
-    let status = db::run(db, move |c| queries::job(c, job_id))
-        .await
-        .ok()
-        .flatten()
-        .and_then(|job| Status::parse(&job.status))
-        .filter(|s| s.is_finished());
-    match status {
-        Some(status) => {
-            let json = serde_json::to_value(JobEvent::job(job_id, status)).unwrap_or_default();
+    match db::run(db, move |c| queries::job(c, job_id)).await {
+        Ok(None) => (frame("deleted", &serde_json::json!({})), true),
+        Ok(Some(job)) if job.status.is_finished() => {
+            let json = serde_json::to_value(JobEvent::job(job_id, job.status)).unwrap_or_default();
             (frame("update", &json), true)
         }
-        None => (Bytes::from_static(b": keep-alive\n\n"), false),
+        // Still running, or the database did not answer this time.
+        _ => (Bytes::from_static(b": keep-alive\n\n"), false),
     }
 }
 

@@ -12,6 +12,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(jobs::create)
         .service(jobs::show)
         .service(jobs::cancel)
+        .service(jobs::delete)
+        .service(jobs::rerun)
         .service(jobs::list)
         .service(search::search)
         .service(live::events)

@@ -76,9 +76,17 @@ impl StorageSink {
             word_count: page.result.words.len() as i32,
         };
         let seconds = row.duration_ms as f64 / 1000.0;
-        let done = db::run(&self.db, move |c| queries::record_page(c, &row))
+        let Some(done) = db::run(&self.db, move |c| queries::record_page(c, &row))
             .await
-            .map_err(|e| failed(&e))?;
+            .map_err(|e| failed(&e))?
+        else {
+            // The job was deleted while this page was read: take back what
+            // was just stored, which the delete may have missed.
+            if let Err(e) = scribe_core::storage::delete_job(&self.store, job).await {
+                tracing::warn!(error = %e, "objects of a deleted job not removed");
+            }
+            return Err(SinkError::Cancelled);
+        };
         self.health.progress();
         self.metrics.pages_done.inc();
         self.metrics.ocr_seconds.observe(seconds);

@@ -43,8 +43,28 @@ pub struct Context {
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Runs the task. `Ok(())` also covers "nothing to do" (already finished or cancelled).
+/// Runs the task. `Ok(())` also covers "nothing to do" (already finished,
+/// cancelled or deleted).
 pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskError> {
+    let outcome = run(ctx, task, trace_id).await;
+    if matches!(outcome, Err(TaskError::Stopped(_))) {
+        return outcome;
+    }
+    // A job deleted while this task ran: whatever happened (a failed commit,
+    // an interrupted assembly), there is nothing left to retry, and what this
+    // task stored after the delete's sweep of the job's objects must go too.
+    let job_id = task.job_id;
+    match db::run(&ctx.db, move |c| queries::job(c, job_id)).await {
+        Ok(None) => {
+            tracing::info!("job deleted while its task ran; task dropped");
+            scribe_core::storage::delete_job(&ctx.store, job_id).await?;
+            Ok(())
+        }
+        _ => outcome,
+    }
+}
+
+async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskError> {
     let upload_id = task.upload_id;
     let Some((upload, job)) =
         db::run(&ctx.db, move |c| queries::claim_upload(c, upload_id)).await?
