@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod orphans;
 pub mod outbox;
 pub mod portal;
 pub mod publish;
