@@ -22,18 +22,20 @@ S3_GETS_PER_PAGE_MERGE = 2  # the merge reads json + the text layer back, one af
 
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--ocr-s", type=float, default=1.90, help="CPU seconds per A4 page at 200 dpi, one core")
-    p.add_argument("--tx-page", type=float, default=2.6, help="DB transactions per page, measured")
-    p.add_argument("--tx-job", type=float, default=14.0, help="DB transactions per one-page job, measured")
-    p.add_argument("--s3-page", type=float, default=5.2, help="S3 requests per page of a split PDF, measured")
-    p.add_argument("--merge-ms-page", type=float, default=24.0, help="merge cost per page, measured (40 pages)")
-    p.add_argument("--conns-worker", type=float, default=2.0, help="DB connections a 1-slot worker holds, measured")
+    p.add_argument("--ocr-s", type=float, default=1.42, help="seconds per A4 page at 200 dpi, one core")
+    p.add_argument("--tx-page", type=float, default=2.0, help="DB transactions per page, counted in the code")
+    p.add_argument("--tx-job", type=float, default=12.0, help="DB transactions per one-page job, counted in the code")
+    p.add_argument("--s3-page", type=float, default=5.4, help="S3 requests per page of a split PDF, measured")
+    p.add_argument("--merge-ms-page", type=float, default=14.0, help="merge cost per page, measured (40 pages)")
+    p.add_argument("--conns-worker", type=float, default=1.0, help="DB connections a 1-slot worker holds, measured")
     p.add_argument("--pool-size", type=int, default=8, help="database.pool_size (each process's upper bound)")
     p.add_argument("--max-connections", type=int, default=100, help="PostgreSQL max_connections")
     p.add_argument("--db-commits-s", type=float, default=3000,
                    help="assumed commits/s one small PostgreSQL sustains with fsync (not measured here)")
     p.add_argument("--events-s-web", type=float, default=5000,
                    help="assumed events/s one web replica fans out to SSE clients (not measured here)")
+    p.add_argument("--s3-latency-ms", type=float, default=0.0,
+                   help="added per GET the merge makes one after the other (moto on loopback: ~0; S3: 10-30)")
     p.add_argument("--pages-per-task", type=int, default=10)
     p.add_argument("--doc-pages", type=int, default=400)
     a = p.parse_args()
@@ -54,7 +56,7 @@ def main():
         s3 = pages_s * a.s3_page
         waves = math.ceil(ranges / n)
         ocr_doc = waves * a.pages_per_task * a.ocr_s
-        merge = a.doc_pages * a.merge_ms_page / 1000
+        merge = a.doc_pages * (a.merge_ms_page + S3_GETS_PER_PAGE_MERGE * a.s3_latency_ms) / 1000
         limits = []
         if worst > a.max_connections:
             limits.append(f"pools could open {worst} > max_connections {a.max_connections}")
@@ -72,12 +74,12 @@ def main():
               f"{ocr_doc:>10.0f} {merge:>8.1f} {ocr_doc + merge:>7.0f}  {'; '.join(limits) or '-'}")
     print(f"""
 where it saturates first: the connection budget. Each process's pool may grow to
-database.pool_size ({a.pool_size}); {math.floor((a.max_connections - a.pool_size) / a.pool_size)} workers' pools can already exceed
+database.pool_size ({a.pool_size}); {math.floor((a.max_connections - a.pool_size) / a.pool_size) + 1} workers' pools can already exceed
 max_connections {a.max_connections} when they all fill (retries after a database restart do), although a
 1-slot worker holds about {a.conns_worker:.0f}. Move it: pool_size = slots + 2 on workers, or PgBouncer in
 transaction mode in front of PostgreSQL. Commits/s ({a.tx_page:.1f} per page) stay far below a single
 PostgreSQL's even at 64 workers; events and S3 requests likewise. For one large document the merge is
-serial: {a.doc_pages} pages × {a.merge_ms_page:.0f} ms runs on one worker after the last page, and past {ranges} workers a
+serial: {a.doc_pages} pages × ({a.merge_ms_page:.0f} ms + {S3_GETS_PER_PAGE_MERGE} GETs × {a.s3_latency_ms:.0f} ms) runs on one worker after the last page, and past {ranges} workers a
 {a.doc_pages}-page document gains nothing (pages_per_task {a.pages_per_task}); fetch page objects concurrently and
 merge per range (pages_per_task larger for huge documents) to move it.""")
 
