@@ -29,7 +29,11 @@ async fn bytes_no_job_row_owns_are_swept_and_a_jobs_own_are_kept() {
 
     let deadline = Instant::now() + Duration::from_secs(20);
     while staging.exists() || original.exists() {
-        assert!(Instant::now() < deadline, "orphans still stored: {:?}", app.stored_files());
+        assert!(
+            Instant::now() < deadline,
+            "orphans still stored: {:?}",
+            app.stored_files()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let left = app.stored_files();
@@ -80,11 +84,18 @@ async fn a_full_disk_answers_507_keeps_nothing_and_recovers() {
     }
 
     let (png, _) = page_png(72);
-    let r = app.submit(ALICE, vec![("full.png", png.clone())], &[]).await;
+    let r = app
+        .submit(ALICE, vec![("full.png", png.clone())], &[])
+        .await;
     assert_eq!(r.status().as_u16(), 507);
     let body: serde_json::Value = r.json().await.expect("json envelope");
     assert_eq!(body["error"]["code"], "storage_full", "{body}");
-    assert!(body["error"]["message"].as_str().is_some_and(|m| m.contains("full")), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("full")),
+        "{body}"
+    );
     assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 0, "no job row");
     let stored = files_under(&dir.path().join("uploads"));
     assert!(stored.is_empty(), "nothing kept: {stored:?}");

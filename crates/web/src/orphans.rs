@@ -49,7 +49,10 @@ pub async fn sweep_once(state: &AppState, older_than: Duration) -> anyhow::Resul
     } else {
         let mut ids = Vec::new();
         for top in PREFIXES {
-            let listed = state.store.list_with_delimiter(Some(&Key::from(top))).await?;
+            let listed = state
+                .store
+                .list_with_delimiter(Some(&Key::from(top)))
+                .await?;
             ids.extend(
                 listed
                     .common_prefixes
@@ -93,7 +96,11 @@ fn local_job_ids(root: &Path) -> std::io::Result<Vec<Uuid>> {
             Err(e) => return Err(e),
         };
         for entry in entries {
-            if let Some(id) = entry?.file_name().to_str().and_then(|n| Uuid::parse_str(n).ok()) {
+            if let Some(id) = entry?
+                .file_name()
+                .to_str()
+                .and_then(|n| Uuid::parse_str(n).ok())
+            {
                 ids.push(id);
             }
         }
