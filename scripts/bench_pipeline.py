@@ -228,35 +228,132 @@ def main():
         shutil.rmtree(work, ignore_errors=True)
 
 
+def pg_counters(db):
+    """Transactions committed and rows written in `db` so far (pg_stat_database)."""
+    out = psql("SELECT xact_commit, tup_inserted + tup_updated + tup_deleted, tup_returned + tup_fetched "
+               f"FROM pg_stat_database WHERE datname = '{db}'")
+    return [int(x) for x in out.split("|")]
+
+
+def s3_counts(log):
+    """Requests moto served so far, by method (from its access log)."""
+    counts = {}
+    for m in re.finditer(r'"(GET|PUT|POST|HEAD|DELETE) ', Path(log).read_text(errors="replace")):
+        counts[m.group(1)] = counts.get(m.group(1), 0) + 1
+    return counts
+
+
+def diff(after, before):
+    return {k: after.get(k, 0) - before.get(k, 0) for k in after}
+
+
+def start_moto(work):
+    venv = ROOT / "target" / "s3-venv"
+    port = free_port()
+    log = work / "moto.log"
+    proc = subprocess.Popen([venv / "bin" / "moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
+            break
+        except urllib.error.HTTPError:
+            break
+        except Exception:
+            time.sleep(0.2)
+    return proc, f"http://127.0.0.1:{port}", log
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def submit_many(path, outputs, count):
+    """Submits `count` copies at once; returns when every job is finished."""
+    ids = []
+    for _ in range(count):
+        out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{path}",
+                              "-F", f"outputs={outputs}", f"http://127.0.0.1:{PORT}/api/v1/jobs"],
+                             check=True, capture_output=True, text=True).stdout
+        ids.append(json.loads(out)["id"])
+    for job_id in ids:
+        while True:
+            req = urllib.request.Request(f"http://127.0.0.1:{PORT}/api/v1/jobs/{job_id}",
+                                         headers={"Authorization": f"Bearer {KEY}"})
+            job = json.loads(urllib.request.urlopen(req).read())
+            if job["status"] in ("complete", "error"):
+                assert job["status"] == "complete", job
+                break
+            time.sleep(0.1)
+    return ids
+
+
 def split():
-    """Pages/s for a 40-page PDF: one worker process on one core, then two worker
-    processes (one core each) sharing the document's page ranges."""
+    """Pages/s on 1, 2 and 3 worker processes sharing nothing but PostgreSQL,
+    RabbitMQ and S3 (each its own scratch dir): one 40-page PDF split into page
+    ranges, then a stream of one-page jobs; with the database transactions, S3
+    requests and merge time per page that `scripts/scale_model.py` extrapolates."""
     work = Path(tempfile.mkdtemp(prefix="scribe-bench-split-"))
     db = f"scribe_bench_{uuid.uuid4().hex[:8]}"
     psql(f"CREATE DATABASE {db}")
+    moto, endpoint, moto_log = start_moto(work)
     pdf = work / "forty.pdf"
     subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "40", "--dpi", "200", "--out", pdf,
                     "--truth", work / "truth.txt"], check=True)
-    results = {}
+    one = work / "one.pdf"
+    subprocess.run([REL / "scribe-fixtures", "scanned-pdf", "--pages", "1", "--dpi", "200", "--out", one,
+                    "--truth", work / "truth1.txt"], check=True)
+    stream = int(os.environ.get("BENCH_STREAM_JOBS", 24))
+    print(f"split benchmark: S3 storage (moto_server), {os.cpu_count()} cores on this machine; each worker "
+          f"process 1 OCR slot, its own TMPDIR, pages_per_task 5\n")
+    print(f"{'workers':>7} {'40-page PDF s':>14} {'pages/s':>8} {'merge s':>8} {'one-page jobs':>14} "
+          f"{'pages/s':>8} {'DB conns':>9}")
+    rows = {}
     try:
-        for processes in (1, 2):
+        for processes in [int(n) for n in os.environ.get("BENCH_SPLIT_WORKERS", "1,2,3").split(",")]:
             prefix = f"bench-split-{processes}-{uuid.uuid4().hex[:6]}"
-            env = dict(env_for(db, prefix, work / f"data{processes}"), SCRIBE__WORKER__SLOTS="1",
-                       SCRIBE__OCR__THREADS="1", SCRIBE__WORKER__PAGES_PER_TASK="5")
+            bucket = f"bench-{prefix}"
+            urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"))
+            env = dict(env_for(db, prefix, work / "no-shared-folder"), SCRIBE__WORKER__SLOTS="1",
+                       SCRIBE__OCR__THREADS="1", SCRIBE__WORKER__PAGES_PER_TASK="5",
+                       SCRIBE__STORAGE__BACKEND="s3", SCRIBE__STORAGE__BUCKET=bucket,
+                       SCRIBE__STORAGE__ENDPOINT=endpoint,
+                       AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench-secret", AWS_REGION="us-east-1")
             if processes == 1:
                 subprocess.run([REL / "scribe-web", "--config", ROOT / "config", "migrate"], env=env, check=True,
                                stdout=subprocess.DEVNULL)
             web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
-            workers = [subprocess.Popen(["taskset", "-c", str(i), REL / "scribe-worker", "run", "--config",
-                                         ROOT / "config"], env=env) for i in range(processes)]
+            workers = []
+            for i in range(processes):
+                scratch = work / f"scratch-{processes}-{i}"
+                scratch.mkdir()
+                workers.append(subprocess.Popen([REL / "scribe-worker", "run", "--config", ROOT / "config"],
+                                                env=dict(env, TMPDIR=str(scratch))))
             try:
                 wait_ready()
+                time.sleep(2)  # the workers connect and declare their queues
+                pg0, s30 = pg_counters(db), s3_counts(moto_log)
                 start = time.perf_counter()
                 job = submit_and_wait(pdf, "txt,json,pdf", 0.1)
                 secs = time.perf_counter() - start
                 assert job["status"] == "complete", job
-                results[processes] = 40 / secs
-                print(f"{processes} worker process(es), 1 core each: {secs:6.1f} s, {40 / secs:.3f} pages/s")
+                pg1, s31 = pg_counters(db), s3_counts(moto_log)
+                conns = int(psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}'"))
+                merge = float(psql(
+                    "SELECT extract(epoch FROM u.finished_at - max(p.created_at)) FROM uploads u JOIN pages p "
+                    f"ON p.upload_id = u.id WHERE u.job_id = '{job['id']}' GROUP BY u.finished_at", db))
+                start = time.perf_counter()
+                submit_many(one, "txt,json,pdf", stream)
+                ssecs = time.perf_counter() - start
+                pg2, s32 = pg_counters(db), s3_counts(moto_log)
+                rows[processes] = dict(pdf=40 / secs, stream=stream / ssecs, merge=merge,
+                                       pdf_pg=[b - a for a, b in zip(pg0, pg1)], pdf_s3=diff(s31, s30),
+                                       one_pg=[b - a for a, b in zip(pg1, pg2)], one_s3=diff(s32, s31))
+                print(f"{processes:>7} {secs:14.1f} {40 / secs:8.3f} {merge:8.2f} {stream:>5} in {ssecs:5.1f} s "
+                      f"{stream / ssecs:8.3f} {conns:>9}", flush=True)
             finally:
                 for w in workers:
                     w.terminate()
@@ -266,8 +363,23 @@ def split():
                 web.wait()
                 for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
                     subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{prefix}.{q}"], capture_output=True)
-        print(f"speed-up from the second process: {results[2] / results[1]:.2f}x")
+        for n in [n for n in rows if n > 1]:
+            print(f"speed-up with {n} processes: 40-page PDF {rows[n]['pdf'] / rows[1]['pdf']:.2f}x, "
+                  f"one-page stream {rows[n]['stream'] / rows[1]['stream']:.2f}x")
+        r = rows[1]
+        print("\nmeasured costs (1 worker; PostgreSQL pg_stat_database, moto's access log). Transactions are an "
+              "upper bound: they include this benchmark's own polling of the job (10/s); rows written are "
+              "the pipeline's alone:")
+        print(f"  40-page PDF: {r['pdf_pg'][0] / 40:.1f} transactions and {r['pdf_pg'][1] / 40:.1f} rows written "
+              f"per page; S3 per page: " + ", ".join(f"{v / 40:.1f} {k}" for k, v in sorted(r['pdf_s3'].items()) if v))
+        print(f"  one-page job: {r['one_pg'][0] / stream:.1f} transactions and {r['one_pg'][1] / stream:.1f} rows "
+              f"written per job; S3 per job: " + ", ".join(f"{v / stream:.1f} {k}" for k, v in sorted(r['one_s3'].items()) if v))
+        merges = ", ".join(f"{rows[n]['merge']:.2f}" for n in rows)
+        print(f"  merge (last page committed → file complete) of the 40-page PDF on 1/2/3 workers: "
+              f"{merges} s; per page {r['merge'] / 40 * 1000:.0f} ms")
     finally:
+        moto.terminate()
+        moto.wait()
         psql(f"DROP DATABASE {db} WITH (FORCE)")
         shutil.rmtree(work, ignore_errors=True)
 

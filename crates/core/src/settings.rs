@@ -109,6 +109,9 @@ pub struct WebSettings {
     pub max_files_per_job: usize,
     /// Jobs not confirmed by the broker after this long are published again.
     pub republish_after_secs: u64,
+    /// Stored bytes with no job row (an upload cut off by a replica dying) are
+    /// removed once this old; far longer than any upload takes. 0 = never.
+    pub orphan_after_secs: u64,
     /// Signs the portal's owner cookie and CSRF tokens; at least 32 bytes, the
     /// same on every replica, from the environment (`SCRIBE__WEB__COOKIE_SECRET`).
     /// Empty: a random key per process (browsers lose their history on restart).
@@ -129,6 +132,7 @@ impl Default for WebSettings {
             max_request_bytes: 1024 * 1024 * 1024,
             max_files_per_job: 20,
             republish_after_secs: 30,
+            orphan_after_secs: 3600,
             cookie_secret: String::new(),
             secure_cookies: false,
             metrics_addr: String::new(),

@@ -28,6 +28,9 @@ pub enum ApiError {
     UnsupportedType(String),
     #[error("the service is temporarily unavailable; try again shortly")]
     Unavailable(String),
+    /// The storage that uploads go to has no space left: nothing was kept.
+    #[error("the server's storage is full, so the upload was not kept; try again later")]
+    StorageFull(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -46,7 +49,7 @@ impl ApiError {
 
     /// Internal causes go to the log, never to the client.
     pub fn log_cause(&self) {
-        if let Self::Unavailable(cause) | Self::Internal(cause) = self {
+        if let Self::Unavailable(cause) | Self::StorageFull(cause) | Self::Internal(cause) = self {
             tracing::error!(error.cause = %cause, "request failed");
         }
     }
@@ -60,6 +63,7 @@ impl ApiError {
             Self::Conflict(_) => "conflict",
             Self::UnsupportedType(_) => "unsupported_type",
             Self::Unavailable(_) => "unavailable",
+            Self::StorageFull(_) => "storage_full",
             Self::Internal(_) => "internal",
         }
     }
@@ -75,9 +79,28 @@ impl From<object_store::Error> for ApiError {
     fn from(e: object_store::Error) -> Self {
         match e {
             object_store::Error::NotFound { .. } => Self::NotFound,
+            other if out_of_space(&other) => Self::StorageFull(other.to_string()),
             other => Self::Unavailable(other.to_string()),
         }
     }
+}
+
+/// Whether a storage error comes from a full disk or an exhausted quota (ENOSPC,
+/// EDQUOT) somewhere in its chain of causes.
+fn out_of_space(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(io) = c.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        {
+            return true;
+        }
+        cause = c.source();
+    }
+    false
 }
 
 impl ResponseError for ApiError {
@@ -91,6 +114,7 @@ impl ResponseError for ApiError {
             Self::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -104,5 +128,29 @@ impl ResponseError for ApiError {
         response.json(
             serde_json::json!({ "error": { "code": self.code(), "message": self.to_string() } }),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_is_507_and_other_storage_failures_503() {
+        let full = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::StorageFull)),
+        };
+        let e = ApiError::from(full);
+        assert_eq!(e.status_code(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(e.code(), "storage_full");
+        let other = object_store::Error::Generic {
+            store: "LocalFileSystem",
+            source: Box::new(std::io::Error::from(std::io::ErrorKind::PermissionDenied)),
+        };
+        assert_eq!(
+            ApiError::from(other).status_code(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
     }
 }

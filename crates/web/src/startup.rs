@@ -62,6 +62,7 @@ impl Application {
             .await
             .context("declaring the RabbitMQ topology")?;
         tokio::spawn(publish::sweep(Arc::clone(&state)));
+        tokio::spawn(crate::orphans::sweep(Arc::clone(&state)));
         tokio::spawn(crate::outbox::relay(Arc::clone(&state), outgoing));
         tokio::spawn(state.events.clone().relay(state.settings.broker.clone()));
 

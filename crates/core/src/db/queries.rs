@@ -55,6 +55,14 @@ pub fn unpublished(
         .collect()
 }
 
+/// Which of `ids` have a job row (the orphan sweep keeps their stored bytes).
+pub fn existing_jobs(conn: &mut PgConnection, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+    jobs::table
+        .filter(jobs::id.eq_any(ids))
+        .select(jobs::id)
+        .load(conn)
+}
+
 /// The job if `owner` owns it: someone else's job is indistinguishable from none.
 pub fn job_for_owner(conn: &mut PgConnection, id: Uuid, owner: &str) -> QueryResult<Option<Job>> {
     jobs::table

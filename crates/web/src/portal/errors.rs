@@ -32,7 +32,9 @@ impl ResponseError for PageError {
         let heading = match &self.0 {
             ApiError::NotFound | ApiError::Missing(_) => "Not found",
             ApiError::Forbidden(_) => "Not allowed",
-            ApiError::Unavailable(_) | ApiError::Internal(_) => "Something went wrong on our side",
+            ApiError::Unavailable(_) | ApiError::StorageFull(_) | ApiError::Internal(_) => {
+                "Something went wrong on our side"
+            }
             _ => "That did not work",
         };
         let page = ErrorPage {

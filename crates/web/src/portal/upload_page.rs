@@ -102,7 +102,10 @@ pub async fn submit(
 /// The form again, with the refusal above it and the API's status code.
 fn refused(state: &AppState, browser: &Browser, e: ApiError) -> Result<HttpResponse, PageError> {
     use actix_web::ResponseError;
-    if matches!(e, ApiError::Unavailable(_) | ApiError::Internal(_)) {
+    if matches!(
+        e,
+        ApiError::Unavailable(_) | ApiError::StorageFull(_) | ApiError::Internal(_)
+    ) {
         return Err(PageError(e));
     }
     let status = e.status_code();
