@@ -16,7 +16,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-REL = ROOT / "target" / "release"
+REL = Path(os.environ.get("SCRIBE_BENCH_BIN", ROOT / "target" / "release"))
 KEY = "bench-key-0001"
 PORT = 18470
 
