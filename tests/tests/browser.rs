@@ -336,7 +336,7 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
         fetched["disposition"]
             .as_str()
             .unwrap_or_default()
-            .contains("report.pdf"),
+            .contains("report.ocr.pdf"),
         "{fetched}"
     );
 

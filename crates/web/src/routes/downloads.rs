@@ -122,7 +122,8 @@ pub async fn file(
         "text" => ("text.txt", "text/plain; charset=utf-8", "txt"),
         "hocr" => ("hocr.html", "text/html; charset=utf-8", "hocr.html"),
         "json" => ("results.json", "application/json", "json"),
-        "pdf" => ("searchable.pdf", "application/pdf", "pdf"),
+        // Beside the original in a folder, the searchable copy must not look like it.
+        "pdf" => ("searchable.pdf", "application/pdf", "ocr.pdf"),
         _ => return Err(ApiError::NotFound),
     };
     let stem = upload
