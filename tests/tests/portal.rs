@@ -69,6 +69,12 @@ async fn the_form_without_javascript_creates_a_job_and_redirects_to_it() {
             .expect("html");
         if html.contains("data-status=\"complete\"") && html.contains("Searchable PDF") {
             assert!(!html.contains(">hOCR<"), "hOCR was not asked for");
+            // Without JavaScript nothing offers to copy.
+            assert!(
+                html.contains("class=\"button copy\"")
+                    && html.contains("hidden>Copy text</button>"),
+                "{html}"
+            );
             break;
         }
         assert!(started.elapsed() < Duration::from_secs(120), "{html}");

@@ -10,6 +10,11 @@
   const jobId = root.dataset.job;
   const csrf = root.dataset.csrf;
   const live = document.getElementById("job-status");
+  // Copying needs this script: the buttons stay hidden without it, and cards
+  // swapped in later arrive hidden too.
+  const revealCopy = () => root.querySelectorAll("button.copy[hidden]").forEach((b) => { b.hidden = false; });
+  revealCopy();
+  new MutationObserver(revealCopy).observe(root, { childList: true, subtree: true });
   const notice = document.getElementById("notice");
   const finished = (s) => s === "complete" || s === "error" || s === "cancelled";
   const labels = { pending: "Pending", processing: "Processing", complete: "Complete", error: "Error", cancelled: "Cancelled" };
