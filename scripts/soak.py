@@ -108,6 +108,18 @@ def multipart(files, fields=()):
     return bytes(out), boundary
 
 
+
+def post_job(port, body, boundary):
+    """POST /api/v1/jobs; the status and body of the answer (OSError when none came)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", "/api/v1/jobs", body=body, headers={
+            "Authorization": f"Bearer {KEY}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
 class Soak:
     def __init__(self, args):
         self.args = args
@@ -251,12 +263,7 @@ class Soak:
         body, boundary = multipart(files, fields)
         during = "web down" if self.web_down.is_set() else "storage full" if self.storage_full.is_set() else ""
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-            conn.request("POST", "/api/v1/jobs", body=body, headers={
-                "Authorization": f"Bearer {KEY}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
-            resp = conn.getresponse()
-            status, raw = resp.status, resp.read()
-            conn.close()
+            status, raw = post_job(self.port, body, boundary)
         except OSError:
             with self.lock:
                 self.unanswered += 1
@@ -403,11 +410,7 @@ class Soak:
         for _ in range(3):
             body, boundary = multipart([("full.png", probe)], [("outputs", "txt,json")])
             try:
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-                conn.request("POST", "/api/v1/jobs", body=body, headers={
-                    "Authorization": f"Bearer {KEY}", "Content-Type": f"multipart/form-data; boundary={boundary}"})
-                resp = conn.getresponse()
-                status, raw = resp.status, resp.read()
+                status, raw = post_job(self.port, body, boundary)
             except OSError as e:
                 self.failures.append(f"storage full: the upload got no answer ({e})")
                 continue

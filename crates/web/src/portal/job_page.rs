@@ -94,6 +94,17 @@ pub struct ActionForm {
     csrf: String,
 }
 
+impl ActionForm {
+    /// The form came from this browser's own page.
+    fn check(&self, state: &AppState, browser: &Browser) -> Result<(), PageError> {
+        if state.sessions.csrf_ok(&browser.0.owner, &self.csrf) {
+            Ok(())
+        } else {
+            Err(csrf_refused().into())
+        }
+    }
+}
+
 /// The cancel button: cancel, then back to the job page.
 #[post("/jobs/{id}/cancel")]
 pub async fn cancel(
@@ -102,9 +113,7 @@ pub async fn cancel(
     id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
-    if !state.sessions.csrf_ok(&browser.0.owner, &form.csrf) {
-        return Err(csrf_refused().into());
-    }
+    form.check(&state, &browser)?;
     let job = cancel_job(&state, &browser.owner(), &id).await?;
     Ok(see_other(&format!("/jobs/{}", job.id)))
 }
@@ -117,9 +126,7 @@ pub async fn delete(
     id: web::Path<String>,
     form: web::Form<ActionForm>,
 ) -> Result<HttpResponse, PageError> {
-    if !state.sessions.csrf_ok(&browser.0.owner, &form.csrf) {
-        return Err(csrf_refused().into());
-    }
+    form.check(&state, &browser)?;
     let job = owned_job(&state, &browser.owner(), &id).await?;
     deletion::delete_job(&state, &job).await?;
     Ok(see_other("/jobs?deleted=1"))
