@@ -264,3 +264,62 @@ async fn sigterm_commits_the_page_in_hand_requeues_the_rest_and_exits_promptly()
     assert_eq!(job["status"], "complete", "{job}");
     assert_eq!(app.count("SELECT count(*) AS n FROM pages"), pages as i64);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_worker_whose_engine_hangs_fails_liveness_and_its_task_goes_to_another() {
+    let app = TestApp::web_only(|_| {}).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut wedged = spawn_worker_with(
+        &app,
+        &[
+            ("SCRIBE_FAIL_POINT", "hang_in_ocr"),
+            ("SCRIBE__WORKER__STALL_TIMEOUT_SECS", "2"),
+            ("SCRIBE__WORKER__METRICS_ADDR", &addr),
+        ],
+    );
+    let probe = |path: &'static str| {
+        let url = format!("http://{addr}{path}");
+        let client = app.client.clone();
+        async move {
+            match client.get(url).send().await {
+                Ok(r) => (r.status().as_u16(), r.text().await.unwrap_or_default()),
+                Err(_) => (0, String::new()),
+            }
+        }
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while probe("/readyz").await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "never ready");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(probe("/livez").await.0, 200, "alive while idle");
+
+    let (png, _) = page_png(64);
+    let id = app.submit_ok(vec![("stuck.png", png)], &[]).await;
+    let body = loop {
+        let (status, body) = probe("/livez").await;
+        if status == 503 {
+            break body;
+        }
+        assert_eq!(status, 200, "{body}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a hung engine never failed liveness"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(body.contains("1 tasks in hand"), "{body}");
+
+    // What the kubelet does next: restart it. The broker hands the task on.
+    wedged.kill().expect("SIGKILL");
+    wedged.wait().expect("reaped");
+    let mut healthy = spawn_worker(&app);
+    let job = app.wait_for_job(&id, Duration::from_secs(120)).await;
+    let _ = healthy.kill();
+    let _ = healthy.wait();
+    assert_eq!(job["status"], "complete", "{job}");
+}

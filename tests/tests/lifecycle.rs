@@ -454,3 +454,80 @@ async fn the_job_list_costs_the_same_queries_for_one_job_or_many() {
         "nothing is counted before a worker opens the files"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_archive_streams_every_output_of_every_file_under_its_own_name() {
+    let mut app = TestApp::web_only(|_| {}).await;
+    let (a, text_a) = page_png(45);
+    let (b, text_b) = page_png(46);
+    let id = app
+        .submit_ok(vec![("scan.png", a), ("scan.png", b)], &[])
+        .await;
+    let zip_url = format!("/api/v1/jobs/{id}/archive.zip");
+    assert_eq!(
+        app.download(&zip_url).await.status().as_u16(),
+        409,
+        "not yet"
+    );
+    app.start_worker();
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+
+    let bob = app
+        .client
+        .get(app.url(&zip_url))
+        .bearer_auth(BOB)
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(bob.status().as_u16(), 404);
+    let r = app.download(&zip_url).await;
+    assert_eq!(r.status().as_u16(), 200);
+    assert_eq!(
+        r.headers()["content-type"].to_str().expect("ascii"),
+        "application/zip"
+    );
+    let bytes = r.bytes().await.expect("zip").to_vec();
+    let zip = async_zip::base::read::mem::ZipFileReader::new(bytes)
+        .await
+        .expect("a readable ZIP");
+    let names: Vec<String> = zip
+        .file()
+        .entries()
+        .iter()
+        .map(|e| e.filename().as_str().expect("UTF-8 name").to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "results.json",
+            "scan.txt",
+            "scan.hocr.html",
+            "scan.json",
+            "scan.ocr.pdf",
+            "scan (2).txt",
+            "scan (2).hocr.html",
+            "scan (2).json",
+            "scan (2).ocr.pdf",
+        ]
+    );
+    let member = |i: usize| {
+        let zip = &zip;
+        async move {
+            let mut out = Vec::new();
+            let mut entry = zip.reader_with_entry(i).await.expect("entry");
+            entry
+                .read_to_end_checked(&mut out)
+                .await
+                .expect("CRC matches");
+            out
+        }
+    };
+    let text = String::from_utf8(member(1).await).expect("text");
+    assert!(cer(&text, &text_a) <= 0.05, "{text}");
+    let text = String::from_utf8(member(5).await).expect("text");
+    assert!(cer(&text, &text_b) <= 0.05, "{text}");
+    assert!(member(4).await.starts_with(b"%PDF"));
+    let results: Value = serde_json::from_slice(&member(0).await).expect("JSON");
+    assert_eq!(results["job_id"], id.as_str());
+}

@@ -162,13 +162,22 @@ async fn wait_for_status(app: &TestApp, port: u16, path: &str, want: u16) -> Str
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_worker_is_ready_only_when_consuming_and_alive_while_it_retries() {
+async fn a_worker_is_ready_only_when_consuming_with_its_database_and_alive_while_it_retries() {
     let mut app = TestApp::web_only(|_| {}).await;
     app.start_worker();
     app.start_worker_with(|s| {
         s.broker.url = "amqp://guest:guest@127.0.0.1:1/%2f".to_owned();
     });
-    let (connected, cut_off) = (app.worker_metrics[0], app.worker_metrics[1]);
+    // Its own queue, so that it never takes the job below.
+    app.start_worker_with(|s| {
+        s.broker.prefix.push_str("-nodb");
+        s.database.url = "postgres://postgres@127.0.0.1:1/scribe".to_owned();
+    });
+    let (connected, cut_off, no_db) = (
+        app.worker_metrics[0],
+        app.worker_metrics[1],
+        app.worker_metrics[2],
+    );
 
     wait_for_status(&app, connected, "/readyz", 200).await;
     assert_eq!(app.scrape(connected, "/livez").await.0, 200);
@@ -179,12 +188,36 @@ async fn a_worker_is_ready_only_when_consuming_and_alive_while_it_retries() {
     assert_eq!(status, 503, "{body}");
     assert_eq!(app.scrape(cut_off, "/livez").await.0, 200);
 
+    // Consuming but without its database it cannot commit a page: not ready either.
+    let started = Instant::now();
+    loop {
+        let (status, body) = app.scrape(no_db, "/readyz").await;
+        assert_eq!(status, 503, "ready without a database: {body}");
+        if body.contains("database") {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "never consumed: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(app.scrape(no_db, "/livez").await.0, 200);
+
     // And the ready one takes work.
     let (png, _) = page_png(82);
     let id = app.submit_ok(vec![("r.png", png)], &[]).await;
     assert_eq!(app.wait_for_job(&id, LIMIT).await["status"], "complete");
     assert_eq!(app.scrape(connected, "/livez").await.0, 200);
-    let (_, metrics) = app.scrape(connected, "/metrics").await;
+    // The task is acked (and the gauge lowered) just after the job turns complete.
+    let started = Instant::now();
+    let metrics = loop {
+        let (_, metrics) = app.scrape(connected, "/metrics").await;
+        if metrics.contains("\nscribe_tasks_in_flight 0") || started.elapsed() > LIMIT {
+            break metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert!(metrics.contains("\nscribe_tasks_in_flight 0"), "{metrics}");
     assert!(
         metrics.contains("\nprocess_resident_memory_bytes "),

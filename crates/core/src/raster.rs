@@ -8,7 +8,7 @@ use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use image::{GrayImage, ImageFormat, ImageReader, RgbImage};
+use image::{GrayImage, ImageBuffer, ImageFormat, ImageReader, RgbImage};
 use tiff::ColorType;
 use tiff::decoder::{Decoder as TiffDecoder, DecodingResult};
 use tiff::tags::{PhotometricInterpretation, Tag};
@@ -144,13 +144,10 @@ impl RasterDocument {
     }
 
     /// Decodes page `index` (0-based), upright, as gray and, for a colour
-    /// JPEG, PNG, JPEG 2000 or the like, also as the colour it holds.
+    /// JPEG, PNG, TIFF, JPEG 2000 or the like, also as the colour it holds.
     pub fn decode_page(&self, index: usize) -> Result<Decoded, DocumentError> {
         match self.kind {
-            DocumentKind::Tiff => Ok(Decoded {
-                gray: self.decode_tiff(index)?,
-                colour: None,
-            }),
+            DocumentKind::Tiff => self.decode_tiff(index),
             DocumentKind::Jp2 => self.decode_jp2(),
             _ => self.decode_with_image(),
         }
@@ -221,7 +218,7 @@ impl RasterDocument {
         Ok(flatten(image))
     }
 
-    fn decode_tiff(&self, index: usize) -> Result<GrayImage, DocumentError> {
+    fn decode_tiff(&self, index: usize) -> Result<Decoded, DocumentError> {
         let mut decoder = open_tiff(&self.path)?;
         decoder.seek_to_image(index).map_err(|e| tiff_error(&e))?;
         let (w, h) = decoder.dimensions().map_err(|e| tiff_error(&e))?;
@@ -241,22 +238,25 @@ impl RasterDocument {
             .ok()
             .flatten()
             == Some(4);
-        let gray = match fax
+        let decoded = match fax
             .then(|| g4_strips(&mut decoder, w, h, white_is_zero))
             .flatten()
         {
-            Some(gray) => gray,
+            Some(gray) => Decoded { gray, colour: None },
             None => {
                 let data = decoder.read_image().map_err(|e| tiff_error(&e))?;
-                let mut gray = tiff_to_gray(w, h, color, data)?;
+                let mut decoded = tiff_pixels(w, h, color, data)?;
                 if white_is_zero {
-                    image::imageops::invert(&mut gray);
+                    image::imageops::invert(&mut decoded.gray);
                 }
-                gray
+                decoded
             }
         };
         let orientation = self.pages.get(index).map_or(1, |p| p.orientation);
-        Ok(apply_orientation(gray, orientation))
+        Ok(Decoded {
+            gray: apply_orientation(decoded.gray, orientation),
+            colour: decoded.colour.map(|c| apply_orientation(c, orientation)),
+        })
     }
 }
 
@@ -371,7 +371,13 @@ fn tiff_pages(
 }
 
 /// Turns a stored raster upright as TIFF/EXIF orientation `tag` says.
-fn apply_orientation(image: GrayImage, tag: u16) -> GrayImage {
+fn apply_orientation<P>(
+    image: ImageBuffer<P, Vec<P::Subpixel>>,
+    tag: u16,
+) -> ImageBuffer<P, Vec<P::Subpixel>>
+where
+    P: image::Pixel + 'static,
+{
     use image::imageops::{flip_horizontal, flip_vertical, rotate90, rotate180, rotate270};
     match tag {
         2 => flip_horizontal(&image),
@@ -494,17 +500,21 @@ fn tiff_error(err: &tiff::TiffError) -> DocumentError {
     }
 }
 
-/// Converts the TIFF layouts scanners actually produce to 8-bit gray.
-fn tiff_to_gray(
+/// Converts the TIFF layouts scanners actually produce to 8-bit gray, and
+/// the colour ones to RGB as well (see [`Decoded`]).
+fn tiff_pixels(
     w: u32,
     h: u32,
     color: ColorType,
     data: DecodingResult,
-) -> Result<GrayImage, DocumentError> {
+) -> Result<Decoded, DocumentError> {
     let (wu, hu) = (w as usize, h as usize);
     let unsupported =
         || DocumentError::Corrupt(format!("the TIFF colour layout {color:?} is not supported"));
-    let pixels: Vec<u8> = match (color, data) {
+    let short =
+        || DocumentError::Corrupt("the TIFF page holds fewer pixels than its size says".to_owned());
+    let gray = |pixels: Vec<u8>| GrayImage::from_raw(w, h, pixels).ok_or_else(short);
+    let rgb: Vec<u8> = match (color, data) {
         (ColorType::Gray(1), DecodingResult::U8(bits)) => {
             let stride = wu.div_ceil(8);
             let mut out = Vec::with_capacity(wu * hu);
@@ -519,29 +529,48 @@ fn tiff_to_gray(
                     });
                 }
             }
-            out
+            return Ok(Decoded {
+                gray: gray(out)?,
+                colour: None,
+            });
         }
-        (ColorType::Gray(8), DecodingResult::U8(v)) => v,
-        (ColorType::Gray(16), DecodingResult::U16(v)) => v.iter().map(|p| (p >> 8) as u8).collect(),
-        (ColorType::GrayA(8), DecodingResult::U8(v)) => v.chunks_exact(2).map(|p| p[0]).collect(),
-        (ColorType::RGB(8), DecodingResult::U8(v)) => v.chunks_exact(3).map(luma).collect(),
-        (ColorType::RGBA(8), DecodingResult::U8(v)) => v.chunks_exact(4).map(luma).collect(),
-        (ColorType::RGB(16), DecodingResult::U16(v)) => v
-            .chunks_exact(3)
-            .map(|p| luma(&[(p[0] >> 8) as u8, (p[1] >> 8) as u8, (p[2] >> 8) as u8]))
-            .collect(),
+        (ColorType::Gray(8), DecodingResult::U8(v)) => {
+            return Ok(Decoded {
+                gray: gray(v)?,
+                colour: None,
+            });
+        }
+        (ColorType::Gray(16), DecodingResult::U16(v)) => {
+            return Ok(Decoded {
+                gray: gray(v.iter().map(|p| (p >> 8) as u8).collect())?,
+                colour: None,
+            });
+        }
+        (ColorType::GrayA(8), DecodingResult::U8(v)) => {
+            return Ok(Decoded {
+                gray: gray(v.chunks_exact(2).map(|p| p[0]).collect())?,
+                colour: None,
+            });
+        }
+        (ColorType::RGB(8), DecodingResult::U8(v)) => v,
+        (ColorType::RGBA(8), DecodingResult::U8(v)) => {
+            v.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect()
+        }
+        (ColorType::RGB(16), DecodingResult::U16(v)) => v.iter().map(|c| (c >> 8) as u8).collect(),
         (ColorType::CMYK(8), DecodingResult::U8(v)) => v
             .chunks_exact(4)
-            .map(|p| {
+            .flat_map(|p| {
                 let k = 255 - u16::from(p[3]);
                 let ch = |c: u8| ((255 - u16::from(c)) * k / 255) as u8;
-                luma(&[ch(p[0]), ch(p[1]), ch(p[2])])
+                [ch(p[0]), ch(p[1]), ch(p[2])]
             })
             .collect(),
         _ => return Err(unsupported()),
     };
-    GrayImage::from_raw(w, h, pixels).ok_or_else(|| {
-        DocumentError::Corrupt("the TIFF page holds fewer pixels than its size says".to_owned())
+    let colour = RgbImage::from_raw(w, h, rgb).ok_or_else(short)?;
+    Ok(Decoded {
+        gray: gray(colour.pixels().map(|p| luma(&p.0)).collect())?,
+        colour: Some(colour),
     })
 }
 

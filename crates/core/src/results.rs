@@ -9,6 +9,23 @@ use crate::sniff::DocumentKind;
 
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// The job's `results.json`: each file's status beside its own `results.json`.
+#[derive(Debug, Serialize)]
+pub struct JobResults<'a> {
+    pub job_id: uuid::Uuid,
+    pub files: Vec<FileResults<'a>>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct FileResults<'a> {
+    pub upload_id: uuid::Uuid,
+    pub file_name: &'a str,
+    pub status: crate::job::Status,
+    pub error: Option<&'a str>,
+    /// The file's own `results.json`; `None` when it has none (it could not be read).
+    pub result: Option<serde_json::Value>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DocumentResult {
     pub schema_version: u32,

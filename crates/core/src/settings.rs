@@ -121,6 +121,9 @@ pub struct WebSettings {
     /// Address for `/metrics`, apart from the public port so that the ingress
     /// never exposes it; empty disables it.
     pub metrics_addr: String,
+    /// The same owner sending the same files (SHA-256) with the same language
+    /// and outputs gets the earlier job's results at once, without OCR.
+    pub reuse_duplicates: bool,
 }
 
 impl Default for WebSettings {
@@ -136,6 +139,7 @@ impl Default for WebSettings {
             cookie_secret: String::new(),
             secure_cookies: false,
             metrics_addr: String::new(),
+            reuse_duplicates: true,
         }
     }
 }

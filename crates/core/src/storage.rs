@@ -64,16 +64,26 @@ pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
 pub async fn delete_job(store: &Store, job: Uuid) -> Result<usize, object_store::Error> {
     let mut deleted = 0;
     for prefix in keys::job_prefix(job) {
-        let locations = store
-            .list(Some(&prefix))
-            .map_ok(|meta| meta.location)
-            .boxed();
-        let mut results = store.delete_stream(locations);
-        while let Some(result) = results.next().await {
-            match result {
-                Ok(_) | Err(object_store::Error::NotFound { .. }) => deleted += 1,
-                Err(e) => return Err(e),
-            }
+        deleted += delete_under(store, &prefix).await?;
+    }
+    Ok(deleted)
+}
+
+/// Deletes every object under `prefix`, as [`delete_job`] does.
+pub async fn delete_under(
+    store: &Store,
+    prefix: &object_store::path::Path,
+) -> Result<usize, object_store::Error> {
+    let mut deleted = 0;
+    let locations = store
+        .list(Some(prefix))
+        .map_ok(|meta| meta.location)
+        .boxed();
+    let mut results = store.delete_stream(locations);
+    while let Some(result) = results.next().await {
+        match result {
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => deleted += 1,
+            Err(e) => return Err(e),
         }
     }
     Ok(deleted)
@@ -93,6 +103,10 @@ pub mod keys {
     }
     pub fn upload_file(job: Uuid, upload: Uuid, name: &str) -> Path {
         Path::from(format!("results/{job}/{upload}/{name}"))
+    }
+    /// Everything stored for one upload's results: pages, outputs, its `results.json`.
+    pub fn upload_results(job: Uuid, upload: Uuid) -> Path {
+        Path::from(format!("results/{job}/{upload}"))
     }
     pub fn job_results(job: Uuid) -> Path {
         Path::from(format!("results/{job}/results.json"))

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod deletion;
+pub mod duplicates;
 pub mod error;
 pub mod events;
 pub mod metrics;

@@ -13,6 +13,7 @@ use prometheus::{
 pub struct Metrics {
     registry: Registry,
     pub jobs_accepted: IntCounter,
+    pub jobs_reused: IntCounter,
     /// Through the API, the portal and the retention sweep.
     pub jobs_deleted: IntCounter,
     pub uploads_refused: IntCounterVec,
@@ -25,6 +26,10 @@ impl Metrics {
     pub fn new() -> Result<Self, prometheus::Error> {
         let registry = Registry::new();
         let jobs_accepted = IntCounter::new("scribe_jobs_accepted_total", "Jobs accepted")?;
+        let jobs_reused = IntCounter::new(
+            "scribe_jobs_reused_total",
+            "Jobs answered from an earlier identical job's results, without OCR",
+        )?;
         let jobs_deleted = IntCounter::new("scribe_jobs_deleted_total", "Jobs deleted")?;
         let uploads_refused = IntCounterVec::new(
             Opts::new("scribe_uploads_refused_total", "Refused uploads by reason"),
@@ -58,6 +63,7 @@ impl Metrics {
             &labels,
         )?;
         registry.register(Box::new(jobs_accepted.clone()))?;
+        registry.register(Box::new(jobs_reused.clone()))?;
         registry.register(Box::new(jobs_deleted.clone()))?;
         registry.register(Box::new(uploads_refused.clone()))?;
         registry.register(Box::new(publish_seconds.clone()))?;
@@ -70,6 +76,7 @@ impl Metrics {
         Ok(Self {
             registry,
             jobs_accepted,
+            jobs_reused,
             jobs_deleted,
             uploads_refused,
             publish_seconds,

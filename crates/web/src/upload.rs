@@ -280,14 +280,8 @@ fn malformed(e: actix_multipart::MultipartError) -> ApiError {
 
 /// Removes every object a refused request stored.
 pub async fn discard(store: &Store, job_id: Uuid) {
-    for prefix in keys::job_prefix(job_id) {
-        let listed: Vec<_> = match store.list(Some(&prefix)).try_collect().await {
-            Ok(l) => l,
-            Err(_) => continue,
-        };
-        for meta in listed {
-            let _ = store.delete(&meta.location).await;
-        }
+    if let Err(e) = scribe_core::storage::delete_job(store, job_id).await {
+        tracing::warn!(job = %job_id, error = %e, "refused upload's bytes stay for the orphan sweeper");
     }
 }
 

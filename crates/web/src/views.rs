@@ -14,6 +14,8 @@ use uuid::Uuid;
 pub struct JobView {
     pub id: Uuid,
     pub status: Status,
+    /// The earlier job whose results this one copied, without OCR.
+    pub reused_from: Option<Uuid>,
     pub language: String,
     pub outputs: Formats,
     pub error: Option<String>,
@@ -93,6 +95,9 @@ pub struct Downloads {
 pub struct AcceptedView {
     pub id: Uuid,
     pub status: Status,
+    /// The earlier job whose results this one copied (the same files, language
+    /// and outputs); the job is then complete at once.
+    pub reused_from: Option<Uuid>,
     pub language: String,
     pub outputs: Formats,
     pub status_url: String,
@@ -124,6 +129,7 @@ impl JobView {
         Self {
             id: job.id,
             status: job.status,
+            reused_from: job.reused_from,
             language: job.language.clone(),
             outputs: formats,
             error: job.error.clone(),

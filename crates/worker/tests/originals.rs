@@ -243,6 +243,15 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
     let (_, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
     let pdf = searchable(&sink, dir.path());
     assert_eq!(images(&pdf)[0].2, "rgb", "{:?}", images(&pdf));
+    // And Tesseract is given its colour, as for the JPEG, in the right orientation.
+    let doc = scribe_core::Document::open(&tiff, &Settings::default()).expect("open");
+    let loaded = doc.load_page(1).expect("page");
+    let seen = loaded
+        .colour
+        .as_deref()
+        .expect("the TIFF's colour is kept for OCR");
+    assert_eq!(seen.dimensions(), (w, h));
+    assert_eq!(seen, &colour);
 }
 
 #[test]

@@ -106,6 +106,13 @@ impl TestApp {
         self.start_worker_with(|_| {});
     }
 
+    /// Stops every in-process worker (each finishes what it holds first).
+    pub fn stop_workers(&mut self) {
+        for stop in self.workers.drain(..) {
+            let _ = stop.send(true);
+        }
+    }
+
     /// A worker with its own tweaks to the test's settings.
     pub fn start_worker_with(&mut self, tune: impl FnOnce(&mut Settings)) {
         let (stop, stopped) = watch::channel(false);

@@ -3,6 +3,7 @@
 
 pub mod models;
 pub mod queries;
+pub mod reuse;
 pub mod search;
 
 use std::time::Duration;
@@ -66,6 +67,11 @@ where
         .await
         .map_err(|e| DbError::Pool(e.to_string()))?
         .map_err(DbError::Query)
+}
+
+/// One round trip on a pooled connection: does the database answer?
+pub async fn ping(pool: &DbPool) -> Result<(), DbError> {
+    run(pool, |c| c.batch_execute("SELECT 1")).await
 }
 
 /// Key of the PostgreSQL advisory lock that serialises migrations ("scribe" in ASCII).

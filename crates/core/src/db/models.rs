@@ -21,6 +21,8 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// The earlier job whose results this one copied, without OCR.
+    pub reused_from: Option<Uuid>,
 }
 
 impl Job {
@@ -31,7 +33,7 @@ impl Job {
     }
 }
 
-#[derive(Debug, Insertable)]
+#[derive(Debug, Clone, Insertable)]
 #[diesel(table_name = jobs)]
 pub struct NewJob {
     pub id: Uuid,

@@ -79,6 +79,8 @@ pub struct JobView {
     pub files_failed: usize,
     pub files: Vec<FileCard>,
     pub results_url: Option<String>,
+    /// Every output in one ZIP, once the job has some (complete or error).
+    pub archive_url: Option<String>,
 }
 
 pub struct FileCard {
@@ -168,6 +170,8 @@ pub fn job_view(job: &views::JobView) -> JobView {
         pages_total_final: job.progress.pages_total_final,
         files_failed: job.files_failed,
         results_url: job.status.is_finished().then(|| job.results_url.clone()),
+        archive_url: matches!(job.status, Status::Complete | Status::Error)
+            .then(|| format!("/api/v1/jobs/{}/archive.zip", job.id)),
         files: job.files.iter().map(|f| file_card(job.id, f)).collect(),
     }
 }

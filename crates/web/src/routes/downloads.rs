@@ -118,21 +118,15 @@ pub async fn file(
 ) -> Result<HttpResponse, ApiError> {
     let (id, upload, kind) = path.into_inner();
     let (job, upload) = owned_upload(&state, &owner, &id, &upload).await?;
-    let (name, content_type, ext) = match kind.as_str() {
-        "text" => ("text.txt", "text/plain; charset=utf-8", "txt"),
-        "hocr" => ("hocr.html", "text/html; charset=utf-8", "hocr.html"),
-        "json" => ("results.json", "application/json", "json"),
-        // Beside the original in a folder, the searchable copy must not look like it.
-        "pdf" => ("searchable.pdf", "application/pdf", "ocr.pdf"),
-        _ => return Err(ApiError::NotFound),
+    let Some(output) = Output::named(&kind) else {
+        return Err(ApiError::NotFound);
     };
-    let stem = upload
-        .file_name
-        .rsplit_once('.')
-        .map_or(upload.file_name.as_str(), |(s, _)| s);
+    let (name, content_type) = (output.stored, output.content_type);
     let disposition = ContentDisposition {
         disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::Filename(format!("{stem}.{ext}"))],
+        parameters: vec![DispositionParam::Filename(
+            output.file_name(&upload.file_name),
+        )],
     };
     if upload.status == Status::Cancelled {
         let body = partial_download(&state, job.id, &upload, &kind).await?;
@@ -155,6 +149,64 @@ pub async fn file(
         .content_type(content_type)
         .insert_header(disposition)
         .streaming(bytes))
+}
+
+/// One downloadable output of a file: how the API names it, where it is
+/// stored, and what the user's copy is called.
+#[derive(Debug, Clone, Copy)]
+pub struct Output {
+    pub kind: &'static str,
+    pub stored: &'static str,
+    pub content_type: &'static str,
+    ext: &'static str,
+}
+
+impl Output {
+    pub const ALL: [Output; 4] = [
+        Output {
+            kind: "text",
+            stored: "text.txt",
+            content_type: "text/plain; charset=utf-8",
+            ext: "txt",
+        },
+        Output {
+            kind: "hocr",
+            stored: "hocr.html",
+            content_type: "text/html; charset=utf-8",
+            ext: "hocr.html",
+        },
+        Output {
+            kind: "json",
+            stored: "results.json",
+            content_type: "application/json",
+            ext: "json",
+        },
+        // Beside the original in a folder, the searchable copy must not look like it.
+        Output {
+            kind: "pdf",
+            stored: "searchable.pdf",
+            content_type: "application/pdf",
+            ext: "ocr.pdf",
+        },
+    ];
+
+    pub fn named(kind: &str) -> Option<Output> {
+        Self::ALL.into_iter().find(|o| o.kind == kind)
+    }
+
+    /// `scan.pdf` → `scan.ocr.pdf`, `scan.txt`, …
+    pub fn file_name(&self, uploaded: &str) -> String {
+        self.with_stem(stem(uploaded))
+    }
+
+    pub fn with_stem(&self, stem: &str) -> String {
+        format!("{stem}.{}", self.ext)
+    }
+}
+
+/// The uploaded name without its extension.
+pub fn stem(file_name: &str) -> &str {
+    file_name.rsplit_once('.').map_or(file_name, |(s, _)| s)
 }
 
 /// What a file of a cancelled job has: the text and the JSON of its pages read.

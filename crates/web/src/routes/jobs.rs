@@ -4,7 +4,7 @@ use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
 use object_store::ObjectStoreExt;
 use scribe_core::db::models::{Job, JobFiles, NewJob, NewUpload, Upload};
-use scribe_core::db::{self, queries};
+use scribe_core::db::{self, queries, reuse};
 use scribe_core::formats::Formats;
 use scribe_core::job::Status;
 use scribe_core::languages;
@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::Owner;
 use crate::deletion;
+use crate::duplicates;
 use crate::error::ApiError;
 use crate::outbox::Outgoing;
 use crate::publish;
@@ -110,10 +111,24 @@ async fn accept(
         None => Formats::default(),
     };
     let files = received.files;
-    queue_job(state, owner, job_id, language, formats, files, trace_id).await
+    let fresh = Fresh::ReuseDuplicates;
+    queue_job(
+        state, owner, job_id, language, formats, files, trace_id, fresh,
+    )
+    .await
 }
 
-/// Records a job whose originals are stored and hands it to the relay.
+/// Whether a new job may be answered from an earlier identical one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fresh {
+    ReuseDuplicates,
+    /// A re-run asks for the OCR to be done again.
+    AlwaysOcr,
+}
+
+/// Records a job whose originals are stored and hands it to the relay, or,
+/// for a duplicate, records it complete with the earlier job's results.
+#[allow(clippy::too_many_arguments)]
 async fn queue_job(
     state: &AppState,
     owner: &Owner,
@@ -122,6 +137,7 @@ async fn queue_job(
     formats: Formats,
     files: Vec<NewUpload>,
     trace_id: &str,
+    fresh: Fresh,
 ) -> Result<Accepted, ApiError> {
     let new_job = NewJob {
         id: job_id,
@@ -140,20 +156,40 @@ async fn queue_job(
             sha256: f.sha256.clone(),
         })
         .collect();
-    db::run(&state.db, move |c| queries::insert_job(c, &new_job, &files)).await?;
+    let reuse = fresh == Fresh::ReuseDuplicates && state.settings.web.reuse_duplicates;
+    let (job, uploads) = (new_job.clone(), files.clone());
+    let duplicate = db::run(&state.db, move |c| {
+        reuse::insert_unless_duplicate(c, &job, &uploads, reuse)
+    })
+    .await?;
+    let mut reused_from = None;
+    if let Some(earlier) = duplicate {
+        let from = earlier.0;
+        if duplicates::copy(state, new_job.clone(), files.clone(), earlier).await? {
+            reused_from = Some(from);
+        } else {
+            db::run(&state.db, move |c| queries::insert_job(c, &new_job, &files)).await?;
+        }
+    }
+    if reused_from.is_none() {
+        // The job is durable from here; the broker is not on the answer's path: the
+        // relay publishes it, and if that fails the sweeper does.
+        state.outbox.send(Outgoing {
+            job_id,
+            uploads: upload_ids,
+            trace_id: trace_id.to_owned(),
+        });
+    }
     state.metrics.jobs_accepted.inc();
-
-    // The job is durable from here; the broker is not on the answer's path: the
-    // relay publishes it, and if that fails the sweeper does.
-    state.outbox.send(Outgoing {
-        job_id,
-        uploads: upload_ids,
-        trace_id: trace_id.to_owned(),
-    });
     Ok(Accepted {
         view: AcceptedView {
             id: job_id,
-            status: Status::Pending,
+            status: if reused_from.is_some() {
+                Status::Complete
+            } else {
+                Status::Pending
+            },
+            reused_from,
             language,
             outputs: formats,
             status_url: format!("/api/v1/jobs/{job_id}"),
@@ -373,7 +409,11 @@ pub async fn rerun_job(
         }
     };
     let trace_id = RequestId::of(req);
-    let queued = queue_job(state, owner, new_id, language, formats, files, &trace_id).await;
+    let fresh = Fresh::AlwaysOcr;
+    let queued = queue_job(
+        state, owner, new_id, language, formats, files, &trace_id, fresh,
+    )
+    .await;
     if queued.is_err() {
         upload::discard(&state.store, new_id).await;
     }

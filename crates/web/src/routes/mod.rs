@@ -1,5 +1,6 @@
 //! HTTP routes, one module per resource.
 
+pub mod archive;
 pub mod downloads;
 pub mod jobs;
 pub mod live;
@@ -17,6 +18,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(jobs::list)
         .service(search::search)
         .service(live::events)
+        .service(archive::archive)
         .service(downloads::results)
         .service(downloads::file)
         .service(downloads::preview)

@@ -88,6 +88,7 @@ impl Worker {
                 listener,
                 Arc::clone(&self.metrics),
                 Arc::clone(&self.health),
+                self.db.clone(),
             )?);
         }
         let mut backoff = Duration::from_millis(500);

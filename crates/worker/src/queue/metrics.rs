@@ -3,6 +3,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use prometheus::{
@@ -10,7 +11,13 @@ use prometheus::{
     TextEncoder,
 };
 
+use scribe_core::db::{self, DbPool};
+
 use super::health::Health;
+
+/// A readiness probe answers within Kubernetes' default probe timeout (1 s)
+/// even when PostgreSQL does not answer at all.
+const DB_CHECK_TIMEOUT: Duration = Duration::from_millis(800);
 
 pub struct WorkerMetrics {
     registry: Registry,
@@ -67,12 +74,18 @@ pub fn serve(
     listener: TcpListener,
     metrics: Arc<WorkerMetrics>,
     health: Arc<Health>,
+    db: DbPool,
 ) -> std::io::Result<actix_web::dev::Server> {
-    let (metrics, health) = (web::Data::from(metrics), web::Data::from(health));
+    let (metrics, health, db) = (
+        web::Data::from(metrics),
+        web::Data::from(health),
+        web::Data::new(db),
+    );
     Ok(HttpServer::new(move || {
         App::new()
             .app_data(metrics.clone())
             .app_data(health.clone())
+            .app_data(db.clone())
             .route(
                 "/metrics",
                 web::get().to(|m: web::Data<WorkerMetrics>| async move {
@@ -91,14 +104,23 @@ pub fn serve(
     .run())
 }
 
-async fn readyz(health: web::Data<Health>) -> HttpResponse {
-    if health.ready() {
-        HttpResponse::Ok().json(serde_json::json!({ "status": "ready" }))
-    } else {
-        HttpResponse::ServiceUnavailable().json(serde_json::json!({
-            "status": "not ready",
-            "reason": "not consuming: connecting to the broker, or stopping",
-        }))
+/// Ready means able to take work: consuming from the broker, and the
+/// database (where every page is committed) answering.
+async fn readyz(health: web::Data<Health>, db: web::Data<DbPool>) -> HttpResponse {
+    let not_ready = |reason: String| {
+        HttpResponse::ServiceUnavailable()
+            .json(serde_json::json!({ "status": "not ready", "reason": reason }))
+    };
+    if !health.ready() {
+        return not_ready("not consuming: connecting to the broker, or stopping".to_owned());
+    }
+    match tokio::time::timeout(DB_CHECK_TIMEOUT, db::ping(&db)).await {
+        Ok(Ok(())) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Ok(Err(e)) => not_ready(format!("the database does not answer: {e}")),
+        Err(_) => not_ready(format!(
+            "the database did not answer within {} ms",
+            DB_CHECK_TIMEOUT.as_millis()
+        )),
     }
 }
 

@@ -12,7 +12,7 @@ use scribe_core::db::{self, DbPool, queries};
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
 use scribe_core::job::Status;
-use scribe_core::results::{DocumentResult, PageResult, PageSource};
+use scribe_core::results::{DocumentResult, FileResults, JobResults, PageResult, PageSource};
 use scribe_core::settings::Settings;
 use scribe_core::storage::{Store, keys};
 use scribe_core::task::{JobEvent, OcrTask};
@@ -167,6 +167,17 @@ fn fail_point(name: &str) {
     }
 }
 
+/// Test-only hang: with `SCRIBE_FAIL_POINT=hang_<name>` this blocking thread
+/// never returns, as a wedged renderer or engine would not (see `Health`).
+fn hang_point(name: &str) {
+    if std::env::var("SCRIBE_FAIL_POINT").is_ok_and(|v| v.strip_prefix("hang_") == Some(name)) {
+        tracing::error!(fail_point = name, "fail point reached: hanging");
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 async fn publish(
     ctx: &Context,
     job_id: Uuid,
@@ -235,6 +246,7 @@ async fn process(
     fail_point("before_ocr");
     if !todo.is_empty() {
         tokio::task::spawn_blocking(move || {
+            hang_point("in_ocr");
             let request = RunRequest {
                 file_name: &file_name,
                 lang: &lang,
@@ -443,20 +455,20 @@ async fn fetch_page(
 async fn write_job_results(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
     let uploads = db::run(&ctx.db, move |c| queries::uploads_of(c, job_id)).await?;
     let mut files = Vec::new();
-    for u in uploads {
+    for u in &uploads {
         let result = fetch(&ctx.store, &keys::upload_file(job_id, u.id, "results.json"))
             .await?
             .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
-        files.push(serde_json::json!({
-            "upload_id": u.id,
-            "file_name": u.file_name,
-            "status": u.status,
-            "error": u.error,
-            "result": result,
-        }));
+        files.push(FileResults {
+            upload_id: u.id,
+            file_name: &u.file_name,
+            status: u.status,
+            error: u.error.as_deref(),
+            result,
+        });
     }
-    let json = serde_json::to_vec_pretty(&serde_json::json!({ "job_id": job_id, "files": files }))
-        .map_err(TaskError::transient)?;
+    let json =
+        serde_json::to_vec_pretty(&JobResults { job_id, files }).map_err(TaskError::transient)?;
     ctx.store
         .put(&keys::job_results(job_id), PutPayload::from(json))
         .await?;

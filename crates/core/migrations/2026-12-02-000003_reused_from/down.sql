@@ -1,0 +1,2 @@
+DROP INDEX uploads_sha256;
+ALTER TABLE jobs DROP COLUMN reused_from;
