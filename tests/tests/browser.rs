@@ -546,6 +546,14 @@ async fn the_portal_works_on_a_phone_by_keyboard_and_at_200_percent_zoom() {
         )
         .await;
     assert_eq!(unlabelled, Value::Array(vec![]), "controls without labels");
+    // Every installed language by a person's name, never a bare code (frk, Fraktur).
+    let bare = phone
+        .eval(
+            "return Array.from(document.querySelectorAll('#language option'))
+               .filter(o => o.textContent.trim() === o.value).map(o => o.value);",
+        )
+        .await;
+    assert_eq!(bare, Value::Array(vec![]), "languages shown as codes");
 
     // Keyboard: the first Tab reaches the skip link, and focus is visible.
     let tab: String = char::from(fantoccini::key::Key::Tab).to_string();
@@ -581,6 +589,57 @@ async fn the_portal_works_on_a_phone_by_keyboard_and_at_200_percent_zoom() {
         )
         .await;
     phone.screenshot("phone-job").await;
+
+    // The history on a phone: status and time stay on screen, and the whole row opens the job.
+    let job_path = phone
+        .eval("return location.pathname;")
+        .await
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    phone.goto(&app.url("/jobs")).await;
+    assert!(fits_width(&phone).await, "the history fits a phone");
+    let off_screen = phone
+        .eval(
+            "const row = document.querySelector('table.history tbody tr');
+             return Array.from(row.cells).filter(c => c.offsetParent !== null)
+               .filter(c => c.getBoundingClientRect().right > window.innerWidth + 1)
+               .map(c => c.textContent);",
+        )
+        .await;
+    assert_eq!(off_screen, Value::Array(vec![]), "cells off screen");
+    assert!(
+        phone
+            .find("table.history tbody tr td:nth-child(6) .badge")
+            .await
+            .is_displayed()
+            .await
+            .expect("displayed"),
+        "the status shows on a phone"
+    );
+    // What a tap on the row's time lands on: the link to the job.
+    let tapped = phone
+        .eval(
+            "const c = document.querySelector('table.history tbody tr td:nth-child(7)').getBoundingClientRect();
+             const hit = document.elementFromPoint(c.x + c.width / 2, c.y + c.height / 2);
+             const link = hit && hit.closest('a.row-link');
+             return link ? link.getAttribute('href') : (hit ? hit.outerHTML : null);",
+        )
+        .await;
+    assert_eq!(tapped, Value::String(job_path.clone()), "a tap on the row");
+    phone
+        .find("table.history a.row-link")
+        .await
+        .click()
+        .await
+        .expect("the row's link");
+    phone
+        .until(
+            "the row's click to open the job",
+            &format!("location.pathname === '{job_path}'"),
+            SOON,
+        )
+        .await;
 
     // 200% zoom of a 1280-pixel window is a 640-pixel layout; WCAG reflow asks for 320.
     for width in [640, 320] {

@@ -323,3 +323,52 @@ async fn a_worker_whose_engine_hangs_fails_liveness_and_its_task_goes_to_another
     let _ = healthy.wait();
     assert_eq!(job["status"], "complete", "{job}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_task_that_loses_its_worker_after_each_page_is_not_taken_for_poison() {
+    // Few deliveries allowed, so the old rule would fail the file half-way.
+    let app = TestApp::web_only(|s| s.broker.delivery_limit = 2).await;
+    let pages = 4;
+    let (pdf, _) = scanned_pdf(pages, 63);
+    let id = app
+        .submit_ok(vec![("long.pdf", pdf)], &[("outputs", "txt,json")])
+        .await;
+    // Each worker commits one page and dies (a broker restart, a node lost),
+    // and a new one is started each time, as Kubernetes would.
+    let mut workers = 0;
+    let job = loop {
+        let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+        if job["status"] != "pending" && job["status"] != "processing" {
+            break job;
+        }
+        assert!(workers < 3 * pages, "no end after {workers} workers: {job}");
+        workers += 1;
+        let mut worker = spawn_worker_with(
+            &app,
+            &[
+                ("SCRIBE_FAIL_POINT", "after_page"),
+                ("SCRIBE__BROKER__DELIVERY_LIMIT", "2"),
+            ],
+        );
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while worker.try_wait().expect("poll").is_none() && std::time::Instant::now() < deadline {
+            let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
+            if job["status"] == "complete" || job["status"] == "error" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let _ = worker.kill();
+        let _ = worker.wait();
+    };
+    assert_eq!(job["status"], "complete", "{job}");
+    assert!(
+        workers > 2,
+        "the delivery limit was passed: {workers} workers"
+    );
+    assert_eq!(job["files"][0]["pages_done"], pages);
+    assert_eq!(
+        app.count("SELECT count(DISTINCT number) AS n FROM pages"),
+        pages as i64
+    );
+}

@@ -426,8 +426,14 @@ async fn the_job_list_costs_the_same_queries_for_one_job_or_many() {
             let mut conn = PgConnection::establish(&url).expect("db");
             let n = Arc::new(AtomicUsize::new(0));
             conn.set_instrumentation(Statements(Arc::clone(&n)));
-            let listed = scribe_core::db::queries::jobs_with_files(&mut conn, "api:alice", 20, 0)
-                .expect("list");
+            let listed = scribe_core::db::queries::jobs_with_files(
+                &mut conn,
+                "api:alice",
+                &Default::default(),
+                20,
+                0,
+            )
+            .expect("list");
             (n.load(Ordering::Relaxed), listed)
         })
         .await

@@ -307,6 +307,43 @@ async fn the_history_pages_through_every_job_once_newest_first() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["jobs"], serde_json::json!([]));
+
+    // Filters, with the total of what matches.
+    let html = |path: &'static str| {
+        let (browser, app) = (&browser, &app);
+        async move { browser.get(app, path).await.text().await.expect("html") }
+    };
+    assert!(first.contains("21 jobs in all"), "{first}");
+    let named = html("/jobs?q=scan-1").await;
+    assert!(named.contains("10 jobs match"), "{named}");
+    assert!(named.contains("scan-15.png") && !named.contains("scan-20.png"));
+    let one = html("/jobs?q=SCAN-07").await;
+    assert!(
+        one.contains("1 job matches") && one.contains("scan-07.png"),
+        "{one}"
+    );
+    // LIKE's wildcards are text like any other.
+    assert!(html("/jobs?q=%25").await.contains("No upload matches"));
+    assert!(html("/jobs?q=scan_0").await.contains("No upload matches"));
+    let done = html("/jobs?status=complete").await;
+    assert!(
+        done.contains("0 jobs match") && done.contains("No upload matches"),
+        "{done}"
+    );
+    let waiting = html("/jobs?status=active&q=scan").await;
+    assert!(waiting.contains("21 jobs match"), "{waiting}");
+    assert!(
+        waiting
+            .replace("&#38;", "&")
+            .replace("&amp;", "&")
+            .contains("href=\"/jobs?page=2&status=active&q=scan\""),
+        "the pager keeps the filter: {waiting}"
+    );
+    let unknown = html("/jobs?status=nonsense").await;
+    assert!(
+        unknown.contains("21 jobs in all"),
+        "an unknown status is no filter"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -2,6 +2,7 @@
 //! installed. The web validates requests against this list without linking
 //! Tesseract.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 /// Where distributions put tessdata, newest layout first.
@@ -68,42 +69,148 @@ pub fn installed(dir: Option<&Path>) -> Vec<String> {
     langs
 }
 
-/// A person's name for a Tesseract language code (`deu` → German); unknown
-/// codes are shown as they are.
-pub fn display_name(code: &str) -> &str {
-    const NAMES: &[(&str, &str)] = &[
-        ("ara", "Arabic"),
-        ("ces", "Czech"),
-        ("chi_sim", "Chinese (simplified)"),
-        ("chi_tra", "Chinese (traditional)"),
-        ("dan", "Danish"),
-        ("deu", "German"),
-        ("ell", "Greek"),
-        ("eng", "English"),
-        ("fin", "Finnish"),
-        ("fra", "French"),
-        ("heb", "Hebrew"),
-        ("hin", "Hindi"),
-        ("hun", "Hungarian"),
-        ("ita", "Italian"),
-        ("jpn", "Japanese"),
-        ("kor", "Korean"),
-        ("lat", "Latin"),
-        ("nld", "Dutch"),
-        ("nor", "Norwegian"),
-        ("pol", "Polish"),
-        ("por", "Portuguese"),
-        ("ron", "Romanian"),
-        ("rus", "Russian"),
-        ("spa", "Spanish"),
-        ("swe", "Swedish"),
-        ("tur", "Turkish"),
-        ("ukr", "Ukrainian"),
-    ];
-    NAMES
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map_or(code, |(_, name)| name)
+/// A person's name for each language model Tesseract ships, by code.
+const NAMES: &[(&str, &str)] = &[
+    ("afr", "Afrikaans"),
+    ("amh", "Amharic"),
+    ("ara", "Arabic"),
+    ("asm", "Assamese"),
+    ("aze", "Azerbaijani"),
+    ("aze_cyrl", "Azerbaijani (Cyrillic)"),
+    ("bel", "Belarusian"),
+    ("ben", "Bengali"),
+    ("bod", "Tibetan"),
+    ("bos", "Bosnian"),
+    ("bre", "Breton"),
+    ("bul", "Bulgarian"),
+    ("cat", "Catalan"),
+    ("ceb", "Cebuano"),
+    ("ces", "Czech"),
+    ("chi_sim", "Chinese (simplified)"),
+    ("chi_sim_vert", "Chinese (simplified, vertical)"),
+    ("chi_tra", "Chinese (traditional)"),
+    ("chi_tra_vert", "Chinese (traditional, vertical)"),
+    ("chr", "Cherokee"),
+    ("cos", "Corsican"),
+    ("cym", "Welsh"),
+    ("dan", "Danish"),
+    ("dan_frak", "Danish (Fraktur)"),
+    ("deu", "German"),
+    ("deu_frak", "German (Fraktur)"),
+    ("deu_latf", "German (Fraktur)"),
+    ("div", "Dhivehi"),
+    ("dzo", "Dzongkha"),
+    ("ell", "Greek"),
+    ("eng", "English"),
+    ("enm", "Middle English"),
+    ("epo", "Esperanto"),
+    ("est", "Estonian"),
+    ("eus", "Basque"),
+    ("fao", "Faroese"),
+    ("fas", "Persian"),
+    ("fil", "Filipino"),
+    ("fin", "Finnish"),
+    ("fra", "French"),
+    ("frk", "German (Fraktur)"),
+    ("frm", "Middle French"),
+    ("fry", "Western Frisian"),
+    ("gla", "Scottish Gaelic"),
+    ("gle", "Irish"),
+    ("glg", "Galician"),
+    ("grc", "Ancient Greek"),
+    ("guj", "Gujarati"),
+    ("hat", "Haitian Creole"),
+    ("heb", "Hebrew"),
+    ("hin", "Hindi"),
+    ("hrv", "Croatian"),
+    ("hun", "Hungarian"),
+    ("hye", "Armenian"),
+    ("iku", "Inuktitut"),
+    ("ind", "Indonesian"),
+    ("isl", "Icelandic"),
+    ("ita", "Italian"),
+    ("ita_old", "Italian (old)"),
+    ("jav", "Javanese"),
+    ("jpn", "Japanese"),
+    ("jpn_vert", "Japanese (vertical)"),
+    ("kan", "Kannada"),
+    ("kat", "Georgian"),
+    ("kat_old", "Georgian (old)"),
+    ("kaz", "Kazakh"),
+    ("khm", "Khmer"),
+    ("kir", "Kyrgyz"),
+    ("kmr", "Kurdish (Kurmanji)"),
+    ("kor", "Korean"),
+    ("kor_vert", "Korean (vertical)"),
+    ("lao", "Lao"),
+    ("lat", "Latin"),
+    ("lav", "Latvian"),
+    ("lit", "Lithuanian"),
+    ("ltz", "Luxembourgish"),
+    ("mal", "Malayalam"),
+    ("mar", "Marathi"),
+    ("mkd", "Macedonian"),
+    ("mlt", "Maltese"),
+    ("mon", "Mongolian"),
+    ("mri", "Maori"),
+    ("msa", "Malay"),
+    ("mya", "Burmese"),
+    ("nep", "Nepali"),
+    ("nld", "Dutch"),
+    ("nor", "Norwegian"),
+    ("oci", "Occitan"),
+    ("ori", "Odia"),
+    ("pan", "Punjabi"),
+    ("pol", "Polish"),
+    ("por", "Portuguese"),
+    ("pus", "Pashto"),
+    ("que", "Quechua"),
+    ("ron", "Romanian"),
+    ("rus", "Russian"),
+    ("san", "Sanskrit"),
+    ("sin", "Sinhala"),
+    ("slk", "Slovak"),
+    ("slv", "Slovenian"),
+    ("snd", "Sindhi"),
+    ("spa", "Spanish"),
+    ("spa_old", "Spanish (old)"),
+    ("sqi", "Albanian"),
+    ("srp", "Serbian"),
+    ("srp_latn", "Serbian (Latin)"),
+    ("sun", "Sundanese"),
+    ("swa", "Swahili"),
+    ("swe", "Swedish"),
+    ("syr", "Syriac"),
+    ("tam", "Tamil"),
+    ("tat", "Tatar"),
+    ("tel", "Telugu"),
+    ("tgk", "Tajik"),
+    ("tha", "Thai"),
+    ("tir", "Tigrinya"),
+    ("ton", "Tongan"),
+    ("tur", "Turkish"),
+    ("uig", "Uyghur"),
+    ("ukr", "Ukrainian"),
+    ("urd", "Urdu"),
+    ("uzb", "Uzbek"),
+    ("uzb_cyrl", "Uzbek (Cyrillic)"),
+    ("vie", "Vietnamese"),
+    ("yid", "Yiddish"),
+    ("yor", "Yoruba"),
+];
+
+/// A person's name for a Tesseract language code (`deu` → German, `frk` →
+/// German (Fraktur)); a script model (`Fraktur`, `script/Latin`, named with a
+/// capital) is "Fraktur script"; other codes are shown as they are.
+pub fn display_name(code: &str) -> Cow<'_, str> {
+    if let Some((_, name)) = NAMES.iter().find(|(c, _)| *c == code) {
+        return Cow::Borrowed(name);
+    }
+    let script = code.strip_prefix("script/").unwrap_or(code);
+    if script.starts_with(|c: char| c.is_ascii_uppercase()) {
+        return Cow::Owned(format!("{} script", script.replace('_', " ")));
+    }
+    Cow::Borrowed(code)
 }
 
 /// `deu+eng` → `German + English`.
@@ -155,7 +262,21 @@ mod tests {
     #[test]
     fn names_languages_for_people() {
         assert_eq!(describe("deu+eng"), "German + English");
+        assert_eq!(describe("frk+Fraktur"), "German (Fraktur) + Fraktur script");
+        assert_eq!(display_name("script/Latin"), "Latin script");
+        assert_eq!(
+            display_name("chi_sim_vert"),
+            "Chinese (simplified, vertical)"
+        );
         assert_eq!(describe("xyz"), "xyz");
+    }
+
+    #[test]
+    fn every_language_installed_here_has_a_name() {
+        let here = installed(tessdata_dir(None).as_deref());
+        for code in &here {
+            assert_ne!(display_name(code), code.as_str(), "{code} has no name");
+        }
     }
 
     #[test]

@@ -60,6 +60,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         started_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
+        pages_at_claim -> Int4,
     }
 }
 

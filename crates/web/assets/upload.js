@@ -143,13 +143,17 @@
       const percent = Math.floor((p.loaded / p.total) * 100);
       bar.value = percent;
       bar.textContent = percent + "%";
-      // Screen readers hear every 25%, not every packet.
-      if (Math.floor(percent / 25) !== announced) {
-        announced = Math.floor(percent / 25);
-        sendStatus.textContent = humanBytes(p.loaded) + " of " + humanBytes(p.total) + " sent (" + percent + "%)";
-      }
+      // The text keeps up with the bar; screen readers hear it every 25%, not
+      // every packet (a busy live region is announced once it is not busy).
+      const step = Math.floor(percent / 25);
+      sendStatus.setAttribute("aria-busy", step === announced ? "true" : "false");
+      announced = step;
+      sendStatus.textContent = humanBytes(p.loaded) + " of " + humanBytes(p.total) + " sent (" + percent + "%)";
     });
-    xhr.upload.addEventListener("load", () => { sendStatus.textContent = "Sent; checking the files…"; });
+    xhr.upload.addEventListener("load", () => {
+      sendStatus.setAttribute("aria-busy", "false");
+      sendStatus.textContent = "Sent; checking the files…";
+    });
     xhr.addEventListener("load", () => {
       const reply = xhr.response || {};
       if (xhr.status === 202 && reply.id) {

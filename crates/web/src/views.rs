@@ -252,6 +252,7 @@ mod tests {
             updated_at: now,
             started_at: None,
             finished_at: None,
+            pages_at_claim: 0,
         }
     }
 

@@ -63,6 +63,8 @@ pub struct Upload {
     pub updated_at: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
+    /// `pages_done` when the upload was last claimed by a worker.
+    pub pages_at_claim: i32,
 }
 
 #[derive(Debug, Clone, Insertable)]

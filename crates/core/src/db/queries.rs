@@ -81,14 +81,53 @@ pub fn job(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Job>> {
         .optional()
 }
 
+/// Which of an owner's jobs a list shows: all of them by default, or those in
+/// some states, and/or with a file whose name contains some text (any case).
+#[derive(Debug, Clone, Default)]
+pub struct JobFilter {
+    pub statuses: Option<Vec<Status>>,
+    pub file_name: Option<String>,
+}
+
+impl JobFilter {
+    fn query<'a>(&'a self, owner: &'a str) -> jobs::BoxedQuery<'a, diesel::pg::Pg> {
+        let mut q = jobs::table.filter(jobs::owner.eq(owner)).into_boxed();
+        if let Some(statuses) = &self.statuses {
+            q = q.filter(jobs::status.eq_any(statuses.clone()));
+        }
+        if let Some(text) = self.file_name.as_deref().filter(|t| !t.is_empty()) {
+            let pattern = format!("%{}%", like_literal(text));
+            q = q.filter(exists(
+                uploads::table
+                    .filter(uploads::job_id.eq(jobs::id))
+                    .filter(uploads::file_name.ilike(pattern)),
+            ));
+        }
+        q
+    }
+}
+
+/// `text` matched literally by LIKE: its `%`, `_` and `\` are escaped.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub fn jobs_of_owner(
     conn: &mut PgConnection,
     owner: &str,
+    filter: &JobFilter,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<Job>> {
-    jobs::table
-        .filter(jobs::owner.eq(owner))
+    filter
+        .query(owner)
         // The id breaks ties so pages never repeat or skip a job.
         .order((jobs::created_at.desc(), jobs::id.desc()))
         .limit(limit)
@@ -97,19 +136,20 @@ pub fn jobs_of_owner(
         .load(conn)
 }
 
+pub fn count_jobs_of_owner(
+    conn: &mut PgConnection,
+    owner: &str,
+    filter: &JobFilter,
+) -> QueryResult<i64> {
+    filter.query(owner).count().get_result(conn)
+}
+
 pub fn uploads_of(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<Vec<Upload>> {
     uploads::table
         .filter(uploads::job_id.eq(job_id))
         .order(uploads::position)
         .select(Upload::as_select())
         .load(conn)
-}
-
-pub fn count_jobs_of_owner(conn: &mut PgConnection, owner: &str) -> QueryResult<i64> {
-    jobs::table
-        .filter(jobs::owner.eq(owner))
-        .count()
-        .get_result(conn)
 }
 
 /// The files of several jobs, by job then position.
@@ -126,10 +166,11 @@ pub fn uploads_of_jobs(conn: &mut PgConnection, job_ids: &[Uuid]) -> QueryResult
 pub fn jobs_with_files(
     conn: &mut PgConnection,
     owner: &str,
+    filter: &JobFilter,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<JobFiles>> {
-    let jobs = jobs_of_owner(conn, owner, limit, offset)?;
+    let jobs = jobs_of_owner(conn, owner, filter, limit, offset)?;
     let ids: Vec<Uuid> = jobs.iter().map(|j| j.id).collect();
     let uploads = uploads_of_jobs(conn, &ids)?;
     let upload_ids: Vec<Uuid> = uploads.iter().map(|u| u.id).collect();
@@ -255,6 +296,17 @@ pub fn is_cancelled(conn: &mut PgConnection, job_id: Uuid) -> QueryResult<bool> 
 
 /// Claims an upload for processing. `None` means there is nothing to do: it
 /// is finished, cancelled or unknown, and the task can be dropped.
+/// Whether the upload's worker committed pages since it last claimed it: a
+/// task that lost its worker after making progress is not poison.
+pub fn progressed_since_claim(conn: &mut PgConnection, id: Uuid) -> QueryResult<bool> {
+    let counts: Option<(i32, i32)> = uploads::table
+        .find(id)
+        .select((uploads::pages_done, uploads::pages_at_claim))
+        .first(conn)
+        .optional()?;
+    Ok(counts.is_some_and(|(done, at_claim)| done > at_claim))
+}
+
 pub fn claim_upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Upload, Job)>> {
     conn.transaction(|conn| {
         let upload: Option<Upload> = diesel::update(uploads::table.find(id))
@@ -262,6 +314,7 @@ pub fn claim_upload(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Up
             .set((
                 uploads::status.eq(Status::Processing),
                 uploads::attempts.eq(uploads::attempts + 1),
+                uploads::pages_at_claim.eq(uploads::pages_done),
                 uploads::started_at.eq(diesel::dsl::sql::<
                     diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
                 >("COALESCE(started_at, now())")),

@@ -2,7 +2,9 @@
 
 use actix_web::{HttpResponse, get, web};
 use askama::Template;
-use scribe_core::db::{self, queries};
+use scribe_core::db;
+use scribe_core::db::queries::{self, JobFilter};
+use scribe_core::job::Status;
 use scribe_core::languages;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -37,8 +39,15 @@ struct HistoryPage {
     rows: Vec<Row>,
     page: i64,
     pages: i64,
+    /// Jobs that match the filter, on every page.
+    total: i64,
     /// Arrived here from deleting a job.
     deleted: bool,
+    /// The filter's own values, to show in its form and keep in the pager's links.
+    status: String,
+    name: String,
+    /// `&status=…&q=…` for the pager's links; empty without a filter.
+    filter_query: String,
 }
 
 #[derive(Deserialize)]
@@ -46,7 +55,40 @@ pub struct Paging {
     page: Option<i64>,
     #[serde(default)]
     deleted: Option<u8>,
+    /// `active`, `complete`, `error`, `cancelled`; anything else is every job.
+    #[serde(default)]
+    status: String,
+    /// Text that one of the job's file names contains.
+    #[serde(default)]
+    q: String,
 }
+
+/// The history's status choices, by the value its form sends.
+const STATUS_CHOICES: [(&str, &[Status]); 4] = [
+    ("active", &Status::ACTIVE),
+    ("complete", &[Status::Complete]),
+    ("error", &[Status::Error]),
+    ("cancelled", &[Status::Cancelled]),
+];
+
+impl Paging {
+    fn filter(&self) -> (JobFilter, String, String) {
+        let statuses = STATUS_CHOICES
+            .iter()
+            .find(|(key, _)| *key == self.status)
+            .map(|(key, statuses)| (*key, statuses.to_vec()));
+        let name: String = self.q.trim().chars().take(MAX_FILTER_CHARS).collect();
+        let status = statuses.as_ref().map_or("", |(key, _)| key).to_owned();
+        let filter = JobFilter {
+            statuses: statuses.map(|(_, s)| s),
+            file_name: (!name.is_empty()).then(|| name.clone()),
+        };
+        (filter, status, name)
+    }
+}
+
+/// File-name filter text kept, in characters.
+const MAX_FILTER_CHARS: usize = 200;
 
 #[get("/jobs")]
 pub async fn show(
@@ -56,11 +98,21 @@ pub async fn show(
 ) -> Result<HttpResponse, PageError> {
     let (page, offset) = page_window(q.page, PER_PAGE);
     let owner = browser.0.owner;
+    let (filter, status, name) = q.filter();
+    let filter_query = if status.is_empty() && name.is_empty() {
+        String::new()
+    } else {
+        let pairs = [("status", status.as_str()), ("q", name.as_str())];
+        format!(
+            "&{}",
+            serde_urlencoded::to_string(pairs).unwrap_or_default()
+        )
+    };
     let (total, jobs) = db::run(&state.db, move |c| {
-        let total = queries::count_jobs_of_owner(c, &owner)?;
+        let total = queries::count_jobs_of_owner(c, &owner, &filter)?;
         Ok((
             total,
-            queries::jobs_with_files(c, &owner, PER_PAGE, offset)?,
+            queries::jobs_with_files(c, &owner, &filter, PER_PAGE, offset)?,
         ))
     })
     .await
@@ -70,7 +122,11 @@ pub async fn show(
         rows: jobs.iter().map(|j| row(&JobView::of(j))).collect(),
         page,
         pages: ((total + PER_PAGE - 1) / PER_PAGE).max(1),
+        total,
         deleted: q.deleted.is_some(),
+        status,
+        name,
+        filter_query,
     })
 }
 

@@ -53,7 +53,7 @@ pub async fn show(
         .languages
         .iter()
         .map(|code| LanguageOption {
-            name: languages::display_name(code).to_owned(),
+            name: languages::display_name(code).into_owned(),
             selected: code == main,
             code: code.clone(),
         })

@@ -51,7 +51,7 @@ impl UploadPage {
                 .languages
                 .iter()
                 .map(|code| LanguageOption {
-                    name: languages::display_name(code).to_owned(),
+                    name: languages::display_name(code).into_owned(),
                     selected: code == default,
                     code: code.clone(),
                 })

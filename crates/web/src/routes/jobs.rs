@@ -235,7 +235,7 @@ pub async fn list(
     let (page, offset) = page_window(q.page, per_page);
     let o = owner.0.clone();
     let jobs = db::run(&state.db, move |c| {
-        queries::jobs_with_files(c, &o, per_page, offset)
+        queries::jobs_with_files(c, &o, &Default::default(), per_page, offset)
     })
     .await?;
     Ok(HttpResponse::Ok().json(JobList {

@@ -13,7 +13,7 @@ use lapin::options::{
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Connection, ConnectionProperties};
 use scribe_core::broker::{self, Names};
-use scribe_core::db;
+use scribe_core::db::{self, queries};
 use scribe_core::languages;
 use scribe_core::settings::Settings;
 use scribe_core::storage;
@@ -231,6 +231,17 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     // sit in the dead-letter queue with its file forever "processing".
     let deliveries = header_count(&delivery, "x-delivery-count") + 1;
     let limit = ctx.settings.broker.delivery_limit.max(1) as usize;
+    if deliveries > limit && progressed(ctx, &task).await {
+        // Its workers went away (a broker restart, drain timeouts, a node
+        // lost) but committed pages each time: start its count again.
+        tracing::warn!(
+            deliveries,
+            "the task lost its worker again but made progress; requeued afresh"
+        );
+        ctx.metrics.tasks.with_label_values(&["requeued"]).inc();
+        requeue_fresh(retry, names, &delivery, delivery.data.clone()).await;
+        return;
+    }
     if deliveries > limit {
         tracing::error!(
             deliveries,
@@ -281,10 +292,6 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             }
         }
         Err(TaskError::Stopped(range)) => {
-            // Back to the queue as a fresh message (a requeue would count as a
-            // failed delivery); the pages committed so far are skipped next time.
-            let exchange = names.tasks_exchange();
-            let headers = delivery.properties.headers().clone().unwrap_or_default();
             let payload = match range {
                 Some([first, last]) => {
                     serde_json::to_vec(&OcrTask::range(task.job_id, task.upload_id, first, last))
@@ -292,15 +299,7 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
                 }
                 None => delivery.data.clone(),
             };
-            let requeued = broker::publish_confirmed(
-                retry,
-                &exchange,
-                broker::OCR_ROUTING_KEY,
-                &payload,
-                headers,
-            )
-            .await;
-            settle_forwarded(&delivery, requeued).await;
+            requeue_fresh(retry, names, &delivery, payload).await;
         }
         Err(e) => {
             // Permanent and cancelled outcomes are recorded by `handle`.
@@ -308,6 +307,43 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
             let _ = delivery.ack(BasicAckOptions::default()).await;
         }
     }
+}
+
+/// Whether the task's upload gained pages since its last claim (see
+/// `queries::progressed_since_claim`); unknown counts as no.
+async fn progressed(ctx: &Context, task: &OcrTask) -> bool {
+    let upload = task.upload_id;
+    db::run(&ctx.db, move |c| queries::progressed_since_claim(c, upload))
+        .await
+        .unwrap_or(false)
+}
+
+/// Back to the queue as a fresh message (a requeue would count as a failed
+/// delivery); the pages committed so far are skipped next time.
+async fn requeue_fresh(
+    retry: &lapin::Channel,
+    names: &Names,
+    delivery: &Delivery,
+    payload: Vec<u8>,
+) {
+    // The broker's own counts stay behind: this message starts afresh.
+    let mut headers = FieldTable::default();
+    if let Some(old) = delivery.properties.headers() {
+        for (k, v) in old.inner() {
+            if !k.as_str().starts_with("x-delivery-count") && k.as_str() != "x-death" {
+                headers.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    let requeued = broker::publish_confirmed(
+        retry,
+        &names.tasks_exchange(),
+        broker::OCR_ROUTING_KEY,
+        &payload,
+        headers,
+    )
+    .await;
+    settle_forwarded(delivery, requeued).await;
 }
 
 /// Acks a delivery whose message went on as a new one (a delay queue, the task

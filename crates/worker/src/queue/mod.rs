@@ -3,6 +3,7 @@
 
 pub mod consumer;
 pub mod events;
+mod fail_points;
 pub mod failure;
 pub mod health;
 pub mod metrics;

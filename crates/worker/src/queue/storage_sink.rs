@@ -88,6 +88,7 @@ impl StorageSink {
             return Err(SinkError::Cancelled);
         };
         self.health.progress();
+        super::fail_points::abort_at("after_page");
         self.metrics.pages_done.inc();
         self.metrics.ocr_seconds.observe(seconds);
         self.events

@@ -19,6 +19,7 @@ use scribe_core::task::{JobEvent, OcrTask};
 use uuid::Uuid;
 
 use super::events::Events;
+use super::fail_points;
 use super::failure::TaskError;
 use super::objects::{self, download, fetch};
 use super::storage_sink::StorageSink;
@@ -149,33 +150,13 @@ async fn finish_job(ctx: &Context, job_id: Uuid) -> Result<(), TaskError> {
         return Ok(());
     }
     write_job_results(ctx, job_id).await?;
-    fail_point("after_job_results");
+    fail_points::abort_at("after_job_results");
     let Some(status) = db::run(&ctx.db, move |c| queries::finish_job_if_done(c, job_id)).await?
     else {
         return Ok(());
     };
     ctx.events.publish(&JobEvent::job(job_id, status)).await;
     Ok(())
-}
-
-/// Test-only crash point: with `SCRIBE_FAIL_POINT=<name>` in the environment
-/// the process aborts here, as a SIGKILL would stop it.
-fn fail_point(name: &str) {
-    if std::env::var("SCRIBE_FAIL_POINT").is_ok_and(|v| v == name) {
-        tracing::error!(fail_point = name, "fail point reached: aborting");
-        std::process::abort();
-    }
-}
-
-/// Test-only hang: with `SCRIBE_FAIL_POINT=hang_<name>` this blocking thread
-/// never returns, as a wedged renderer or engine would not (see `Health`).
-fn hang_point(name: &str) {
-    if std::env::var("SCRIBE_FAIL_POINT").is_ok_and(|v| v.strip_prefix("hang_") == Some(name)) {
-        tracing::error!(fail_point = name, "fail point reached: hanging");
-        loop {
-            std::thread::park();
-        }
-    }
 }
 
 async fn publish(
@@ -243,10 +224,10 @@ async fn process(
     let (pool, settings) = (Arc::clone(&ctx.pool), Arc::clone(&ctx.settings));
     let stopping = Arc::clone(&ctx.stopping);
     let (file_name, lang) = (upload.file_name.clone(), job.language.clone());
-    fail_point("before_ocr");
+    fail_points::abort_at("before_ocr");
     if !todo.is_empty() {
         tokio::task::spawn_blocking(move || {
-            hang_point("in_ocr");
+            fail_points::hang_at("in_ocr");
             let request = RunRequest {
                 file_name: &file_name,
                 lang: &lang,
