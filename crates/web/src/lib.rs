@@ -6,6 +6,7 @@ pub mod deletion;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod notify;
 pub mod orphans;
 pub mod outbox;
 pub mod portal;

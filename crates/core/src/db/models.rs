@@ -21,6 +21,8 @@ pub struct Job {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
+    pub webhook_url: Option<String>,
+    pub notify_email: Option<String>,
 }
 
 impl Job {
@@ -38,6 +40,8 @@ pub struct NewJob {
     pub owner: String,
     pub language: String,
     pub formats: serde_json::Value,
+    pub webhook_url: Option<String>,
+    pub notify_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]
