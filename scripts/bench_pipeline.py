@@ -248,7 +248,7 @@ def diff(after, before):
 
 
 def start_moto(work):
-    venv = ROOT / "target" / "s3-venv"
+    venv = ROOT / "target" / "test-venv"
     port = free_port()
     log = work / "moto.log"
     proc = subprocess.Popen([venv / "bin" / "moto_server", "-H", "127.0.0.1", "-p", str(port)],

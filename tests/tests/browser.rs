@@ -958,3 +958,65 @@ async fn a_cancel_made_elsewhere_reaches_the_open_page() {
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_desktop_notification_is_asked_for_on_a_click_and_shown_when_a_background_job_ends() {
+    let app = TestApp::web_only(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, _) = page_png(26);
+    let paths = write_files(dir.path(), &[("memo.png", &png)]);
+    let browser = Browser::start(1280, 900).await;
+    // A stand-in Notification API that records what the page asks of it, and
+    // a tab that is in the background.
+    browser
+        .before_every_page(
+            "window.asked = 0; window.shown = []; \
+             window.Notification = class { constructor(title, options) { window.shown.push(title + ' | ' + options.body); } \
+               static requestPermission() { window.asked++; window.Notification.permission = 'granted'; return Promise.resolve('granted'); } }; \
+             window.Notification.permission = 'default'; \
+             Object.defineProperty(document, 'hidden', { get: () => window.inBackground === true });",
+        )
+        .await;
+    upload(&browser, &app, &paths).await;
+    assert_eq!(
+        browser.eval("return window.asked;").await,
+        0,
+        "never asked on load"
+    );
+    let button = browser.find("#notify-me").await;
+    assert!(
+        button.is_displayed().await.expect("displayed"),
+        "offered on a running job"
+    );
+    button.click().await.expect("click");
+    browser
+        .until("permission asked once", "window.asked === 1", SOON)
+        .await;
+    browser
+        .until(
+            "the button gone once granted",
+            "document.getElementById('notify-me').hidden",
+            SOON,
+        )
+        .await;
+    browser
+        .eval("window.inBackground = true; return null;")
+        .await;
+    // Cancelled with the page's own session, as from another tab.
+    browser
+        .eval(
+            "fetch('/api/v1/jobs/' + document.getElementById('job').dataset.job + '/cancel', \
+             { method: 'POST', headers: { 'X-CSRF-Token': document.getElementById('job').dataset.csrf } }); return null;",
+        )
+        .await;
+    browser
+        .until("a notification shown", "window.shown.length === 1", SOON)
+        .await;
+    let shown = browser.eval("return window.shown[0];").await;
+    let shown = shown.as_str().expect("title and body");
+    assert!(
+        shown.starts_with("Scribe: job cancelled | Cancelled"),
+        "{shown}"
+    );
+    browser.close().await;
+}

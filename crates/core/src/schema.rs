@@ -19,6 +19,33 @@ diesel::table! {
         updated_at -> Timestamptz,
         finished_at -> Nullable<Timestamptz>,
         reused_from -> Nullable<Uuid>,
+        webhook_url -> Nullable<Text>,
+        notify_email -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notification_attempts (notification_id, attempt) {
+        notification_id -> Int8,
+        attempt -> Int4,
+        at -> Timestamptz,
+        status_code -> Nullable<Int4>,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Int8,
+        job_id -> Uuid,
+        kind -> Text,
+        target -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        delivered_at -> Nullable<Timestamptz>,
+        abandoned_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -64,7 +91,15 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(notification_attempts -> notifications (notification_id));
+diesel::joinable!(notifications -> jobs (job_id));
 diesel::joinable!(pages -> uploads (upload_id));
 diesel::joinable!(uploads -> jobs (job_id));
 
-diesel::allow_tables_to_appear_in_same_query!(jobs, pages, uploads,);
+diesel::allow_tables_to_appear_in_same_query!(
+    jobs,
+    notification_attempts,
+    notifications,
+    pages,
+    uploads,
+);

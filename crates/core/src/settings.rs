@@ -20,6 +20,7 @@ pub struct Settings {
     pub storage: StorageSettings,
     pub web: WebSettings,
     pub worker: WorkerSettings,
+    pub notify: NotifySettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -124,6 +125,16 @@ pub struct WebSettings {
     /// The same owner sending the same files (SHA-256) with the same language
     /// and outputs gets the earlier job's results at once, without OCR.
     pub reuse_duplicates: bool,
+    /// Where people reach the portal, for the job links in emails.
+    pub public_url: String,
+    /// Keys the `X-Scribe-Signature` HMAC of every webhook; at least 32 bytes,
+    /// from the environment (`SCRIBE__WEB__WEBHOOK_SECRET`). Empty: jobs with
+    /// a `webhook_url` are refused, since nobody could verify what they get.
+    pub webhook_secret: String,
+    /// Lets webhooks reach loopback, private and link-local addresses (dev
+    /// and tests); off in production, where it would let anyone with an API
+    /// key probe the cluster's own network.
+    pub webhook_allow_private: bool,
 }
 
 impl Default for WebSettings {
@@ -140,6 +151,41 @@ impl Default for WebSettings {
             secure_cookies: false,
             metrics_addr: String::new(),
             reuse_duplicates: true,
+            public_url: "http://127.0.0.1:8080".to_owned(),
+            webhook_secret: String::new(),
+            webhook_allow_private: false,
+        }
+    }
+}
+
+/// Webhooks and emails when a job finishes, delivered by the web's dispatcher.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NotifySettings {
+    /// `smtp://host:587?tls=required` (STARTTLS), `smtps://host:465` (TLS),
+    /// `smtp://host:25` (plain: a relay on the same host or pod network
+    /// only), with `user:password@` if the relay wants them; from
+    /// the environment (`SCRIBE__NOTIFY__SMTP_URL`). Empty: no emails, and
+    /// jobs asking for one are refused.
+    pub smtp_url: String,
+    /// The sender, `Scribe <scribe@example.org>` or a bare address.
+    pub from: String,
+    /// Waits between attempts; one more attempt than entries, then it is abandoned.
+    pub retry_delays_secs: Vec<u64>,
+    /// How often each replica looks for due notifications.
+    pub poll_interval_ms: u64,
+    /// Limit for one delivery (connect, send, answer).
+    pub timeout_secs: u64,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            smtp_url: String::new(),
+            from: "Scribe <scribe@localhost>".to_owned(),
+            retry_delays_secs: vec![30, 60, 180, 360],
+            poll_interval_ms: 1000,
+            timeout_secs: 10,
         }
     }
 }
@@ -272,6 +318,7 @@ impl Settings {
                     .with_list_parse_key("web.api_keys")
                     .with_list_parse_key("ocr.languages")
                     .with_list_parse_key("broker.retry_delays_secs")
+                    .with_list_parse_key("notify.retry_delays_secs")
                     .try_parsing(true),
             )
             .build()?
@@ -342,6 +389,30 @@ impl Settings {
         }
         if self.web.max_files_per_job == 0 {
             return invalid("web.max_files_per_job", "must be at least 1");
+        }
+        if !(self.web.webhook_secret.is_empty() || self.web.webhook_secret.len() >= 32) {
+            return invalid(
+                "web.webhook_secret",
+                "must be at least 32 bytes (or empty to refuse webhooks)",
+            );
+        }
+        if !(self.web.public_url.starts_with("http://")
+            || self.web.public_url.starts_with("https://"))
+        {
+            return invalid("web.public_url", "must start with http:// or https://");
+        }
+        let n = &self.notify;
+        if n.retry_delays_secs.contains(&0) {
+            return invalid(
+                "notify.retry_delays_secs",
+                "every wait must be at least 1 second",
+            );
+        }
+        if n.timeout_secs == 0 {
+            return invalid("notify.timeout_secs", "must be at least 1");
+        }
+        if n.poll_interval_ms < 50 {
+            return invalid("notify.poll_interval_ms", "must be at least 50");
         }
         Ok(())
     }

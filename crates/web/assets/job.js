@@ -108,6 +108,33 @@
     }
   }
 
+  // A desktop notification when the job ends while this tab is in the
+  // background. Permission is asked only from the button's click (browsers
+  // ignore or penalise asking on load); the button shows only where it can help.
+  const notifyMe = document.getElementById("notify-me");
+  const canNotify = () => "Notification" in window && window.isSecureContext !== false;
+  function showNotifyButton() {
+    if (!notifyMe) return;
+    notifyMe.hidden = done || !canNotify() || Notification.permission !== "default";
+  }
+  if (notifyMe) {
+    notifyMe.addEventListener("click", async () => {
+      try { await Notification.requestPermission(); } catch (_) { /* old callback-only API: no notification */ }
+      showNotifyButton();
+      if (canNotify() && Notification.permission === "granted") live.textContent = "You will be notified when the job is done";
+    });
+    showNotifyButton();
+  }
+  function notifyFinished(view) {
+    if (!canNotify() || Notification.permission !== "granted" || !document.hidden) return;
+    try {
+      const n = new Notification("Scribe: job " + (labels[view.status] || view.status).toLowerCase(), { body: summary(view), tag: "scribe-job-" + jobId });
+      n.onclick = () => { window.focus(); n.close(); };
+    } catch (_) {
+      // Some browsers allow notifications only from a service worker.
+    }
+  }
+
   function apply(view) {
     const sentence = summary(view);
     if (live.textContent !== sentence) live.textContent = sentence;
@@ -115,6 +142,8 @@
     view.files.forEach(updateCard);
     if (finished(view.status) && !done) {
       done = true;
+      if (notifyMe) notifyMe.hidden = true;
+      notifyFinished(view);
       finish();
     }
   }

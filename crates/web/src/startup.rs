@@ -64,6 +64,11 @@ impl Application {
         tokio::spawn(publish::sweep(Arc::clone(&state)));
         tokio::spawn(crate::orphans::sweep(Arc::clone(&state)));
         tokio::spawn(crate::outbox::relay(Arc::clone(&state), outgoing));
+        let notifier = crate::notify::Notifier::new(&state.settings)?;
+        tokio::spawn(crate::notify::dispatch(
+            Arc::clone(&state),
+            Arc::new(notifier),
+        ));
         tokio::spawn(state.events.clone().relay(state.settings.broker.clone()));
 
         let listener =

@@ -17,14 +17,18 @@ use crate::error::ApiError;
 const MAX_NAME_CHARS: usize = 255;
 /// Bytes read before deciding the type (PDF headers may start late).
 const SNIFF_BYTES: usize = 1024;
-/// Form fields other than files are small.
-const MAX_FIELD_BYTES: usize = 1024;
+/// Form fields other than files are small (a webhook URL is the longest).
+const MAX_FIELD_BYTES: usize = 4096;
 
 /// The parts of a job request.
 pub struct Received {
     pub files: Vec<NewUpload>,
     pub language: Option<String>,
     pub outputs: Option<String>,
+    /// Where to POST the job's status when it is over.
+    pub webhook_url: Option<String>,
+    /// Who to email when it is over.
+    pub notify_email: Option<String>,
 }
 
 pub struct Limits {
@@ -61,6 +65,8 @@ pub async fn receive(
         files: Vec::new(),
         language: None,
         outputs: None,
+        webhook_url: None,
+        notify_email: None,
     };
     let mut request_bytes = 0u64;
     let mut first = true;
@@ -110,6 +116,10 @@ pub async fn receive(
             }
             ("outputs" | "format", _) => {
                 join(&mut received.outputs, text_field(&mut field).await?, ',');
+            }
+            ("webhook_url", _) => received.webhook_url = non_empty(text_field(&mut field).await?),
+            ("notify_email", _) => {
+                received.notify_email = non_empty(text_field(&mut field).await?);
             }
             _ => {
                 // Unknown fields are drained and ignored.
@@ -227,6 +237,11 @@ fn join(into: &mut Option<String>, value: String, separator: char) {
         }
         None => *into = Some(value.to_owned()),
     }
+}
+
+fn non_empty(value: String) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
 }
 
 /// Reads and drops the rest of a refused form (up to `limit` bytes), so the

@@ -5,6 +5,8 @@
 
 pub mod browser;
 pub mod plain;
+pub mod receiver;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -23,6 +25,8 @@ use uuid::Uuid;
 
 pub const ALICE: &str = "alice-key-0001";
 pub const BOB: &str = "bob-key-000002";
+/// Signs the webhooks of every test app (`web.webhook_secret`).
+pub const WEBHOOK_SECRET: &str = "test-webhook-secret-at-least-32-bytes";
 const ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
 pub struct TestApp {
@@ -36,6 +40,32 @@ pub struct TestApp {
     /// `/metrics` (and probes) port of each in-process worker.
     pub worker_metrics: Vec<u16>,
     workers: Vec<watch::Sender<bool>>,
+}
+
+/// Polls `probe` every `every` until it answers `Some`; panics after `limit`
+/// with what `waiting` says about the last try.
+pub async fn eventually<T>(
+    limit: Duration,
+    every: Duration,
+    mut probe: impl FnMut() -> Result<T, String>,
+) -> T {
+    let started = Instant::now();
+    loop {
+        match probe() {
+            Ok(done) => return done,
+            Err(waiting) => assert!(started.elapsed() < limit, "after {limit:?}: {waiting}"),
+        }
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// For [`eventually`]: `got` once it holds `n` things, else how many it holds.
+pub fn at_least<T>(n: usize, got: Vec<T>, what: &str) -> Result<Vec<T>, String> {
+    if got.len() >= n {
+        Ok(got)
+    } else {
+        Err(format!("{} of {n} {what}", got.len()))
+    }
 }
 
 /// Settings for one isolated test: its own database, queue prefix and storage.
@@ -52,6 +82,9 @@ pub fn test_settings(database: &str, storage: &Path) -> Settings {
     s.web.republish_after_secs = 2;
     // Shared by every replica a test starts, as in a deployment.
     s.web.cookie_secret = "test-cookie-secret-shared-by-all-replicas".to_owned();
+    // As config/test.toml: receivers in tests listen on 127.0.0.1.
+    s.web.webhook_secret = WEBHOOK_SECRET.to_owned();
+    s.web.webhook_allow_private = true;
     s.ocr.threads = 2;
     s.worker.slots = 2;
     s

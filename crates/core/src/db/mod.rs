@@ -2,6 +2,7 @@
 //! async executor, and the queries that move jobs between states.
 
 pub mod models;
+pub mod notifications;
 pub mod queries;
 pub mod reuse;
 pub mod search;

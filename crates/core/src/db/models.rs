@@ -23,6 +23,8 @@ pub struct Job {
     pub finished_at: Option<DateTime<Utc>>,
     /// The earlier job whose results this one copied, without OCR.
     pub reused_from: Option<Uuid>,
+    pub webhook_url: Option<String>,
+    pub notify_email: Option<String>,
 }
 
 impl Job {
@@ -40,6 +42,8 @@ pub struct NewJob {
     pub owner: String,
     pub language: String,
     pub formats: serde_json::Value,
+    pub webhook_url: Option<String>,
+    pub notify_email: Option<String>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

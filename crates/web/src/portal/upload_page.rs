@@ -39,6 +39,8 @@ pub struct UploadPage {
     accept_attr: &'static str,
     csrf: String,
     error: Option<String>,
+    /// The "email me" field is shown only where this server can send email.
+    email_enabled: bool,
 }
 
 impl UploadPage {
@@ -69,6 +71,7 @@ impl UploadPage {
             accept_attr: ".pdf,.png,.jpg,.jpeg,.tif,.tiff,.bmp,.gif,.webp,.pnm,.pbm,.pgm,.ppm,.jp2,.j2k,.jpf,.jpx,application/pdf,image/*",
             csrf: browser.0.csrf.clone(),
             error,
+            email_enabled: !state.settings.notify.smtp_url.is_empty(),
         }
     }
 }

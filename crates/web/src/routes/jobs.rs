@@ -16,6 +16,7 @@ use crate::auth::Owner;
 use crate::deletion;
 use crate::duplicates;
 use crate::error::ApiError;
+use crate::notify::{self, target::TargetError};
 use crate::outbox::Outgoing;
 use crate::publish;
 use crate::state::AppState;
@@ -110,12 +111,83 @@ async fn accept(
             })?,
         None => Formats::default(),
     };
+    let notify = Notify::check(state, received.webhook_url, received.notify_email).await?;
     let files = received.files;
-    let fresh = Fresh::ReuseDuplicates;
-    queue_job(
-        state, owner, job_id, language, formats, files, trace_id, fresh,
-    )
-    .await
+    let job = JobSpec {
+        id: job_id,
+        language,
+        formats,
+        notify,
+    };
+    queue_job(state, owner, job, files, trace_id, Fresh::ReuseDuplicates).await
+}
+
+/// Who hears of the job's end, as checked when the job is accepted.
+pub struct Notify {
+    pub webhook_url: Option<String>,
+    pub notify_email: Option<String>,
+}
+
+impl Notify {
+    async fn check(
+        state: &AppState,
+        webhook_url: Option<String>,
+        notify_email: Option<String>,
+    ) -> Result<Self, ApiError> {
+        let web = &state.settings.web;
+        let webhook_url = match webhook_url {
+            None => None,
+            Some(_) if web.webhook_secret.is_empty() => {
+                return Err(ApiError::bad(
+                    "webhooks_disabled",
+                    "this server sends no webhooks (no web.webhook_secret is set)",
+                ));
+            }
+            Some(raw) => Some(
+                notify::target::check(&raw, web.webhook_allow_private)
+                    .await
+                    .map_err(|e| {
+                        let code = match e {
+                            TargetError::NotPublic(_) => "webhook_target_refused",
+                            TargetError::Unresolvable(_) => "webhook_unresolvable",
+                            TargetError::Malformed(_) | TargetError::Scheme => "bad_webhook_url",
+                        };
+                        ApiError::bad(code, e.to_string())
+                    })?
+                    .to_string(),
+            ),
+        };
+        let notify_email = match notify_email {
+            None => None,
+            Some(_) if state.settings.notify.smtp_url.is_empty() => {
+                return Err(ApiError::bad(
+                    "email_disabled",
+                    "this server sends no emails (no notify.smtp_url is set)",
+                ));
+            }
+            Some(raw) => {
+                let address: lettre::Address = raw.parse().map_err(|_| {
+                    ApiError::bad(
+                        "bad_notify_email",
+                        "`notify_email` is not an email address like name@example.org",
+                    )
+                })?;
+                Some(address.to_string())
+            }
+        };
+        Ok(Self {
+            webhook_url,
+            notify_email,
+        })
+    }
+}
+
+/// What a new job is, apart from its owner and files.
+struct JobSpec {
+    id: Uuid,
+    language: String,
+    formats: Formats,
+    notify: Notify,
 }
 
 /// Whether a new job may be answered from an earlier identical one.
@@ -128,22 +200,27 @@ enum Fresh {
 
 /// Records a job whose originals are stored and hands it to the relay, or,
 /// for a duplicate, records it complete with the earlier job's results.
-#[allow(clippy::too_many_arguments)]
 async fn queue_job(
     state: &AppState,
     owner: &Owner,
-    job_id: Uuid,
-    language: String,
-    formats: Formats,
+    job: JobSpec,
     files: Vec<NewUpload>,
     trace_id: &str,
     fresh: Fresh,
 ) -> Result<Accepted, ApiError> {
+    let JobSpec {
+        id: job_id,
+        language,
+        formats,
+        notify,
+    } = job;
     let new_job = NewJob {
         id: job_id,
         owner: owner.0.clone(),
         language: language.clone(),
         formats: serde_json::to_value(formats).map_err(ApiError::internal)?,
+        webhook_url: notify.webhook_url,
+        notify_email: notify.notify_email,
     };
     let upload_ids: Vec<Uuid> = files.iter().map(|f| f.id).collect();
     let summary: Vec<AcceptedFile> = files
@@ -409,11 +486,17 @@ pub async fn rerun_job(
         }
     };
     let trace_id = RequestId::of(req);
-    let fresh = Fresh::AlwaysOcr;
-    let queued = queue_job(
-        state, owner, new_id, language, formats, files, &trace_id, fresh,
-    )
-    .await;
+    // The same people hear of the re-run; delivery checks the target again.
+    let spec = JobSpec {
+        id: new_id,
+        language,
+        formats,
+        notify: Notify {
+            webhook_url: job.webhook_url.clone(),
+            notify_email: job.notify_email.clone(),
+        },
+    };
+    let queued = queue_job(state, owner, spec, files, &trace_id, Fresh::AlwaysOcr).await;
     if queued.is_err() {
         upload::discard(&state.store, new_id).await;
     }
