@@ -7,6 +7,7 @@ pub mod duplicates;
 pub mod error;
 pub mod events;
 pub mod metrics;
+pub mod openapi;
 pub mod orphans;
 pub mod outbox;
 pub mod portal;
