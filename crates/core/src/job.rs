@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 )]
 #[diesel(sql_type = Text)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Status {
     Pending,
     Processing,

@@ -98,6 +98,7 @@ pub struct Word {
 
 /// Pixels from the top-left corner of the page image.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct BBox {
     pub x: u32,
     pub y: u32,

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod metrics;
 pub mod notify;
+pub mod openapi;
 pub mod orphans;
 pub mod outbox;
 pub mod portal;

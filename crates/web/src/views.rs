@@ -8,9 +8,10 @@ use scribe_core::db::models::{Job, JobFiles, Page, Upload};
 use scribe_core::formats::Formats;
 use scribe_core::job::Status;
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct JobView {
     pub id: Uuid,
     pub status: Status,
@@ -29,7 +30,7 @@ pub struct JobView {
     pub files: Vec<FileView>,
 }
 
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
 pub struct Progress {
     pub pages_done: i64,
     /// The pages counted so far; it only grows while `pages_total_final` is false.
@@ -38,7 +39,7 @@ pub struct Progress {
     pub pages_total_final: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileView {
     pub id: Uuid,
     pub file_name: String,
@@ -59,13 +60,13 @@ pub struct FileView {
     pub downloads: Option<Downloads>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FileError {
     pub code: Option<String>,
     pub message: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct PageView {
     pub number: i32,
     pub mean_confidence: Option<f32>,
@@ -80,7 +81,7 @@ pub struct PageView {
     pub text: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Downloads {
     pub text: String,
     pub hocr: Option<String>,
@@ -91,7 +92,7 @@ pub struct Downloads {
 }
 
 /// The answer to an accepted job (`POST /api/v1/jobs`, a re-run).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AcceptedView {
     pub id: Uuid,
     pub status: Status,
@@ -105,7 +106,7 @@ pub struct AcceptedView {
     pub files: Vec<AcceptedFile>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AcceptedFile {
     pub id: Uuid,
     pub file_name: String,

@@ -35,6 +35,22 @@ struct Member {
     deflate: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/archive.zip",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 200, description = "Every output of the job, zipped as it streams", content_type = "application/zip", body = String),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The job is not finished yet", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs/{id}/archive.zip")]
 pub async fn archive(
     state: web::Data<AppState>,

@@ -19,6 +19,22 @@ use crate::auth::Owner;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/results",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 200, description = "The job's results.json (partial for a cancelled job)", body = serde_json::Value),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The job is not finished yet", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs/{id}/results")]
 pub async fn results(
     state: web::Data<AppState>,
@@ -110,6 +126,24 @@ async fn upload_result(
     }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/files/{upload}/{kind}",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+        ("upload" = uuid::Uuid, Path, description = "The file (an `id` from the job's `files`)"),
+        ("kind" = String, Path, description = "`text`, `hocr`, `json` or `pdf`"),
+    ),
+    responses(
+        (status = 200, description = "The output, as an attachment", content_type = "application/octet-stream", body = String),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The file is not complete yet", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs/{id}/files/{upload}/{kind}")]
 pub async fn file(
     state: web::Data<AppState>,
@@ -245,6 +279,23 @@ async fn partial_download(
     serde_json::to_vec_pretty(&result).map_err(ApiError::internal)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/files/{upload}/pages/{n}/preview.png",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+        ("upload" = uuid::Uuid, Path, description = "The file (an `id` from the job's `files`)"),
+        ("n" = u32, Path, description = "The page, from 1"),
+    ),
+    responses(
+        (status = 200, description = "The page's preview", content_type = "image/png", body = String),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs/{id}/files/{upload}/pages/{n}/preview.png")]
 pub async fn preview(
     state: web::Data<AppState>,

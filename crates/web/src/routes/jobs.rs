@@ -24,6 +24,22 @@ use crate::telemetry::RequestId;
 use crate::upload::{self, Limits};
 use crate::views::{AcceptedFile, AcceptedView, JobView};
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs",
+    tag = "jobs",
+    request_body(content = CreateJob, content_type = "multipart/form-data"),
+    responses(
+        (status = 202, description = "Accepted and queued (or answered at once from an identical earlier job)", body = crate::views::AcceptedView),
+        (status = 400, description = "No file, an unknown language or output, or a malformed form", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 413, description = "A file or the upload is too large", body = crate::error::ErrorEnvelope),
+        (status = 415, description = "A file is of a type Scribe cannot read", body = crate::error::ErrorEnvelope),
+        (status = 507, description = "The server's storage is full", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/jobs")]
 #[tracing::instrument(skip_all, fields(owner = %owner.0))]
 pub async fn create(
@@ -34,6 +50,24 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let accepted = accept_job(&state, &owner, &req, &mut form, None).await?;
     Ok(accepted_response(accepted))
+}
+
+/// The upload form, for the contract only: `upload::receive` reads the fields
+/// as they stream in.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct CreateJob {
+    /// One or more documents (PDF, TIFF, PNG, JPEG, …); repeat the field.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    file: Vec<Vec<u8>>,
+    /// Tesseract languages joined by `+` (e.g. `deu+eng`); the default when left out.
+    language: Option<String>,
+    /// A comma-separated subset of `txt,hocr,json,pdf,preview`, or `all` (the default).
+    outputs: Option<String>,
+    /// Called with the job when it finishes.
+    webhook_url: Option<String>,
+    /// Told when the job finishes.
+    notify_email: Option<String>,
 }
 
 /// `202` with the new job, as for every way a job is made.
@@ -277,6 +311,21 @@ async fn queue_job(
     })
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 200, description = "The job, its files and their pages", body = crate::views::JobView),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs/{id}")]
 pub async fn show(
     state: web::Data<AppState>,
@@ -287,21 +336,39 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(job_view(&state, job, false).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
+    /// 1-based; past the last page is an empty list.
     #[serde(default)]
     page: Option<i64>,
+    /// 1 to 100 (values outside are clamped); 20 when left out.
     #[serde(default)]
     per_page: Option<i64>,
 }
 
-#[derive(Serialize)]
-struct JobList {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct JobList {
     page: i64,
     per_page: i64,
     jobs: Vec<JobView>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs",
+    tag = "jobs",
+    params(
+        Paging,
+    ),
+    responses(
+        (status = 200, description = "The owner's jobs, newest first", body = JobList),
+        (status = 400, description = "A malformed query", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -329,6 +396,22 @@ pub fn page_window(page: Option<i64>, per_page: i64) -> (i64, i64) {
     (page, (page - 1) * per_page)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/cancel",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 200, description = "The job, now cancelled", body = crate::views::JobView),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The job is already finished", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/jobs/{id}/cancel")]
 pub async fn cancel(
     state: web::Data<AppState>,
@@ -357,6 +440,21 @@ pub async fn cancel_job(state: &AppState, owner: &Owner, id: &str) -> Result<Job
     owned_job(state, owner, id).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/jobs/{id}",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 204, description = "The job and everything stored for it are gone"),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[delete("/api/v1/jobs/{id}")]
 #[tracing::instrument(skip_all, fields(owner = %owner.0))]
 pub async fn delete(
@@ -370,7 +468,7 @@ pub async fn delete(
 }
 
 /// What a re-run changes; anything left out is taken from the original job.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Rerun {
     #[serde(default)]
@@ -438,6 +536,28 @@ impl Rerun {
 }
 
 /// A new job from the stored originals of `{id}`, with another language and/or outputs.
+#[utoipa::path(
+    post,
+    path = "/api/v1/jobs/{id}/rerun",
+    tag = "jobs",
+    request_body(content = Rerun, description = "What to change; an empty body re-runs with the same settings", content(
+        (Rerun = "application/json"),
+        (Rerun = "application/x-www-form-urlencoded"),
+    )),
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 202, description = "Accepted and queued (or answered at once from an identical earlier job)", body = crate::views::AcceptedView),
+        (status = 400, description = "An unknown language or output, or a malformed body", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 409, description = "The originals are no longer stored", body = crate::error::ErrorEnvelope),
+        (status = 507, description = "The server's storage is full", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[post("/api/v1/jobs/{id}/rerun")]
 #[tracing::instrument(skip_all, fields(owner = %owner.0))]
 pub async fn rerun(

@@ -26,6 +26,21 @@ use crate::state::AppState;
 /// keep-alive for proxies.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/{id}/events",
+    tag = "jobs",
+    params(
+        ("id" = uuid::Uuid, Path, description = "The job"),
+    ),
+    responses(
+        (status = 200, description = "Server-Sent Events: a `snapshot` (a JobView), then `update`s until the job is finished", content_type = "text/event-stream", body = String),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/jobs/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,

@@ -3,23 +3,61 @@
 use actix_web::{HttpResponse, get, web};
 use scribe_core::db;
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::error::ApiError;
 use crate::state::AppState;
 
-#[get("/api/v1/languages")]
-pub async fn languages(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({
-        "languages": state.languages,
-        "default": state.settings.ocr.default_language,
-    }))
+#[derive(Serialize, ToSchema)]
+pub struct Languages {
+    /// Every installed language, usable alone or joined with `+`.
+    pub languages: Vec<String>,
+    /// What a job without `language` is read in.
+    pub default: String,
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` for liveness, `ready` for readiness.
+    pub status: &'static str,
+}
+
+#[utoipa::path(
+    get,
+    path = "/api/v1/languages",
+    tag = "meta",
+    responses((status = 200, description = "The installed OCR languages", body = Languages))
+)]
+#[get("/api/v1/languages")]
+pub async fn languages(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok().json(Languages {
+        languages: state.languages.clone(),
+        default: state.settings.ocr.default_language.clone(),
+    })
+}
+
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    tag = "meta",
+    responses((status = 200, description = "The process is alive", body = Health))
+)]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Health { status: "ok" })
 }
 
 /// Ready when both the database and the broker answer.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    tag = "meta",
+    responses(
+        (status = 200, description = "The database and the broker answer", body = Health),
+        (status = 503, description = "Not ready: the schema is old or the broker is away", body = crate::error::ErrorEnvelope),
+    )
+)]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     // New pods wait for the release's migration before they take traffic.
@@ -43,5 +81,5 @@ pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
             "broker connection is not open".to_owned(),
         ));
     }
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })))
+    Ok(HttpResponse::Ok().json(Health { status: "ready" }))
 }

@@ -24,5 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(downloads::preview)
         .service(meta::languages)
         .service(meta::healthz)
-        .service(meta::readyz);
+        .service(meta::readyz)
+        .service(crate::openapi::document);
 }

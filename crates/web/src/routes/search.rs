@@ -19,15 +19,17 @@ pub const PER_PAGE: i64 = 20;
 /// Longer queries are typing accidents or abuse, not searches.
 const MAX_QUERY_CHARS: usize = 500;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchQuery {
+    /// The words to find.
     #[serde(default)]
     q: String,
     #[serde(default)]
     page: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Results {
     pub query: String,
     pub page: i64,
@@ -36,7 +38,7 @@ pub struct Results {
     pub hits: Vec<HitView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HitView {
     pub job_id: Uuid,
     pub file_id: Uuid,
@@ -55,6 +57,21 @@ pub struct HitView {
     pub job_url: String,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    params(
+        SearchQuery,
+    ),
+    responses(
+        (status = 200, description = "Matching pages, best first", body = Results),
+        (status = 400, description = "No query, or one that is too long", body = crate::error::ErrorEnvelope),
+        (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
+        (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
+    ),
+    security(("bearer" = []))
+)]
 #[get("/api/v1/search")]
 pub async fn search(
     state: web::Data<AppState>,
