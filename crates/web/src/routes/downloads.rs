@@ -11,6 +11,7 @@ use object_store::path::Path;
 use scribe_core::db::models::{Job, Page, Upload};
 use scribe_core::db::{self, queries};
 use scribe_core::job::Status;
+use scribe_core::results::FileResults;
 use scribe_core::storage::keys;
 use uuid::Uuid;
 
@@ -55,13 +56,13 @@ pub async fn results(
             let mut files = Vec::with_capacity(rows.uploads.len());
             for u in &rows.uploads {
                 let pages: Vec<i32> = pages_of(&rows.pages, u.id).map(|p| p.number).collect();
-                files.push(serde_json::json!({
-                    "upload_id": u.id,
-                    "file_name": u.file_name,
-                    "status": u.status,
-                    "error": u.error,
-                    "result": upload_result(&state, rows.job.id, u, &pages).await?,
-                }));
+                files.push(FileResults {
+                    upload_id: u.id,
+                    file_name: &u.file_name,
+                    status: u.status,
+                    error: u.error.as_deref(),
+                    result: Some(upload_result(&state, rows.job.id, u, &pages).await?),
+                });
             }
             Ok(HttpResponse::Ok()
                 .insert_header((NOTE_HEADER, CANCELLED_NOTE))
