@@ -1020,3 +1020,186 @@ async fn a_desktop_notification_is_asked_for_on_a_click_and_shown_when_a_backgro
     );
     browser.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_search_outlines_the_hit_on_the_preview_and_opens_the_job_at_that_page() {
+    let app = TestApp::spawn(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (png, text) = page_png(44);
+    let paths = write_files(dir.path(), &[("minutes.png", &png)]);
+    let browser = Browser::start(1280, 900).await;
+    upload(&browser, &app, &paths).await;
+    let job_path = browser.eval("return location.pathname;").await;
+    let job_path = job_path.as_str().expect("path").to_owned();
+    browser
+        .until(
+            "the job to finish",
+            "document.querySelector('[data-status=\"complete\"]') !== null",
+            LIMIT,
+        )
+        .await;
+    let word = long_word(&text);
+
+    // The header's search box, as a user would find it.
+    let search = browser.find("form.search input[name=q]").await;
+    search.send_keys(&word).await.expect("typed");
+    search.send_keys("\u{E007}").await.expect("enter");
+    browser
+        .until(
+            "the search results",
+            "location.pathname === '/search' && document.querySelectorAll('.hit').length > 0",
+            SOON,
+        )
+        .await;
+    browser
+        .until(
+            "the page preview loaded",
+            "(() => { const i = document.querySelector('.hit-page img'); return !!i && i.complete && i.naturalWidth > 0; })()",
+            SOON,
+        )
+        .await;
+    browser.screenshot("search").await;
+    assert_eq!(
+        browser.find_all_text(".hit-title").await,
+        vec!["minutes.png · page 1".to_owned()]
+    );
+    let marked = browser.find_all_text(".hit-snippet mark").await;
+    assert!(
+        marked.iter().any(|m| m.to_lowercase().contains(&word)),
+        "{word} is highlighted: {marked:?}"
+    );
+    // The outline is drawn on the preview: inside the picture, with a size,
+    // and not the whole page.
+    let geometry = browser
+        .eval(
+            "const img = document.querySelector('.hit-page img').getBoundingClientRect();
+             const rects = [...document.querySelectorAll('.hit-boxes rect')].map(r => r.getBoundingClientRect());
+             return rects.map(r => [r.width > 2 && r.height > 2,
+                                    r.left >= img.left - 1 && r.right <= img.right + 1
+                                      && r.top >= img.top - 1 && r.bottom <= img.bottom + 1,
+                                    r.width < img.width / 2]);",
+        )
+        .await;
+    let boxes = geometry.as_array().expect("boxes");
+    assert!(!boxes.is_empty(), "no outline on the preview");
+    for b in boxes {
+        assert_eq!(b, &serde_json::json!([true, true, true]), "{geometry}");
+    }
+    browser.find(".hit-link").await.click().await.expect("open");
+    browser
+        .until(
+            "the job page at the hit's page",
+            &format!("location.pathname === '{job_path}' && location.hash.startsWith('#page-')"),
+            SOON,
+        )
+        .await;
+    let target = browser
+        .eval("return !!document.getElementById(location.hash.slice(1));")
+        .await;
+    assert_eq!(
+        target,
+        Value::Bool(true),
+        "the link names a page on the job"
+    );
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_is_read_again_in_another_language_as_a_new_job() {
+    let app = TestApp::spawn(|_| {}).await;
+    let browser = one_page_job(&app, 45, "again.png").await;
+    let first = browser.eval("return location.pathname;").await;
+    let first = first.as_str().expect("path").to_owned();
+    browser
+        .until(
+            "the first job to finish",
+            "document.querySelector('[data-status=\"complete\"]') !== null",
+            LIMIT,
+        )
+        .await;
+    browser
+        .find("#rerun-box summary")
+        .await
+        .click()
+        .await
+        .expect("open the re-run form");
+    browser
+        .find("#rerun-language")
+        .await
+        .select_by_value("deu")
+        .await
+        .expect("another language");
+    browser.screenshot("job-rerun").await;
+    browser
+        .find("#rerun button[type=submit]")
+        .await
+        .click()
+        .await
+        .expect("re-run");
+    browser
+        .until(
+            "the new job's page",
+            &format!("location.pathname.startsWith('/jobs/') && location.pathname !== '{first}'"),
+            SOON,
+        )
+        .await;
+    browser
+        .until(
+            "the new job to finish",
+            "document.querySelector('[data-status=\"complete\"]') !== null",
+            LIMIT,
+        )
+        .await;
+    assert_eq!(app.count("SELECT count(*) AS n FROM jobs"), 2);
+    assert_eq!(
+        app.count("SELECT count(*) AS n FROM jobs WHERE language = 'deu'"),
+        1
+    );
+    let text = browser.find_all_text("section[id^=page-] pre").await;
+    assert!(
+        text.iter().any(|t| t.split_whitespace().count() > 5),
+        "the new job shows its text: {text:?}"
+    );
+    // The first job is still there as it was.
+    browser.goto(&app.url(&first)).await;
+    browser
+        .until(
+            "the first job",
+            "document.querySelector('[data-status=\"complete\"]') !== null",
+            SOON,
+        )
+        .await;
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_api_docs_render_from_vendored_files_under_the_policy() {
+    let app = TestApp::web_only(|_| {}).await;
+    let browser = Browser::start(1280, 900).await;
+    browser
+        .before_every_page(
+            "window.blocked = []; document.addEventListener('securitypolicyviolation', \
+             e => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));",
+        )
+        .await;
+    browser.goto(&app.url("/api/docs")).await;
+    browser
+        .until(
+            "the operations listed",
+            "document.querySelectorAll('.opblock').length >= 10",
+            SOON,
+        )
+        .await;
+    browser.screenshot("api-docs").await;
+    let paths = browser.find_all_text(".opblock-summary-path").await;
+    assert!(
+        paths.iter().any(|p| p.contains("/api/v1/search")),
+        "{paths:?}"
+    );
+    assert_eq!(
+        browser.eval("return window.blocked;").await,
+        serde_json::json!([]),
+        "nothing was blocked by the CSP"
+    );
+    browser.close().await;
+}

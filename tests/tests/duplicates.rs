@@ -163,3 +163,46 @@ async fn nothing_is_reused_across_owners_languages_outputs_or_when_off() {
     assert_eq!(r.status().as_u16(), 202);
     pending(r.json().await.expect("json"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_earlier_job_whose_results_are_damaged_is_not_reused_but_read_again() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (png, text) = page_png(93);
+    let fields = [("language", "eng"), ("outputs", "txt,json")];
+    let first = app
+        .submit_ok(vec![("scan.png", png.clone())], &fields)
+        .await;
+    assert_eq!(app.wait_for_job(&first, LIMIT).await["status"], "complete");
+    // The file's own results.json (not the job's) is damaged in storage.
+    let damaged: Vec<_> = app
+        .stored_files_of(&first)
+        .into_iter()
+        .filter(|p| {
+            p.file_name().is_some_and(|n| n == "results.json")
+                && p.parent()
+                    .and_then(|d| d.file_name())
+                    .is_some_and(|d| d != first.as_str())
+        })
+        .collect();
+    assert_eq!(damaged.len(), 1, "{damaged:?}");
+    std::fs::write(&damaged[0], b"{\"pages\": [trunc").expect("damage");
+
+    let r = app.submit(ALICE, vec![("again.png", png)], &fields).await;
+    assert_eq!(r.status().as_u16(), 202);
+    let accepted: Value = r.json().await.expect("json");
+    assert!(accepted["reused_from"].is_null(), "{accepted}");
+    let id = accepted["id"].as_str().expect("id").to_owned();
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert!(job["reused_from"].is_null(), "{job}");
+    let got = text_of(&app, &job).await;
+    assert!(cer(&got, &text) <= 0.05, "read again: {got}");
+    let (status, results) = app
+        .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        results["files"][0]["result"]["pages"].is_array(),
+        "{results}"
+    );
+}

@@ -339,6 +339,11 @@ async fn the_history_pages_through_every_job_once_newest_first() {
             .contains("href=\"/jobs?page=2&status=active&q=scan\""),
         "the pager keeps the filter: {waiting}"
     );
+    let control = html("/jobs?q=%00%07").await;
+    assert!(
+        control.contains("21 jobs in all"),
+        "control characters are no filter (and no 503)"
+    );
     let unknown = html("/jobs?status=nonsense").await;
     assert!(
         unknown.contains("21 jobs in all"),
@@ -378,12 +383,7 @@ async fn the_search_page_shows_the_hit_on_its_page_preview() {
     // Every page offers the search box.
     let home = browser.get(&app, "/").await.text().await.expect("html");
     assert!(home.contains("action=\"/search\""), "{home}");
-    let word = text
-        .split_whitespace()
-        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
-        .find(|w| w.len() >= 7)
-        .expect("a long word")
-        .to_lowercase();
+    let word = long_word(&text);
     let page = browser.get(&app, &format!("/search?q={word}")).await;
     assert_eq!(page.status().as_u16(), 200);
     let html = page.text().await.expect("html");

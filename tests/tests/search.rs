@@ -142,4 +142,10 @@ async fn a_search_without_words_or_a_key_is_refused_clearly() {
     // Syntax PostgreSQL would choke on in to_tsquery is just words here.
     let (status, body) = search(&app, ALICE, "tax & (rate | \"").await;
     assert_eq!(status, 200, "{body}");
+    // Control characters (schemathesis found NUL) are not words, not a 503.
+    let (status, body) = search(&app, ALICE, "tax\u{0}rate\u{1f}").await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = search(&app, ALICE, "\u{0}\u{7}").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "missing_query", "{body}");
 }

@@ -29,12 +29,12 @@ pub async fn copy(
     // objects, which the orphan sweeper removes; never a final job without results.
     match copy_results(state, from, &job, &files, &from_files).await {
         Ok(()) => {}
-        Err(object_store::Error::NotFound { path, .. }) => {
-            tracing::info!(%from, %path, "the earlier job went while copying it; reading again");
+        Err(CopyError::Stale(why)) => {
+            tracing::info!(%from, why, "the earlier job cannot be reused; reading again");
             remove_results(state, job.id).await;
             return Ok(false);
         }
-        Err(e) => return Err(e.into()),
+        Err(CopyError::Storage(e)) => return Err(e.into()),
     }
     db::run(&state.db, move |c| {
         reuse::insert_copy(c, &job, &files, from, &from_files)
@@ -42,6 +42,22 @@ pub async fn copy(
     .await?;
     state.metrics.jobs_reused.inc();
     Ok(true)
+}
+
+enum CopyError {
+    /// The earlier job's results are gone (deleted meanwhile) or not whole:
+    /// nothing is reused, the new job is read like any other.
+    Stale(String),
+    Storage(object_store::Error),
+}
+
+impl From<object_store::Error> for CopyError {
+    fn from(e: object_store::Error) -> Self {
+        match e {
+            object_store::Error::NotFound { path, .. } => Self::Stale(format!("{path} is gone")),
+            e => Self::Storage(e),
+        }
+    }
 }
 
 /// Copies every stored output of each earlier file under the new ids, names
@@ -52,7 +68,7 @@ async fn copy_results(
     job: &NewJob,
     files: &[NewUpload],
     from_files: &[Upload],
-) -> Result<(), object_store::Error> {
+) -> Result<(), CopyError> {
     let mut summary = Vec::with_capacity(files.len());
     for (new, old) in files.iter().zip(from_files) {
         let stored: Vec<_> = state
@@ -68,20 +84,18 @@ async fn copy_results(
             state.store.copy(&object.location, &to).await?;
         }
         let own = keys::upload_file(job.id, new.id, "results.json");
-        let result = match state.store.get(&own).await {
-            Ok(got) => {
-                let mut value: serde_json::Value =
-                    serde_json::from_slice(&got.bytes().await?).unwrap_or_default();
-                if let Some(map) = value.as_object_mut() {
-                    map.insert("file_name".to_owned(), new.file_name.clone().into());
-                }
-                let bytes = serde_json::to_vec_pretty(&value).unwrap_or_default();
-                state.store.put(&own, PutPayload::from(bytes)).await?;
-                Some(value)
+        let bytes = state.store.get(&own).await?.bytes().await?;
+        let mut result = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) | Err(_) => {
+                return Err(CopyError::Stale(format!("{own} is not a results object")));
             }
-            Err(object_store::Error::NotFound { .. }) => None,
-            Err(e) => return Err(e),
         };
+        result.insert("file_name".to_owned(), new.file_name.clone().into());
+        let result = serde_json::Value::Object(result);
+        let bytes =
+            serde_json::to_vec_pretty(&result).map_err(|e| CopyError::Stale(e.to_string()))?;
+        state.store.put(&own, PutPayload::from(bytes)).await?;
         summary.push((new, result));
     }
     let results = JobResults {
@@ -93,11 +107,11 @@ async fn copy_results(
                 file_name: &new.file_name,
                 status: Status::Complete,
                 error: None,
-                result,
+                result: Some(result),
             })
             .collect(),
     };
-    let bytes = serde_json::to_vec_pretty(&results).unwrap_or_default();
+    let bytes = serde_json::to_vec_pretty(&results).map_err(|e| CopyError::Stale(e.to_string()))?;
     state
         .store
         .put(&keys::job_results(job.id), PutPayload::from(bytes))

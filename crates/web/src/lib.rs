@@ -1,6 +1,7 @@
 //! Scribe's web tier: the JSON API and the HTML portal. It stores uploads,
 //! records jobs and publishes tasks; it never runs OCR and never links Tesseract.
 
+pub mod api_docs;
 pub mod auth;
 pub mod deletion;
 pub mod duplicates;

@@ -68,6 +68,21 @@ pub fn at_least<T>(n: usize, got: Vec<T>, what: &str) -> Result<Vec<T>, String> 
     }
 }
 
+/// A program of the tests' Python venv (aiosmtpd, schemathesis): next to
+/// `SCRIBE_TEST_PYTHON`, else in the venv `scripts/services s3` makes.
+pub fn test_venv(program: &str) -> PathBuf {
+    let python = std::env::var_os("SCRIBE_TEST_PYTHON").map_or_else(
+        || {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/test-venv/bin/python"
+            ))
+        },
+        PathBuf::from,
+    );
+    python.with_file_name(program)
+}
+
 /// Settings for one isolated test: its own database, queue prefix and storage.
 pub fn test_settings(database: &str, storage: &Path) -> Settings {
     let mut s = Settings::default();
@@ -523,6 +538,15 @@ pub fn scanned_pdf(pages: u64, seed: u64) -> (Vec<u8>, Vec<String>) {
         std::fs::read(path).expect("read"),
         rendered.iter().map(|p| p.text()).collect(),
     )
+}
+
+/// A word of `text` long enough to be a search term of its own, lower-cased.
+pub fn long_word(text: &str) -> String {
+    text.split_whitespace()
+        .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()))
+        .find(|w| w.len() >= 7)
+        .expect("a long word")
+        .to_lowercase()
 }
 
 pub fn cer(got: &str, want: &str) -> f64 {

@@ -3,29 +3,17 @@
 //! writes each message it receives as JSON into a directory of its own.
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::test_venv;
+
 pub struct SmtpSink {
     pub port: u16,
     dir: tempfile::TempDir,
     child: Child,
-}
-
-/// The Python that has aiosmtpd: `SCRIBE_TEST_PYTHON`, else scripts/services' venv.
-fn python() -> PathBuf {
-    std::env::var_os("SCRIBE_TEST_PYTHON").map_or_else(
-        || {
-            PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../target/test-venv/bin/python"
-            ))
-        },
-        PathBuf::from,
-    )
 }
 
 impl SmtpSink {
@@ -35,7 +23,7 @@ impl SmtpSink {
             .expect("a free port")
             .port();
         let dir = tempfile::tempdir().expect("tempdir");
-        let python = python();
+        let python = test_venv("python");
         let mut child = Command::new(&python)
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),

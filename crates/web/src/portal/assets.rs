@@ -31,13 +31,22 @@ const FILES: &[(&str, &str, &str)] = &[
 
 #[get("/static/{name}")]
 pub async fn file(name: web::Path<String>) -> Result<HttpResponse, PageError> {
-    let (_, content_type, body) = FILES
+    // URLs carry the version, so a day of caching never serves a stale script.
+    Ok(serve(FILES, &name, "public, max-age=86400")?)
+}
+
+/// One of `files` (`(name, content type, body)`) by name, or a 404.
+pub fn serve(
+    files: &[(&str, &str, &'static str)],
+    name: &str,
+    cache_control: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let (_, content_type, body) = files
         .iter()
-        .find(|(n, _, _)| *n == name.as_str())
+        .find(|(n, _, _)| *n == name)
         .ok_or_else(|| ApiError::Missing("no such file".to_owned()))?;
     Ok(HttpResponse::Ok()
         .content_type(*content_type)
-        // URLs carry the version, so a day of caching never serves a stale script.
-        .insert_header(("Cache-Control", "public, max-age=86400"))
+        .insert_header(("Cache-Control", cache_control))
         .body(*body))
 }

@@ -77,7 +77,16 @@ impl Paging {
             .iter()
             .find(|(key, _)| *key == self.status)
             .map(|(key, statuses)| (*key, statuses.to_vec()));
-        let name: String = self.q.trim().chars().take(MAX_FILTER_CHARS).collect();
+        // File names never hold control characters (and PostgreSQL refuses NUL).
+        let name: String = self
+            .q
+            .chars()
+            .filter(|c| !c.is_control())
+            .collect::<String>()
+            .trim()
+            .chars()
+            .take(MAX_FILTER_CHARS)
+            .collect();
         let status = statuses.as_ref().map_or("", |(key, _)| key).to_owned();
         let filter = JobFilter {
             statuses: statuses.map(|(_, s)| s),

@@ -26,6 +26,56 @@ use crate::state::AppState;
 /// keep-alive for proxies.
 const CHECK_EVERY: Duration = Duration::from_secs(2);
 
+/// One event of the stream as an SSE client parses it.
+#[derive(utoipa::ToSchema)]
+pub struct Frame {
+    pub event: FrameKind,
+    /// JSON text: a JobView for `snapshot`, a job event (status or page
+    /// progress) for `update`, `{}` for `resync` and `deleted`.
+    pub data: String,
+}
+
+#[derive(utoipa::ToSchema, Clone, Copy)]
+#[schema(rename_all = "lowercase")]
+pub enum FrameKind {
+    /// The job as it is now; always first.
+    Snapshot,
+    /// A status change or a finished page; the last one carries the final status.
+    Update,
+    /// This client fell behind: fetch the job again.
+    Resync,
+    /// The job was deleted; the stream ends.
+    Deleted,
+}
+
+impl FrameKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Snapshot => "snapshot",
+            Self::Update => "update",
+            Self::Resync => "resync",
+            Self::Deleted => "deleted",
+        }
+    }
+}
+
+impl Frame {
+    fn new(event: FrameKind, data: &serde_json::Value) -> Self {
+        Self {
+            event,
+            data: data.to_string(),
+        }
+    }
+
+    fn bytes(&self) -> Bytes {
+        Bytes::from(format!(
+            "event: {}\ndata: {}\n\n",
+            self.event.as_str(),
+            self.data
+        ))
+    }
+}
+
 #[utoipa::path(
     get,
     path = "/api/v1/jobs/{id}/events",
@@ -34,7 +84,7 @@ const CHECK_EVERY: Duration = Duration::from_secs(2);
         ("id" = uuid::Uuid, Path, description = "The job"),
     ),
     responses(
-        (status = 200, description = "Server-Sent Events: a `snapshot` (a JobView), then `update`s until the job is finished", content_type = "text/event-stream", body = String),
+        (status = 200, description = "Server-Sent Events: a `snapshot` (a JobView), then `update`s until the job is finished", content_type = "text/event-stream", body = Frame),
         (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
         (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
         (status = 503, description = "The database, storage or broker is unavailable", body = crate::error::ErrorEnvelope),
@@ -53,10 +103,11 @@ pub async fn events(
     let job_id = job.id;
     let finished = job.status.is_finished();
     let snapshot = job_view(&state, job, false).await?;
-    let first = frame(
-        "snapshot",
+    let first = Frame::new(
+        FrameKind::Snapshot,
         &serde_json::to_value(&snapshot).map_err(ApiError::internal)?,
-    );
+    )
+    .bytes();
     let db = state.db.clone();
     let updates = stream::unfold((rx, finished), move |(mut rx, done)| {
         let db = db.clone();
@@ -87,12 +138,15 @@ async fn next_frame(rx: &mut Receiver<JobEvent>, job_id: Uuid, db: &DbPool) -> (
             Ok(Ok(event)) if event.job_id == job_id => {
                 let done = event.job_status.is_some_and(|s| s.is_finished());
                 let json = serde_json::to_value(&event).unwrap_or_default();
-                return (frame("update", &json), done);
+                return (Frame::new(FrameKind::Update, &json).bytes(), done);
             }
             Ok(Ok(_)) => continue,
             // Fell behind: tell the client to fetch a fresh snapshot.
             Ok(Err(RecvError::Lagged(_))) => {
-                return (frame("resync", &serde_json::json!({})), false);
+                return (
+                    Frame::new(FrameKind::Resync, &serde_json::json!({})).bytes(),
+                    false,
+                );
             }
             Ok(Err(RecvError::Closed)) => return (Bytes::new(), true),
         }
@@ -104,16 +158,15 @@ async fn next_frame(rx: &mut Receiver<JobEvent>, job_id: Uuid, db: &DbPool) -> (
 /// gone, or a keep-alive while it is still running.
 async fn final_state(db: &DbPool, job_id: Uuid) -> (Bytes, bool) {
     match db::run(db, move |c| queries::job(c, job_id)).await {
-        Ok(None) => (frame("deleted", &serde_json::json!({})), true),
+        Ok(None) => (
+            Frame::new(FrameKind::Deleted, &serde_json::json!({})).bytes(),
+            true,
+        ),
         Ok(Some(job)) if job.status.is_finished() => {
             let json = serde_json::to_value(JobEvent::job(job_id, job.status)).unwrap_or_default();
-            (frame("update", &json), true)
+            (Frame::new(FrameKind::Update, &json).bytes(), true)
         }
         // Still running, or the database did not answer this time.
         _ => (Bytes::from_static(b": keep-alive\n\n"), false),
     }
-}
-
-fn frame(event: &str, data: &serde_json::Value) -> Bytes {
-    Bytes::from(format!("event: {event}\ndata: {data}\n\n"))
 }

@@ -25,5 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(meta::languages)
         .service(meta::healthz)
         .service(meta::readyz)
-        .service(crate::openapi::document);
+        .service(crate::openapi::document)
+        .service(crate::api_docs::page)
+        .service(crate::api_docs::file);
 }

@@ -22,8 +22,9 @@ const MAX_QUERY_CHARS: usize = 500;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchQuery {
-    /// The words to find.
+    /// The words to find (`websearch_to_tsquery` syntax).
     #[serde(default)]
+    #[param(min_length = 1, max_length = 500)]
     q: String,
     #[serde(default)]
     page: Option<i64>,
@@ -89,6 +90,11 @@ pub async fn run(
     query: &str,
     page: Option<i64>,
 ) -> Result<Results, ApiError> {
+    // Control characters are never words, and PostgreSQL refuses NUL outright.
+    let query: String = query
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     let query = query.trim().to_owned();
     if query.is_empty() {
         return Err(ApiError::bad(
