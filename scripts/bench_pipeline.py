@@ -111,6 +111,35 @@ def hash_and_write_ms(data, work, rounds=50):
     return (time.perf_counter() - start) * 1000 / rounds
 
 
+def durable_ceiling(data, work, threads=64, secs=5.0):
+    """How many of these uploads per second the disk itself can make durable:
+    `threads` writers, each writing the bytes to a new file and fsyncing it (no
+    hashing, no HTTP, no database) for `secs`. No web tier can beat this."""
+    import threading
+    done = [0] * threads
+    stop = time.perf_counter() + secs
+
+    def writer(n):
+        i = 0
+        while time.perf_counter() < stop:
+            path = work / f"ceiling-{n}-{i}"
+            with open(path, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            path.unlink()
+            i += 1
+        done[n] = i
+
+    start = time.perf_counter()
+    pool = [threading.Thread(target=writer, args=(n,)) for n in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return sum(done) / (time.perf_counter() - start)
+
+
 def submit_and_wait(path, outputs, poll):
     """Submits one file, polls until the job is finished, returns the job."""
     out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{path}",
@@ -153,7 +182,10 @@ def main():
         body, boundary = multipart(pdf)
         print(f"accept benchmark: POST /api/v1/jobs with a {len(body) / 1e6:.2f} MB PDF, no worker running\n")
         floor = hash_and_write_ms(pdf.read_bytes(), work)
-        print(f"floor: SHA-256 + one fsynced write of the same bytes in Python: {floor:.2f} ms wall per upload\n")
+        print(f"floor: SHA-256 + one fsynced write of the same bytes in Python: {floor:.2f} ms wall per upload")
+        ceiling = durable_ceiling(pdf.read_bytes(), work)
+        print(f"disk ceiling: 64 writers, each file written and fsynced: {ceiling:.0f} files/s "
+              f"({ceiling * len(body) / 1e6:.0f} MB/s)\n")
         print(f"{'queue':>12} {'clients':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'web CPU ms/req':>15}")
         queue = f"{prefix}.ocr"
         for label in ("empty", "2000+"):

@@ -17,7 +17,8 @@ EVENTS_PER_PAGE = 1         # pages_done
 EVENTS_PER_TASK = 3         # claimed, file finished, job finished
 BROKER_PER_TASK = 2         # delivery + ack (a split adds one confirmed publish per extra range)
 S3_PUTS_PER_PAGE = 3        # txt, json, and the page's PDF text layer (hocr/png when asked)
-S3_GETS_PER_PAGE_MERGE = 2  # the merge reads json + the text layer back, one after the other
+S3_GETS_PER_PAGE_MERGE = 2  # the merge reads json + the text layer back
+MERGE_FETCHES_IN_FLIGHT = 8  # pages fetched at once (PAGE_FETCHES_IN_FLIGHT in upload_task.rs)
 
 
 def main():
@@ -35,7 +36,7 @@ def main():
     p.add_argument("--events-s-web", type=float, default=5000,
                    help="assumed events/s one web replica fans out to SSE clients (not measured here)")
     p.add_argument("--s3-latency-ms", type=float, default=0.0,
-                   help="added per GET the merge makes one after the other (moto on loopback: ~0; S3: 10-30)")
+                   help="latency of one GET the merge makes, 8 pages in flight (moto on loopback: ~0; S3: 10-30)")
     p.add_argument("--pages-per-task", type=int, default=10)
     p.add_argument("--doc-pages", type=int, default=400)
     a = p.parse_args()
@@ -56,7 +57,8 @@ def main():
         s3 = pages_s * a.s3_page
         waves = math.ceil(ranges / n)
         ocr_doc = waves * a.pages_per_task * a.ocr_s
-        merge = a.doc_pages * (a.merge_ms_page + S3_GETS_PER_PAGE_MERGE * a.s3_latency_ms) / 1000
+        merge = a.doc_pages * (a.merge_ms_page
+                              + S3_GETS_PER_PAGE_MERGE * a.s3_latency_ms / MERGE_FETCHES_IN_FLIGHT) / 1000
         limits = []
         if worst > a.max_connections:
             limits.append(f"pools could open {worst} > max_connections {a.max_connections}")
@@ -79,9 +81,9 @@ max_connections {a.max_connections} when they all fill (retries after a database
 1-slot worker holds about {a.conns_worker:.0f}. Move it: pool_size = slots + 2 on workers, or PgBouncer in
 transaction mode in front of PostgreSQL. Commits/s ({a.tx_page:.1f} per page) stay far below a single
 PostgreSQL's even at 64 workers; events and S3 requests likewise. For one large document the merge is
-serial: {a.doc_pages} pages × ({a.merge_ms_page:.0f} ms + {S3_GETS_PER_PAGE_MERGE} GETs × {a.s3_latency_ms:.0f} ms) runs on one worker after the last page, and past {ranges} workers a
-{a.doc_pages}-page document gains nothing (pages_per_task {a.pages_per_task}); fetch page objects concurrently and
-merge per range (pages_per_task larger for huge documents) to move it.""")
+serial: {a.doc_pages} pages × ({a.merge_ms_page:.0f} ms + {S3_GETS_PER_PAGE_MERGE} GETs × {a.s3_latency_ms:.0f} ms / {MERGE_FETCHES_IN_FLIGHT} in flight) runs on one worker after the last page, and past {ranges} workers a
+{a.doc_pages}-page document gains nothing (pages_per_task {a.pages_per_task}); merge per range (each range
+leaves its merged part, the last step only concatenates; pages_per_task larger for huge documents) to move it.""")
 
 
 if __name__ == "__main__":
