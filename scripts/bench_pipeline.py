@@ -183,9 +183,10 @@ def main():
         print(f"accept benchmark: POST /api/v1/jobs with a {len(body) / 1e6:.2f} MB PDF, no worker running\n")
         floor = hash_and_write_ms(pdf.read_bytes(), work)
         print(f"floor: SHA-256 + one fsynced write of the same bytes in Python: {floor:.2f} ms wall per upload")
-        ceiling = durable_ceiling(pdf.read_bytes(), work)
+        data = pdf.read_bytes()
+        ceiling = durable_ceiling(data, work)
         print(f"disk ceiling: 64 writers, each file written and fsynced: {ceiling:.0f} files/s "
-              f"({ceiling * len(body) / 1e6:.0f} MB/s)\n")
+              f"({ceiling * len(data) / 1e6:.0f} MB/s)\n")
         print(f"{'queue':>12} {'clients':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'web CPU ms/req':>15}")
         queue = f"{prefix}.ocr"
         for label in ("empty", "2000+"):

@@ -1034,7 +1034,7 @@ async fn a_search_outlines_the_hit_on_the_preview_and_opens_the_job_at_that_page
     browser
         .until(
             "the job to finish",
-            "document.querySelector('[data-status=\"complete\"]') !== null",
+            "document.querySelector('#job[data-status=\"complete\"]') !== null",
             LIMIT,
         )
         .await;
@@ -1113,7 +1113,7 @@ async fn a_job_is_read_again_in_another_language_as_a_new_job() {
     browser
         .until(
             "the first job to finish",
-            "document.querySelector('[data-status=\"complete\"]') !== null",
+            "document.querySelector('#job[data-status=\"complete\"]') !== null",
             LIMIT,
         )
         .await;
@@ -1143,10 +1143,11 @@ async fn a_job_is_read_again_in_another_language_as_a_new_job() {
             SOON,
         )
         .await;
+    // The file's card is swapped in with its text after the status changes.
     browser
         .until(
-            "the new job to finish",
-            "document.querySelector('[data-status=\"complete\"]') !== null",
+            "the new job's text",
+            "document.querySelector('li.file[data-status=\"complete\"] section[id^=page-] pre') !== null",
             LIMIT,
         )
         .await;
@@ -1165,7 +1166,7 @@ async fn a_job_is_read_again_in_another_language_as_a_new_job() {
     browser
         .until(
             "the first job",
-            "document.querySelector('[data-status=\"complete\"]') !== null",
+            "document.querySelector('#job[data-status=\"complete\"]') !== null",
             SOON,
         )
         .await;
@@ -1187,6 +1188,20 @@ async fn the_api_docs_render_from_vendored_files_under_the_policy() {
         .until(
             "the operations listed",
             "document.querySelectorAll('.opblock').length >= 10",
+            SOON,
+        )
+        .await;
+    // Opened, an operation draws its parameters, responses and schemas too.
+    browser
+        .find(".opblock-summary")
+        .await
+        .click()
+        .await
+        .expect("open an operation");
+    browser
+        .until(
+            "the operation's responses",
+            "document.querySelectorAll('.opblock.is-open .responses-table').length > 0",
             SOON,
         )
         .await;

@@ -1,5 +1,7 @@
 // Swagger UI on our own contract. Kept out of the page so the CSP needs no
-// inline script; no validator badge, so nothing is fetched from elsewhere.
+// inline script. No validator badge (nothing fetched from elsewhere), and no
+// `?url=` / `?configUrl=` from the address bar: this page shares the portal's
+// origin and cookie, so it must only ever show our own document.
 "use strict";
 window.addEventListener("DOMContentLoaded", function () {
   window.ui = SwaggerUIBundle({
@@ -7,9 +9,6 @@ window.addEventListener("DOMContentLoaded", function () {
     dom_id: "#swagger-ui",
     deepLinking: true,
     validatorUrl: null,
-    presets: [SwaggerUIBundle.presets.apis],
-    layout: "BaseLayout",
-    tryItOutEnabled: false,
-    persistAuthorization: false,
+    queryConfigEnabled: false,
   });
 });

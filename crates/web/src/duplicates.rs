@@ -9,7 +9,7 @@ use object_store::{ObjectStoreExt, PutPayload};
 use scribe_core::db::models::{NewJob, NewUpload, Upload};
 use scribe_core::db::{self, reuse};
 use scribe_core::job::Status;
-use scribe_core::results::{FileResults, JobResults};
+use scribe_core::results::{DocumentResult, FileResults, JobResults};
 use scribe_core::storage::{self, keys};
 use uuid::Uuid;
 
@@ -17,8 +17,9 @@ use crate::error::ApiError;
 use crate::state::AppState;
 
 /// Records `job` as a copy of the earlier identical job `from` (found by
-/// [`reuse::insert_unless_duplicate`]); `false` when that job was deleted
-/// while being copied, and the caller queues this one for OCR as usual.
+/// [`reuse::insert_unless_duplicate`]); `false` when that job's results were
+/// deleted while being copied or are not whole, and the caller queues this
+/// one for OCR as usual.
 pub async fn copy(
     state: &AppState,
     job: NewJob,
@@ -35,6 +36,7 @@ pub async fn copy(
             return Ok(false);
         }
         Err(CopyError::Storage(e)) => return Err(e.into()),
+        Err(CopyError::Internal(e)) => return Err(ApiError::internal(e)),
     }
     db::run(&state.db, move |c| {
         reuse::insert_copy(c, &job, &files, from, &from_files)
@@ -49,6 +51,7 @@ enum CopyError {
     /// nothing is reused, the new job is read like any other.
     Stale(String),
     Storage(object_store::Error),
+    Internal(serde_json::Error),
 }
 
 impl From<object_store::Error> for CopyError {
@@ -71,6 +74,18 @@ async fn copy_results(
 ) -> Result<(), CopyError> {
     let mut summary = Vec::with_capacity(files.len());
     for (new, old) in files.iter().zip(from_files) {
+        // The earlier file's results first: only whole ones are worth copying.
+        let theirs = keys::upload_file(from, old.id, "results.json");
+        let bytes = state.store.get(&theirs).await?.bytes().await?;
+        let mut result: DocumentResult = serde_json::from_slice(&bytes)
+            .map_err(|e| CopyError::Stale(format!("{theirs} does not parse ({e})")))?;
+        if result.pages.len() != result.page_count {
+            return Err(CopyError::Stale(format!(
+                "{theirs} holds {} of {} pages",
+                result.pages.len(),
+                result.page_count
+            )));
+        }
         let stored: Vec<_> = state
             .store
             .list(Some(&keys::upload_results(from, old.id)))
@@ -80,21 +95,16 @@ async fn copy_results(
             let Some(name) = object.location.filename() else {
                 continue;
             };
+            if name == "results.json" {
+                continue;
+            }
             let to = keys::upload_file(job.id, new.id, name);
             state.store.copy(&object.location, &to).await?;
         }
+        result.file_name = new.file_name.clone();
+        let result = serde_json::to_value(&result).map_err(CopyError::Internal)?;
+        let bytes = serde_json::to_vec_pretty(&result).map_err(CopyError::Internal)?;
         let own = keys::upload_file(job.id, new.id, "results.json");
-        let bytes = state.store.get(&own).await?.bytes().await?;
-        let mut result = match serde_json::from_slice::<serde_json::Value>(&bytes) {
-            Ok(serde_json::Value::Object(map)) => map,
-            Ok(_) | Err(_) => {
-                return Err(CopyError::Stale(format!("{own} is not a results object")));
-            }
-        };
-        result.insert("file_name".to_owned(), new.file_name.clone().into());
-        let result = serde_json::Value::Object(result);
-        let bytes =
-            serde_json::to_vec_pretty(&result).map_err(|e| CopyError::Stale(e.to_string()))?;
         state.store.put(&own, PutPayload::from(bytes)).await?;
         summary.push((new, result));
     }
@@ -111,7 +121,7 @@ async fn copy_results(
             })
             .collect(),
     };
-    let bytes = serde_json::to_vec_pretty(&results).map_err(|e| CopyError::Stale(e.to_string()))?;
+    let bytes = serde_json::to_vec_pretty(&results).map_err(CopyError::Internal)?;
     state
         .store
         .put(&keys::job_results(job.id), PutPayload::from(bytes))

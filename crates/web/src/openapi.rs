@@ -126,24 +126,24 @@ mod tests {
         // And every route module's handlers are registered with the app.
         let configure = include_str!("routes/mod.rs");
         for handler in [
-            "create",
-            "show",
-            "list",
-            "cancel",
-            "delete",
-            "rerun",
-            "results",
-            "file",
-            "preview",
-            "archive",
-            "events",
-            "search",
-            "languages",
-            "healthz",
-            "readyz",
+            "jobs::create",
+            "jobs::show",
+            "jobs::list",
+            "jobs::cancel",
+            "jobs::delete",
+            "jobs::rerun",
+            "downloads::results",
+            "downloads::file",
+            "downloads::preview",
+            "archive::archive",
+            "live::events",
+            "search::search",
+            "meta::languages",
+            "meta::healthz",
+            "meta::readyz",
         ] {
             assert!(
-                configure.contains(&format!("::{handler})")),
+                configure.contains(&format!("{handler})")),
                 "{handler} is not registered"
             );
         }

@@ -68,10 +68,10 @@ pub fn at_least<T>(n: usize, got: Vec<T>, what: &str) -> Result<Vec<T>, String> 
     }
 }
 
-/// A program of the tests' Python venv (aiosmtpd, schemathesis): next to
-/// `SCRIBE_TEST_PYTHON`, else in the venv `scripts/services s3` makes.
-pub fn test_venv(program: &str) -> PathBuf {
-    let python = std::env::var_os("SCRIBE_TEST_PYTHON").map_or_else(
+/// The Python with the test servers (aiosmtpd): `SCRIBE_TEST_PYTHON`, else the
+/// venv `scripts/services s3` makes.
+pub fn test_python() -> PathBuf {
+    std::env::var_os("SCRIBE_TEST_PYTHON").map_or_else(
         || {
             PathBuf::from(concat!(
                 env!("CARGO_MANIFEST_DIR"),
@@ -79,8 +79,12 @@ pub fn test_venv(program: &str) -> PathBuf {
             ))
         },
         PathBuf::from,
-    );
-    python.with_file_name(program)
+    )
+}
+
+/// Another program of that Python's venv (schemathesis), next to it.
+pub fn test_venv(program: &str) -> PathBuf {
+    test_python().with_file_name(program)
 }
 
 /// Settings for one isolated test: its own database, queue prefix and storage.

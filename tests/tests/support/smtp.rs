@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::test_venv;
+use super::test_python;
 
 pub struct SmtpSink {
     pub port: u16,
@@ -23,7 +23,7 @@ impl SmtpSink {
             .expect("a free port")
             .port();
         let dir = tempfile::tempdir().expect("tempdir");
-        let python = test_venv("python");
+        let python = test_python();
         let mut child = Command::new(&python)
             .arg(concat!(
                 env!("CARGO_MANIFEST_DIR"),

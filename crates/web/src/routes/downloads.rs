@@ -134,10 +134,16 @@ async fn upload_result(
     params(
         ("id" = uuid::Uuid, Path, description = "The job"),
         ("upload" = uuid::Uuid, Path, description = "The file (an `id` from the job's `files`)"),
-        ("kind" = String, Path, description = "`text`, `hocr`, `json` or `pdf`"),
+        ("kind" = inline(OutputKind), Path, description = "Which output"),
     ),
     responses(
-        (status = 200, description = "The output, as an attachment", content_type = "application/octet-stream", body = String),
+        (status = 200, description = "The output, as an attachment", content(
+            (String = "text/plain"),
+            (String = "text/html"),
+            // results.json: its schema is the README's `results.json` section.
+            (serde_json::Value = "application/json"),
+            (String = "application/pdf"),
+        )),
         (status = 401, description = "Missing or invalid API key", body = crate::error::ErrorEnvelope),
         (status = 404, description = "No such job (or not this owner's), or no such part of it", body = crate::error::ErrorEnvelope),
         (status = 409, description = "The file is not complete yet", body = crate::error::ErrorEnvelope),
@@ -184,6 +190,17 @@ pub async fn file(
         .content_type(content_type)
         .insert_header(disposition)
         .streaming(bytes))
+}
+
+/// The `{kind}` of a download as the contract names it; a unit test holds it
+/// to [`Output::ALL`].
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+pub enum OutputKind {
+    Text,
+    Hocr,
+    Json,
+    Pdf,
 }
 
 /// One downloadable output of a file: how the API names it, where it is
@@ -352,4 +369,31 @@ async fn get(
 ) -> Result<BoxStream<'static, Result<Bytes, ApiError>>, ApiError> {
     let object = state.store.get(key).await?;
     Ok(object.into_stream().map_err(ApiError::from).boxed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Output, OutputKind};
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_contract_names_exactly_the_outputs_served() {
+        let schema = serde_json::to_value(OutputKind::schema()).expect("schema");
+        let named: Vec<&str> = schema["enum"]
+            .as_array()
+            .expect("an enum")
+            .iter()
+            .filter_map(|v| v.as_str())
+            .collect();
+        let served: Vec<&str> = Output::ALL.iter().map(|o| o.kind).collect();
+        assert_eq!(named, served);
+        for o in Output::ALL {
+            let media = o.content_type.split(';').next().unwrap_or_default();
+            let doc = include_str!("downloads.rs");
+            assert!(
+                doc.contains(&format!(" = \"{media}\")")),
+                "{media} is not in the contract"
+            );
+        }
+    }
 }

@@ -227,8 +227,18 @@ pub fn highlighted_html(snippet: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{StoredPage, StoredWord};
+    use super::{MAX_QUERY_CHARS, SearchQuery, StoredPage, StoredWord};
     use scribe_core::results::BBox;
+    use utoipa::IntoParams;
+
+    #[test]
+    fn the_contract_states_the_query_limit_the_handler_enforces() {
+        let params = SearchQuery::into_params(|| None);
+        let q = params.iter().find(|p| p.name == "q").expect("q");
+        let schema = serde_json::to_value(&q.schema).expect("schema");
+        assert_eq!(schema["maxLength"], MAX_QUERY_CHARS, "{schema}");
+        assert_eq!(schema["minLength"], 1, "{schema}");
+    }
 
     fn word(text: &str, x: u32) -> StoredWord {
         StoredWord {
