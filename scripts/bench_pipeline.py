@@ -231,7 +231,9 @@ def main():
 
     # End-to-end overhead on a fresh queue with one worker.
     prefix2 = prefix + "-e2e"
-    env = env_for(db, prefix2, storage)
+    # The same page every time: without this the duplicates would be answered
+    # from the first job and measure nothing.
+    env = dict(env_for(db, prefix2, storage), SCRIBE__WEB__REUSE_DUPLICATES="false")
     web = subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)
     worker = subprocess.Popen([REL / "scribe-worker", "run", "--config", ROOT / "config"], env=env)
     try:
@@ -352,6 +354,8 @@ def split():
             urllib.request.urlopen(urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"))
             env = dict(env_for(db, prefix, work / "no-shared-folder"), SCRIBE__WORKER__SLOTS="1",
                        SCRIBE__OCR__THREADS="1", SCRIBE__WORKER__PAGES_PER_TASK="5",
+                       # A stream of the same page: each must be read, not reused.
+                       SCRIBE__WEB__REUSE_DUPLICATES="false",
                        SCRIBE__STORAGE__BACKEND="s3", SCRIBE__STORAGE__BUCKET=bucket,
                        SCRIBE__STORAGE__ENDPOINT=endpoint,
                        AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench-secret", AWS_REGION="us-east-1")

@@ -50,6 +50,8 @@ pub fn find(
         .inner_join(jobs::table)
         .filter(uploads::sha256.eq(first))
         .filter(uploads::position.eq(0))
+        // Implied by the job's status; stated so `uploads_duplicate_lookup` serves it.
+        .filter(uploads::status.eq(Status::Complete))
         .filter(jobs::owner.eq(owner))
         .filter(jobs::language.eq(language))
         .filter(jobs::formats.eq(formats))
