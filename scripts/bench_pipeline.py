@@ -488,6 +488,51 @@ def search(pages=10_000, queries=300):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def merge(pages=400):
+    """The merge of one large document: a 400-page PDF of one-line pages (cheap
+    OCR, so the run is short) through the web and two 1-slot workers on local
+    storage, ranges of 10; the merge is the time from the last committed page to
+    the file's completion, on the worker that committed it."""
+    work = Path(tempfile.mkdtemp(prefix="scribe-bench-merge-"))
+    db = f"scribe_bench_{uuid.uuid4().hex[:8]}"
+    prefix = f"bench-merge-{uuid.uuid4().hex[:6]}"
+    psql(f"CREATE DATABASE {db}")
+    env = dict(env_for(db, prefix, work / "data"), SCRIBE__WORKER__SLOTS="1", SCRIBE__OCR__THREADS="1",
+               SCRIBE__WORKER__PAGES_PER_TASK="10")
+    subprocess.run([REL / "scribe-web", "--config", ROOT / "config", "migrate"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    pdf = work / "long.pdf"
+    line = "\t".join([str(pdf)] + [f"Merge benchmark page {n} of the long report" for n in range(1, pages + 1)])
+    (work / "docs.tsv").write_text(line + "\n")
+    subprocess.run([REL / "scribe-fixtures", "documents", work / "docs.tsv", "--dpi", "200"], check=True)
+    procs = [subprocess.Popen([REL / "scribe-web", "--config", ROOT / "config"], env=env)]
+    try:
+        wait_ready()
+        procs += [subprocess.Popen([REL / "scribe-worker", "run", "--config", ROOT / "config"],
+                                   env=dict(env, TMPDIR=str(work))) for _ in range(2)]
+        start = time.perf_counter()
+        job = submit_and_wait(pdf, "txt,json,hocr,pdf", 0.2)
+        secs = time.perf_counter() - start
+        assert job["status"] == "complete", job
+        merged = float(psql(
+            "SELECT extract(epoch FROM u.finished_at - max(p.created_at)) FROM uploads u JOIN pages p "
+            f"ON p.upload_id = u.id WHERE u.job_id = '{job['id']}' GROUP BY u.finished_at", db))
+        size = sum(f.stat().st_size for f in (work / "data").rglob("searchable.pdf"))
+        print(f"{pages}-page PDF ({pdf.stat().st_size / 1e6:.1f} MB), 2 workers, local storage: "
+              f"accepted → complete {secs:.1f} s; merge (last page committed → file complete) "
+              f"{merged:.2f} s = {merged / pages * 1000:.1f} ms per page; searchable PDF {size / 1e6:.1f} MB")
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait()
+        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
+            subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{prefix}.{q}"], capture_output=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1:]
-    split() if mode == ["split"] else search() if mode == ["search"] else main()
+    modes = {"split": split, "search": search, "merge": merge}
+    modes.get(mode[0] if mode else "", main)()
