@@ -140,6 +140,18 @@ def durable_ceiling(data, work, threads=64, secs=5.0):
     return sum(done) / (time.perf_counter() - start)
 
 
+def drop_queues(prefix):
+    for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
+        subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{prefix}.{q}"], capture_output=True)
+
+
+def merge_seconds(db, job_id):
+    """The merge of the job's file: from its last committed page to its completion."""
+    return float(psql(
+        "SELECT extract(epoch FROM u.finished_at - max(p.created_at)) FROM uploads u JOIN pages p "
+        f"ON p.upload_id = u.id WHERE u.job_id = '{job_id}' GROUP BY u.finished_at", db))
+
+
 def submit_and_wait(path, outputs, poll):
     """Submits one file, polls until the job is finished, returns the job."""
     out = subprocess.run(["curl", "-sS", "-H", f"Authorization: Bearer {KEY}", "-F", f"file=@{path}",
@@ -181,9 +193,9 @@ def main():
             f.write(b"\n" * max(0, (1 << 20) - pdf.stat().st_size))
         body, boundary = multipart(pdf)
         print(f"accept benchmark: POST /api/v1/jobs with a {len(body) / 1e6:.2f} MB PDF, no worker running\n")
-        floor = hash_and_write_ms(pdf.read_bytes(), work)
-        print(f"floor: SHA-256 + one fsynced write of the same bytes in Python: {floor:.2f} ms wall per upload")
         data = pdf.read_bytes()
+        floor = hash_and_write_ms(data, work)
+        print(f"floor: SHA-256 + one fsynced write of the same bytes in Python: {floor:.2f} ms wall per upload")
         ceiling = durable_ceiling(data, work)
         print(f"disk ceiling: 64 writers, each file written and fsynced: {ceiling:.0f} files/s "
               f"({ceiling * len(data) / 1e6:.0f} MB/s)\n")
@@ -258,8 +270,7 @@ def main():
         web.wait()
         psql(f"DROP DATABASE {db} WITH (FORCE)")
         for p in (prefix, prefix2):
-            for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
-                subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{p}.{q}"], capture_output=True)
+            drop_queues(p)
         shutil.rmtree(work, ignore_errors=True)
 
 
@@ -379,9 +390,7 @@ def split():
                 assert job["status"] == "complete", job
                 pg1, s31 = pg_counters(db), s3_counts(moto_log)
                 conns = int(psql(f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}'"))
-                merge = float(psql(
-                    "SELECT extract(epoch FROM u.finished_at - max(p.created_at)) FROM uploads u JOIN pages p "
-                    f"ON p.upload_id = u.id WHERE u.job_id = '{job['id']}' GROUP BY u.finished_at", db))
+                merge = merge_seconds(db, job["id"])
                 start = time.perf_counter()
                 submit_many(one, "txt,json,pdf", stream)
                 ssecs = time.perf_counter() - start
@@ -398,8 +407,7 @@ def split():
                 for w in workers:
                     w.wait()
                 web.wait()
-                for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
-                    subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{prefix}.{q}"], capture_output=True)
+                drop_queues(prefix)
         for n in [n for n in rows if n > 1]:
             print(f"speed-up with {n} processes: 40-page PDF {rows[n]['pdf'] / rows[1]['pdf']:.2f}x, "
                   f"one-page stream {rows[n]['stream'] / rows[1]['stream']:.2f}x")
@@ -514,9 +522,7 @@ def merge(pages=400):
         job = submit_and_wait(pdf, "txt,json,hocr,pdf", 0.2)
         secs = time.perf_counter() - start
         assert job["status"] == "complete", job
-        merged = float(psql(
-            "SELECT extract(epoch FROM u.finished_at - max(p.created_at)) FROM uploads u JOIN pages p "
-            f"ON p.upload_id = u.id WHERE u.job_id = '{job['id']}' GROUP BY u.finished_at", db))
+        merged = merge_seconds(db, job["id"])
         size = sum(f.stat().st_size for f in (work / "data").rglob("searchable.pdf"))
         print(f"{pages}-page PDF ({pdf.stat().st_size / 1e6:.1f} MB), 2 workers, local storage: "
               f"accepted → complete {secs:.1f} s; merge (last page committed → file complete) "
@@ -527,8 +533,7 @@ def merge(pages=400):
         for p in procs:
             p.wait()
         psql(f"DROP DATABASE {db} WITH (FORCE)")
-        for q in ("ocr", "dead", "retry.0", "retry.1", "retry.2"):
-            subprocess.run(["rabbitmqctl", "-q", "delete_queue", f"{prefix}.{q}"], capture_output=True)
+        drop_queues(prefix)
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -93,12 +93,7 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
     let paths = write_files(dir.path(), &[("letter.png", &first), ("report.pdf", &pdf)]);
     let browser = Browser::start(1280, 1000).await;
     // Anything the Content-Security-Policy blocks would break the page: record it.
-    browser
-        .before_every_page(
-            "window.blocked = []; document.addEventListener('securitypolicyviolation', \
-             e => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));",
-        )
-        .await;
+    browser.record_csp_violations().await;
 
     browser.goto(&app.url("/")).await;
     choose(&browser, &paths).await;
@@ -237,7 +232,7 @@ async fn two_files_finish_live_then_show_text_previews_and_a_searchable_pdf() {
     );
     browser.screenshot("job-complete").await;
     assert_eq!(
-        browser.eval("return window.blocked;").await,
+        browser.csp_violations().await,
         Value::Array(vec![]),
         "the CSP blocked nothing the page uses"
     );
@@ -1177,12 +1172,7 @@ async fn a_job_is_read_again_in_another_language_as_a_new_job() {
 async fn the_api_docs_render_from_vendored_files_under_the_policy() {
     let app = TestApp::web_only(|_| {}).await;
     let browser = Browser::start(1280, 900).await;
-    browser
-        .before_every_page(
-            "window.blocked = []; document.addEventListener('securitypolicyviolation', \
-             e => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));",
-        )
-        .await;
+    browser.record_csp_violations().await;
     browser.goto(&app.url("/api/docs")).await;
     browser
         .until(
@@ -1212,7 +1202,7 @@ async fn the_api_docs_render_from_vendored_files_under_the_policy() {
         "{paths:?}"
     );
     assert_eq!(
-        browser.eval("return window.blocked;").await,
+        browser.csp_violations().await,
         serde_json::json!([]),
         "nothing was blocked by the CSP"
     );

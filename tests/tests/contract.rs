@@ -82,18 +82,12 @@ async fn the_served_contract_lists_every_operation_and_the_docs_page_renders_it(
             .await
             .expect("asset");
         assert_eq!(r.status().as_u16(), 200, "{asset}");
-        assert!(r.bytes().await.expect("body").len() > 100, "{asset}");
+        let body = r.text().await.expect("body");
+        assert!(body.len() > 100, "{asset}");
+        if asset == "api-docs.js" {
+            assert!(body.contains("\"/api/openapi.json\""), "{body}");
+        }
     }
-    let script = app
-        .client
-        .get(app.url("/api/docs/api-docs.js"))
-        .send()
-        .await
-        .expect("initializer")
-        .text()
-        .await
-        .expect("text");
-    assert!(script.contains("\"/api/openapi.json\""), "{script}");
     let missing = app
         .client
         .get(app.url("/api/docs/nothing.js"))

@@ -140,6 +140,21 @@ impl Browser {
         .await;
     }
 
+    /// From the next page on, records what the Content-Security-Policy blocks
+    /// (anything it blocks would break the page); read by [`Self::csp_violations`].
+    pub async fn record_csp_violations(&self) {
+        self.before_every_page(
+            "window.blocked = []; document.addEventListener('securitypolicyviolation', \
+             e => window.blocked.push(e.violatedDirective + ' ' + e.blockedURI));",
+        )
+        .await;
+    }
+
+    /// What the CSP blocked on this page, as `directive URI` strings.
+    pub async fn csp_violations(&self) -> Value {
+        self.eval("return window.blocked;").await
+    }
+
     /// A Chrome DevTools Protocol command, through chromedriver.
     pub async fn devtools(&self, cmd: &'static str, params: Value) -> Value {
         self.client
