@@ -5,11 +5,13 @@
 use std::sync::Arc;
 
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::ObjectStore;
 use object_store::local::LocalFileSystem;
+use object_store::{ObjectStore, ObjectStoreExt};
 use uuid::Uuid;
 
 use crate::settings::StorageSettings;
+
+mod direct;
 
 pub type Store = Arc<dyn ObjectStore>;
 
@@ -55,6 +57,78 @@ pub fn open(settings: &StorageSettings) -> Result<Store, StorageError> {
         other => Err(StorageError::Config(format!(
             "storage.backend `{other}` is not available in this build (use `local`, or build with --features s3)"
         ))),
+    }
+}
+
+/// Where uploads are written as they arrive: straight to the local disk
+/// ([`direct`]), or as a multipart upload to the object store.
+#[derive(Clone)]
+pub enum Writer {
+    Disk(direct::Disk),
+    Store(Store),
+}
+
+impl Writer {
+    pub fn open(settings: &StorageSettings, store: &Store) -> Self {
+        match settings.backend.as_str() {
+            "local" => Self::Disk(direct::Disk::new(&settings.root)),
+            _ => Self::Store(store.clone()),
+        }
+    }
+
+    pub async fn create(
+        &self,
+        key: &object_store::path::Path,
+    ) -> Result<NewObject, object_store::Error> {
+        Ok(match self {
+            Self::Disk(disk) => NewObject::Disk(disk.create(key.as_ref()).await.map_err(io_error)?),
+            Self::Store(store) => NewObject::Store(object_store::WriteMultipart::new(
+                store.put_multipart(key).await?,
+            )),
+        })
+    }
+}
+
+/// An object being written by a [`Writer`]; dropped or aborted, it leaves nothing.
+pub enum NewObject {
+    Disk(direct::DiskFile),
+    Store(object_store::WriteMultipart),
+}
+
+impl NewObject {
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), object_store::Error> {
+        match self {
+            Self::Disk(file) => file.write(bytes).await.map_err(io_error),
+            Self::Store(upload) => {
+                upload.wait_for_capacity(4).await?;
+                upload.write(bytes);
+                Ok(())
+            }
+        }
+    }
+
+    /// Makes the object durable: synced to disk, or its upload completed.
+    pub async fn finish(self) -> Result<(), object_store::Error> {
+        match self {
+            Self::Disk(file) => file.finish().await.map(drop).map_err(io_error),
+            Self::Store(upload) => upload.finish().await.map(drop),
+        }
+    }
+
+    pub async fn abort(self) {
+        match self {
+            Self::Disk(file) => file.abort().await,
+            Self::Store(upload) => drop(upload.abort().await),
+        }
+    }
+}
+
+/// Disk errors as the object store reports them, so that callers see one kind
+/// (and a full disk is still recognisable by its source).
+fn io_error(e: std::io::Error) -> object_store::Error {
+    object_store::Error::Generic {
+        store: "LocalFileSystem",
+        source: Box::new(e),
     }
 }
 

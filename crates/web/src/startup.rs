@@ -37,10 +37,12 @@ impl Application {
         )
         .context("broker pool")?;
         let (outbox, outgoing) = crate::outbox::Outbox::new();
+        let store = storage::open(&settings.storage)?;
         let state = Arc::new(AppState {
             outbox,
             db: db::pool(&settings.database)?,
-            store: storage::open(&settings.storage)?,
+            originals: storage::Writer::open(&settings.storage, &store),
+            store,
             amqp,
             api_keys: key_table(&settings.web.api_keys),
             languages: if settings.ocr.languages.is_empty() {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use scribe_core::db::DbPool;
 use scribe_core::settings::Settings;
-use scribe_core::storage::Store;
+use scribe_core::storage::{Store, Writer};
 
 use crate::events::EventHub;
 use crate::metrics::Metrics;
@@ -16,6 +16,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub db: DbPool,
     pub store: Store,
+    /// Where uploads are written as they arrive (on local storage, past the page cache).
+    pub originals: Writer,
     pub amqp: deadpool_lapin::Pool,
     pub api_keys: HashMap<String, String>,
     pub languages: Vec<String>,

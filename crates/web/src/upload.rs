@@ -4,10 +4,9 @@
 
 use actix_multipart::Multipart;
 use futures_util::TryStreamExt;
-use object_store::{ObjectStoreExt, WriteMultipart};
 use scribe_core::db::models::NewUpload;
 use scribe_core::sniff::{self, DocumentKind};
-use scribe_core::storage::{Store, keys};
+use scribe_core::storage::{Store, Writer, keys};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -55,7 +54,7 @@ pub type CsrfCheck<'a> = dyn Fn(&str) -> bool + 'a;
 /// Repeated `language` fields combine (`deu`, `eng` → `deu+eng`), as do
 /// repeated `outputs` fields; empty ones are ignored.
 pub async fn receive(
-    store: &Store,
+    store: &Writer,
     job_id: Uuid,
     form: &mut Multipart,
     limits: &Limits,
@@ -131,7 +130,7 @@ pub async fn receive(
 }
 
 async fn store_file(
-    store: &Store,
+    store: &Writer,
     job_id: Uuid,
     field: &mut actix_multipart::Field,
     file_name: String,
@@ -141,7 +140,7 @@ async fn store_file(
 ) -> Result<NewUpload, ApiError> {
     let upload_id = Uuid::new_v4();
     let key = keys::original(job_id, upload_id);
-    let mut writer = WriteMultipart::new(store.put_multipart(&key).await?);
+    let mut writer = store.create(&key).await?;
     let mut hasher = Sha256::new();
     let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
     let mut kind: Option<DocumentKind> = None;
@@ -175,18 +174,17 @@ async fn store_file(
                 }
             }
             hasher.update(&chunk);
-            writer.wait_for_capacity(4).await?;
-            writer.write(&chunk);
+            writer.write(&chunk).await?;
         }
         Ok(())
     }
     .await;
     if let Err(e) = outcome {
-        let _ = writer.abort().await;
+        writer.abort().await;
         return Err(e);
     }
     if size == 0 {
-        let _ = writer.abort().await;
+        writer.abort().await;
         return Err(ApiError::bad(
             "empty_file",
             format!("`{file_name}` is empty (0 bytes)"),
@@ -197,7 +195,7 @@ async fn store_file(
         None => match sniff_or_refuse(&head, &file_name) {
             Ok(k) => k,
             Err(e) => {
-                let _ = writer.abort().await;
+                writer.abort().await;
                 return Err(e);
             }
         },

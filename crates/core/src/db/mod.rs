@@ -9,10 +9,11 @@ pub mod search;
 
 use std::time::Duration;
 
-use deadpool_diesel::postgres::{Manager, Pool};
-use deadpool_diesel::{Runtime, Timeouts};
+use deadpool_diesel::postgres::{HookError, Manager, Object, Pool};
+use deadpool_diesel::{ManagerConfig, RecyclingMethod, Runtime, Timeouts};
 use diesel::PgConnection;
 use diesel::connection::SimpleConnection;
+use diesel::result::{DatabaseErrorKind, Error as QueryError};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use crate::settings::DatabaseSettings;
@@ -31,9 +32,21 @@ pub enum DbError {
 
 pub type DbPool = Pool;
 
+/// A connection used this recently is taken as alive without a round trip.
+const TRUSTED_FOR: Duration = Duration::from_secs(1);
+
 /// A pool whose connections wait at most `wait_timeout` and set a statement timeout.
+///
+/// Checking every connection with a `SELECT 1` on checkout costs a round trip
+/// and a thread hop per query; only connections idle for longer than
+/// [`TRUSTED_FOR`] are checked, and [`run`] drops a connection that fails at
+/// the connection level, so a database restart costs at most the requests
+/// already under way.
 pub fn pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
-    let manager = Manager::new(settings.url.clone(), Runtime::Tokio1);
+    let config = ManagerConfig {
+        recycling_method: RecyclingMethod::CustomFunction(Box::new(|_| Ok(()))),
+    };
+    let manager = Manager::from_config(settings.url.clone(), Runtime::Tokio1, config);
     let timeout = Some(Duration::from_secs(settings.wait_timeout_secs));
     Pool::builder(manager)
         .max_size(settings.pool_size)
@@ -53,6 +66,20 @@ pub fn pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
                 })
             }
         }))
+        .pre_recycle(deadpool_diesel::postgres::Hook::async_fn(
+            |conn, metrics| {
+                let idle = metrics.last_used() > TRUSTED_FOR;
+                Box::pin(async move {
+                    if !idle {
+                        return Ok(());
+                    }
+                    match conn.interact(|c| c.batch_execute("SELECT 1")).await {
+                        Ok(Ok(())) => Ok(()),
+                        _ => Err(HookError::message("the connection did not answer")),
+                    }
+                })
+            },
+        ))
         .build()
         .map_err(|e| DbError::Pool(e.to_string()))
 }
@@ -64,10 +91,27 @@ where
     T: Send + 'static,
 {
     let conn = pool.get().await.map_err(|e| DbError::Pool(e.to_string()))?;
-    conn.interact(f)
+    let result = conn
+        .interact(f)
         .await
-        .map_err(|e| DbError::Pool(e.to_string()))?
-        .map_err(DbError::Query)
+        .map_err(|e| DbError::Pool(e.to_string()))?;
+    if let Err(e) = &result
+        && connection_lost(e)
+    {
+        // Not back into the pool: the next caller gets a fresh connection.
+        drop(Object::take(conn));
+    }
+    result.map_err(DbError::Query)
+}
+
+fn connection_lost(e: &QueryError) -> bool {
+    matches!(
+        e,
+        QueryError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _
+        ) | QueryError::BrokenTransactionManager
+    )
 }
 
 /// One round trip on a pooled connection: does the database answer?

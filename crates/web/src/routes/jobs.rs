@@ -124,7 +124,7 @@ async fn accept(
     trace_id: &str,
 ) -> Result<Accepted, ApiError> {
     let limits = Limits::of(&state.settings);
-    let received = upload::receive(&state.store, job_id, form, &limits, csrf).await?;
+    let received = upload::receive(&state.originals, job_id, form, &limits, csrf).await?;
     if received.files.is_empty() {
         return Err(ApiError::bad(
             "no_file",

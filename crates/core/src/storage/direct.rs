@@ -1,0 +1,445 @@
+//! Uploads written to the local disk around the page cache (`O_DIRECT`).
+//!
+//! A 202 promises the bytes are on disk, so every upload ends in a sync. Written
+//! through the page cache, a 1 MB upload costs a copy into the cache and then a
+//! flush of all of it at the sync (measured here: ~7 ms wall, ~3.4 ms CPU);
+//! written straight from our own aligned buffers, the same bytes cost ~1 ms and a
+//! tenth of the CPU. Filesystems that refuse `O_DIRECT` (tmpfs, some network
+//! mounts) get ordinary buffered writes and the same sync.
+//!
+//! One buffer is written while the next fills, so the disk and the network
+//! overlap without holding more than two buffers per upload.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use tokio::task::{JoinHandle, spawn_blocking};
+
+/// Offsets, lengths and addresses of direct writes are multiples of this: the
+/// largest logical block size of common disks.
+const ALIGN: usize = 4096;
+/// Bytes gathered before one write.
+const BUFFER: usize = 256 * 1024;
+/// Idle buffers kept for the next uploads (each is `BUFFER` bytes).
+const POOLED: usize = 32;
+
+/// The storage root, and the buffers uploads borrow.
+#[derive(Clone)]
+pub struct Disk {
+    root: PathBuf,
+    pool: Arc<Mutex<Vec<Aligned>>>,
+}
+
+impl Disk {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self {
+            root: root.into(),
+            pool: Arc::default(),
+        }
+    }
+
+    /// Starts the file for `key` (a storage key such as `uploads/<job>/<id>/original`),
+    /// creating its directories.
+    pub async fn create(&self, key: &str) -> io::Result<DiskFile> {
+        let path = self.root.join(key);
+        let (file, direct, created) = {
+            let path = path.clone();
+            joined(spawn_blocking(move || open(&path))).await?
+        };
+        // Directory entries must be as durable as the bytes; syncing them while
+        // the body arrives keeps them off the answer's path.
+        let synced = {
+            let dirs = dirs_to_sync(&path, &created);
+            spawn_blocking(move || dirs.iter().try_for_each(|d| File::open(d)?.sync_all()))
+        };
+        let filling = self.buffer();
+        Ok(DiskFile {
+            disk: self.clone(),
+            path,
+            created,
+            file: Arc::new(file),
+            direct,
+            filling: Some(filling),
+            writing: None,
+            dirs_synced: Some(synced),
+            offset: 0,
+            size: 0,
+            done: false,
+        })
+    }
+
+    fn buffer(&self) -> Aligned {
+        self.pool
+            .lock()
+            .ok()
+            .and_then(|mut pool| pool.pop())
+            .unwrap_or_else(Aligned::new)
+    }
+
+    fn give_back(&self, mut buffer: Aligned) {
+        buffer.len = 0;
+        if let Ok(mut pool) = self.pool.lock()
+            && pool.len() < POOLED
+        {
+            pool.push(buffer);
+        }
+    }
+}
+
+/// One file being written. Dropped or aborted before [`DiskFile::finish`], it
+/// removes what it wrote.
+pub struct DiskFile {
+    disk: Disk,
+    path: PathBuf,
+    /// Directories this file's creation made, deepest first.
+    created: Vec<PathBuf>,
+    file: Arc<File>,
+    direct: bool,
+    filling: Option<Aligned>,
+    /// The previous full buffer, on its way to the disk.
+    writing: Option<JoinHandle<io::Result<Written>>>,
+    dirs_synced: Option<JoinHandle<io::Result<()>>>,
+    /// Where the next full buffer goes.
+    offset: u64,
+    size: u64,
+    done: bool,
+}
+
+/// A finished write: the buffer to reuse, and the file to use from now on if
+/// the filesystem turned out to refuse direct writes.
+struct Written {
+    buffer: Aligned,
+    buffered: Option<File>,
+}
+
+impl DiskFile {
+    pub async fn write(&mut self, mut bytes: &[u8]) -> io::Result<()> {
+        while !bytes.is_empty() {
+            let filling = self.filling.get_or_insert_with(|| self.disk.buffer());
+            let taken = filling.push(bytes);
+            bytes = &bytes[taken..];
+            self.size += taken as u64;
+            if filling.is_full() {
+                self.send_full().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the rest, syncs the file and its new directories, and returns the size.
+    pub async fn finish(mut self) -> io::Result<u64> {
+        let spare = self.settle().await?;
+        if let Some(spare) = spare {
+            self.disk.give_back(spare);
+        }
+        let tail = self.filling.take();
+        let (file, direct, path, offset, size) = (
+            self.file.clone(),
+            self.direct,
+            self.path.clone(),
+            self.offset,
+            self.size,
+        );
+        let written = joined(spawn_blocking(move || {
+            let mut buffered = None;
+            let mut tail = tail;
+            if let Some(buffer) = tail.as_mut().filter(|b| b.len > 0) {
+                buffered = write_blocks(&file, direct, &path, buffer, offset)?;
+            }
+            let file = buffered.as_ref().unwrap_or(&file);
+            // The padding of the last block goes; the size is part of what syncs.
+            file.set_len(size)?;
+            file.sync_data()?;
+            Ok(tail)
+        }))
+        .await?;
+        if let Some(buffer) = written {
+            self.disk.give_back(buffer);
+        }
+        if let Some(synced) = self.dirs_synced.take() {
+            joined(synced).await?;
+        }
+        self.done = true;
+        Ok(self.size)
+    }
+
+    /// Removes what was written, now rather than in the background.
+    pub async fn abort(mut self) {
+        let _ = self.settle().await;
+        self.done = true;
+        let (path, created) = (self.path.clone(), std::mem::take(&mut self.created));
+        let _ = spawn_blocking(move || remove(&path, &created)).await;
+    }
+
+    async fn send_full(&mut self) -> io::Result<()> {
+        let next = match self.settle().await? {
+            Some(spare) => spare,
+            None => self.disk.buffer(),
+        };
+        let Some(mut full) = self.filling.replace(next) else {
+            return Ok(());
+        };
+        let (file, direct, path, offset) = (
+            self.file.clone(),
+            self.direct,
+            self.path.clone(),
+            self.offset,
+        );
+        self.offset += full.len as u64;
+        self.writing = Some(spawn_blocking(move || {
+            let buffered = write_blocks(&file, direct, &path, &mut full, offset)?;
+            full.len = 0;
+            Ok(Written {
+                buffer: full,
+                buffered,
+            })
+        }));
+        Ok(())
+    }
+
+    /// Waits for the write in flight; returns its buffer, emptied.
+    async fn settle(&mut self) -> io::Result<Option<Aligned>> {
+        let Some(writing) = self.writing.take() else {
+            return Ok(None);
+        };
+        let Written { buffer, buffered } = joined(writing).await?;
+        if let Some(file) = buffered {
+            self.file = Arc::new(file);
+            self.direct = false;
+        }
+        Ok(Some(buffer))
+    }
+}
+
+impl Drop for DiskFile {
+    fn drop(&mut self) {
+        if let Some(buffer) = self.filling.take() {
+            self.disk.give_back(buffer);
+        }
+        if self.done {
+            return;
+        }
+        // A dropped request (the client went away): nothing half-written stays.
+        let (path, created) = (self.path.clone(), std::mem::take(&mut self.created));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => drop(runtime.spawn_blocking(move || remove(&path, &created))),
+            Err(_) => remove(&path, &created),
+        }
+    }
+}
+
+/// Opens `path` for a new file, directly if the filesystem allows it; returns
+/// the directories it had to create, deepest first.
+fn open(path: &Path) -> io::Result<(File, bool, Vec<PathBuf>)> {
+    let mut created = Vec::new();
+    if let Some(parent) = path.parent() {
+        let mut missing = parent;
+        while !missing.exists() {
+            created.push(missing.to_path_buf());
+            match missing.parent() {
+                Some(up) => missing = up,
+                None => break,
+            }
+        }
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    let direct = options.clone().custom_flags(libc::O_DIRECT).open(path);
+    match direct {
+        Ok(file) => Ok((file, true, created)),
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+            Ok((options.open(path)?, false, created))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// The directories whose entries change when `path` and `created` appear.
+fn dirs_to_sync(path: &Path, created: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = path.parent().map(Path::to_path_buf).into_iter().collect();
+    dirs.extend(
+        created
+            .iter()
+            .filter_map(|d| d.parent())
+            .map(Path::to_path_buf),
+    );
+    dirs.dedup();
+    dirs
+}
+
+/// Writes a buffer's whole blocks at `offset`. If the filesystem refuses the
+/// direct write, writes it buffered and returns the buffered file to go on with.
+fn write_blocks(
+    file: &File,
+    direct: bool,
+    path: &Path,
+    buffer: &mut Aligned,
+    offset: u64,
+) -> io::Result<Option<File>> {
+    match file.write_all_at(buffer.blocks(), offset) {
+        Ok(()) => Ok(None),
+        Err(e) if direct && e.raw_os_error() == Some(libc::EINVAL) => {
+            tracing::debug!(path = %path.display(), "direct write refused; writing through the cache");
+            let buffered = OpenOptions::new().write(true).open(path)?;
+            buffered.write_all_at(buffer.blocks(), offset)?;
+            Ok(Some(buffered))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+fn remove(path: &Path, created: &[PathBuf]) {
+    let _ = std::fs::remove_file(path);
+    for dir in created {
+        // Only empty ones go: another upload of the same job may be in there.
+        let _ = std::fs::remove_dir(dir);
+    }
+}
+
+async fn joined<T>(task: JoinHandle<io::Result<T>>) -> io::Result<T> {
+    task.await.map_err(io::Error::other)?
+}
+
+/// `BUFFER` bytes at an `ALIGN`-aligned address, inside an ordinary vector that
+/// is never resized (so the address stays put when the buffer moves).
+struct Aligned {
+    bytes: Vec<u8>,
+    start: usize,
+    len: usize,
+}
+
+impl Aligned {
+    fn new() -> Self {
+        let bytes = vec![0u8; BUFFER + ALIGN];
+        let address = bytes.as_ptr() as usize;
+        let start = (ALIGN - address % ALIGN) % ALIGN;
+        Self {
+            bytes,
+            start,
+            len: 0,
+        }
+    }
+
+    /// Copies as much of `bytes` as fits; returns how much that was.
+    fn push(&mut self, bytes: &[u8]) -> usize {
+        let taken = bytes.len().min(BUFFER - self.len);
+        let at = self.start + self.len;
+        self.bytes[at..at + taken].copy_from_slice(&bytes[..taken]);
+        self.len += taken;
+        taken
+    }
+
+    fn is_full(&self) -> bool {
+        self.len == BUFFER
+    }
+
+    /// The content as whole blocks, the last one padded with zeros.
+    fn blocks(&mut self) -> &[u8] {
+        let padded = self.len.next_multiple_of(ALIGN);
+        let (from, to) = (self.start + self.len, self.start + padded);
+        self.bytes[from..to].fill(0);
+        &self.bytes[self.start..to]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pattern(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 7 + i / 4093) as u8).collect()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn writes_every_size_exactly_in_odd_chunks() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let disk = Disk::new(root.path());
+        let sizes = [
+            1,
+            4095,
+            4096,
+            4097,
+            BUFFER - 1,
+            BUFFER,
+            BUFFER + 1,
+            3 * BUFFER + 12345,
+        ];
+        for (i, &size) in sizes.iter().enumerate() {
+            let body = pattern(size);
+            let key = format!("uploads/job/{i}/original");
+            let mut file = disk.create(&key).await.expect("disk io");
+            for chunk in body.chunks(1000 + i * 997) {
+                file.write(chunk).await.expect("disk io");
+            }
+            assert_eq!(file.finish().await.expect("disk io"), size as u64);
+            let stored = std::fs::read(root.path().join(&key)).expect("disk io");
+            assert_eq!(stored.len(), size, "size {size}");
+            assert!(stored == body, "content of size {size}");
+        }
+        let pooled = disk.pool.lock().expect("pool lock").len();
+        assert!((1..=2).contains(&pooled), "{pooled} buffers pooled");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_abandoned_file_leaves_nothing() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let disk = Disk::new(root.path());
+        let mut aborted = disk.create("uploads/a/1/original").await.expect("disk io");
+        aborted
+            .write(&pattern(BUFFER * 2 + 5))
+            .await
+            .expect("disk io");
+        aborted.abort().await;
+        assert!(!root.path().join("uploads/a").exists());
+
+        let mut kept = disk.create("uploads/b/1/original").await.expect("disk io");
+        kept.write(b"kept").await.expect("disk io");
+        kept.finish().await.expect("disk io");
+        let mut dropped = disk.create("uploads/b/2/original").await.expect("disk io");
+        dropped.write(&pattern(100)).await.expect("disk io");
+        drop(dropped);
+        let gone = root.path().join("uploads/b/2");
+        for _ in 0..100 {
+            if !gone.exists() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        assert!(!gone.exists(), "a dropped file is removed");
+        let kept = std::fs::read(root.path().join("uploads/b/1/original")).expect("disk io");
+        assert_eq!(kept, b"kept", "a sibling upload is untouched");
+    }
+
+    #[test]
+    fn buffers_are_aligned_and_padding_is_zero() {
+        let mut buffer = Aligned::new();
+        buffer.bytes.fill(0xff);
+        assert_eq!(buffer.push(&[1, 2, 3]), 3);
+        let blocks = buffer.blocks();
+        assert_eq!(blocks.as_ptr() as usize % ALIGN, 0);
+        assert_eq!(blocks.len(), ALIGN);
+        assert_eq!(&blocks[..4], &[1, 2, 3, 0]);
+        assert!(blocks[3..].iter().all(|&b| b == 0));
+        assert_eq!(buffer.push(&vec![9; BUFFER]), BUFFER - 3);
+        assert!(buffer.is_full());
+        assert_eq!(buffer.push(&[1]), 0);
+    }
+
+    #[test]
+    fn new_directories_and_the_parent_of_each_are_synced() {
+        let path = Path::new("/r/uploads/j/u/original");
+        let created = [
+            PathBuf::from("/r/uploads/j/u"),
+            PathBuf::from("/r/uploads/j"),
+        ];
+        assert_eq!(
+            dirs_to_sync(path, &created),
+            ["/r/uploads/j/u", "/r/uploads/j", "/r/uploads"].map(PathBuf::from)
+        );
+        assert_eq!(dirs_to_sync(path, &[]), [PathBuf::from("/r/uploads/j/u")]);
+    }
+}
