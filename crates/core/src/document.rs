@@ -83,7 +83,7 @@ pub struct Page {
     /// word boxes are reported in these.
     pub original: Original,
     /// The original's colour pixels, for a colour image that is read at its
-    /// own size (see [`crate::raster::Decoded`]).
+    /// own size (see [`crate::raster::Decoded`]) or a PDF page holding a colour scan.
     pub colour: Option<Arc<RgbImage>>,
 }
 
@@ -195,7 +195,7 @@ impl Document {
                 Ok(self.fit_for_ocr(number, decoded, dpi))
             }
             Source::Pdf(p) => {
-                let (image, dpi) = p.render(number)?;
+                let (image, colour, dpi) = p.render_page(number)?;
                 let original = Original {
                     width: image.width(),
                     height: image.height(),
@@ -207,7 +207,7 @@ impl Document {
                     image,
                     dpi: Some(dpi),
                     original,
-                    colour: None,
+                    colour: colour.map(Arc::new),
                 })
             }
         }

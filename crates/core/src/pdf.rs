@@ -1,17 +1,18 @@
 //! PDFs through poppler's command-line tools: page count and encryption from
 //! `pdfinfo`, each page's native image resolution from `pdfimages -list`, and
-//! one page at a time rendered by `pdftoppm` straight to raw gray (PGM).
+//! one page at a time rendered by `pdftoppm` straight to raw pixels: gray (PGM),
+//! or colour (PPM) for pages whose scans are in colour.
 //!
 //! We wrap pdftoppm ourselves rather than go through pdf2image 0.1.3: that crate
 //! always round-trips pages through JPEG (an encode, a decode and lossy pixels),
 //! ignores pdftoppm's exit status and panics when the tool is missing.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 
 use crate::document::DocumentError;
 use crate::settings::{Limits, OcrSettings};
@@ -29,6 +30,8 @@ pub struct PdfDocument {
     sizes: Vec<(f64, f64)>,
     /// Highest raster-image resolution found on each page (1-based page number).
     image_ppi: HashMap<usize, u32>,
+    /// Pages holding a colour image (1-based).
+    colour_pages: HashSet<usize>,
     limits: ChildLimits,
     max_pixels: u64,
     dpi: u32,
@@ -72,10 +75,12 @@ impl PdfDocument {
         )?;
         let sizes = page_sizes(&String::from_utf8_lossy(&sized), pages);
         let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
+        let listing = String::from_utf8_lossy(&listing);
         Ok(Self {
             path: path.to_owned(),
             sizes,
-            image_ppi: image_resolutions(&String::from_utf8_lossy(&listing)),
+            image_ppi: image_resolutions(&listing),
+            colour_pages: colour_pages(&listing),
             limits: child,
             max_pixels: limits.max_pixels,
             dpi: ocr.dpi,
@@ -123,35 +128,60 @@ impl PdfDocument {
         self.render_at(number, self.render_dpi(number)?)
     }
 
-    /// Renders page `number` at a given resolution (previews use a low one).
+    /// Renders page `number` at [`Self::render_dpi`]: gray, and also in colour
+    /// when the page holds a colour scan (a gray page costs what [`Self::render`] does).
+    pub fn render_page(
+        &self,
+        number: usize,
+    ) -> Result<(GrayImage, Option<RgbImage>, u32), DocumentError> {
+        let dpi = self.render_dpi(number)?;
+        if !self.colour_pages.contains(&number) {
+            return Ok((self.render_at(number, dpi)?.0, None, dpi));
+        }
+        let colour = self.pdftoppm(number, dpi, false)?.into_rgb8();
+        let gray = image::DynamicImage::ImageRgb8(colour.clone()).into_luma8();
+        Ok((gray, Some(colour), dpi))
+    }
+
+    /// Renders page `number` in colour at a given resolution (for previews).
+    pub fn render_colour(&self, number: usize, dpi: u32) -> Result<RgbImage, DocumentError> {
+        Ok(self.pdftoppm(number, dpi, false)?.into_rgb8())
+    }
+
+    /// Renders page `number` in gray at a given resolution.
     pub fn render_at(&self, number: usize, dpi: u32) -> Result<(GrayImage, u32), DocumentError> {
+        Ok((self.pdftoppm(number, dpi, true)?.into_luma8(), dpi))
+    }
+
+    fn pdftoppm(
+        &self,
+        number: usize,
+        dpi: u32,
+        gray: bool,
+    ) -> Result<image::DynamicImage, DocumentError> {
         let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
         let root = dir.path().join("page");
         let n = number.to_string();
         let r = dpi.to_string();
-        run_tool(
-            "pdftoppm",
-            &[
-                "-f".as_ref(),
-                n.as_ref(),
-                "-l".as_ref(),
-                n.as_ref(),
-                "-r".as_ref(),
-                r.as_ref(),
-                "-gray".as_ref(),
-                // What viewers show, and the box the text layer is placed on.
-                "-cropbox".as_ref(),
-                "-singlefile".as_ref(),
-                self.path.as_os_str(),
-                root.as_os_str(),
-            ],
-            self.limits,
-        )?;
-        let rendered = root.with_extension("pgm");
-        let image = image::open(&rendered)
-            .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))?
-            .into_luma8();
-        Ok((image, dpi))
+        let mut args: Vec<&OsStr> = vec![
+            "-f".as_ref(),
+            n.as_ref(),
+            "-l".as_ref(),
+            n.as_ref(),
+            "-r".as_ref(),
+            r.as_ref(),
+            // What viewers show, and the box the text layer is placed on.
+            "-cropbox".as_ref(),
+            "-singlefile".as_ref(),
+        ];
+        if gray {
+            args.push("-gray".as_ref());
+        }
+        args.extend([self.path.as_os_str(), root.as_os_str()]);
+        run_tool("pdftoppm", &args, self.limits)?;
+        let rendered = root.with_extension(if gray { "pgm" } else { "ppm" });
+        image::open(&rendered)
+            .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))
     }
 
     /// The page's own text layer, when it has a real one.
@@ -266,6 +296,24 @@ fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
     ppi
 }
 
+/// Parses `pdfimages -list`: the pages with an image of three or more colour
+/// components, or a palette (which may hold colour).
+fn colour_pages(listing: &str) -> HashSet<usize> {
+    listing
+        .lines()
+        .skip(2)
+        .filter_map(|line| {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() < 14 || cols[2] != "image" {
+                return None;
+            }
+            let components = cols[6].parse::<u32>().unwrap_or(1);
+            let colour = components >= 3 || cols[5] == "index";
+            colour.then(|| cols[0].parse::<usize>().ok()).flatten()
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -289,5 +337,22 @@ mod tests {
         let ppi = image_resolutions(listing);
         assert_eq!(ppi.get(&1), Some(&200));
         assert_eq!(ppi.get(&2), None);
+        assert!(colour_pages(listing).is_empty());
+    }
+
+    #[test]
+    fn colour_pages_are_those_with_a_colour_or_palette_image() {
+        let listing = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
+--------------------------------------------------------------------------------------------\n\
+   1     0 image    1654  2339  rgb     3   8  jpeg   no         8  0   200   200  120K 3.2%\n\
+   2     1 image    1654  2339  icc     1   8  image  no         9  0   200   200  120K 3.2%\n\
+   3     2 image    1654  2339  icc     3   8  jpx    no        10  0   200   200  120K 3.2%\n\
+   4     3 image     100   100  index   1   8  image  no        11  0    72    72    1K 3.2%\n\
+   5     4 image    1654  2339  cmyk    4   8  jpeg   no        12  0   200   200  120K 3.2%\n\
+   6     5 smask    1654  2339  rgb     3   8  image  no        13  0   200   200  120K 3.2%\n";
+        let pages = colour_pages(listing);
+        let mut pages: Vec<usize> = pages.into_iter().collect();
+        pages.sort_unstable();
+        assert_eq!(pages, [1, 3, 4, 5]);
     }
 }

@@ -212,14 +212,7 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(22);
     let (w, h) = page.image.dimensions();
-    // Blue ink on cream paper.
-    let colour = RgbImage::from_fn(w, h, |x, y| {
-        if page.image.get_pixel(x, y).0[0] < 128 {
-            Rgb([20, 40, 160])
-        } else {
-            Rgb([250, 240, 215])
-        }
-    });
+    let colour = blue_on_cream(&page.image);
     let path = dir.path().join("photo.jpg");
     colour.save(&path).expect("jpeg");
     let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
@@ -236,6 +229,7 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
         output < input * 1.5,
         "{output} bytes for a {input}-byte JPEG"
     );
+    assert_colour_preview(&sink, "the JPEG");
 
     // The same page as an RGB TIFF (three BitsPerSample values) stays colour too.
     let tiff = dir.path().join("photo.tif");
@@ -252,6 +246,64 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
         .expect("the TIFF's colour is kept for OCR");
     assert_eq!(seen.dimensions(), (w, h));
     assert_eq!(seen, &colour);
+}
+
+/// The page in blue ink on cream paper.
+fn blue_on_cream(gray: &image::GrayImage) -> RgbImage {
+    RgbImage::from_fn(gray.width(), gray.height(), |x, y| {
+        if gray.get_pixel(x, y).0[0] < 128 {
+            Rgb([20, 40, 160])
+        } else {
+            Rgb([250, 240, 215])
+        }
+    })
+}
+
+/// The page's preview is in colour, and its paper is the cream of the page.
+fn assert_colour_preview(sink: &MemorySink, what: &str) {
+    let png = sink.pages[0].2.as_deref().expect("a preview");
+    let preview = image::load_from_memory(png).expect("png");
+    assert_eq!(preview.color(), image::ColorType::Rgb8, "{what}");
+    let rgb = preview.into_rgb8();
+    let n = f64::from(rgb.width() * rgb.height());
+    let [r, g, b] = [0, 1, 2].map(|c| rgb.pixels().map(|p| f64::from(p.0[c])).sum::<f64>() / n);
+    assert!(
+        r > b + 15.0,
+        "{what}: the preview is not cream ({r:.0}, {g:.0}, {b:.0})"
+    );
+}
+
+#[test]
+fn a_colour_scanned_pdf_is_read_and_shown_in_colour_a_gray_one_in_gray() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(27);
+    let (w, h) = page.image.dimensions();
+    let colour = blue_on_cream(&page.image);
+    let path = dir.path().join("colour-scan.pdf");
+    pdf::write_scanned_colour(std::slice::from_ref(&colour), 300, &path).expect("pdf");
+    let doc = scribe_core::Document::open(&path, &Settings::default()).expect("open");
+    let loaded = doc.load_page(1).expect("page");
+    let seen = loaded
+        .colour
+        .as_deref()
+        .expect("a colour page renders in colour");
+    assert_eq!(seen.dimensions(), (w, h));
+    assert_eq!(seen.get_pixel(0, 0).0, [250, 240, 215]);
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    assert!(
+        cer(&result.text(), &page.text()) < 0.05,
+        "{}",
+        result.text()
+    );
+    assert_colour_preview(&sink, "the colour PDF");
+
+    let gray = dir.path().join("gray-scan.pdf");
+    pdf::write_scanned(std::slice::from_ref(&page.image), 300, &gray).expect("pdf");
+    let doc = scribe_core::Document::open(&gray, &Settings::default()).expect("open");
+    assert!(doc.load_page(1).expect("page").colour.is_none());
+    let (_, sink) = ocr_file(&gray, "eng", Settings::default()).expect("ocr");
+    let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview"));
+    assert_eq!(preview.expect("png").color(), image::ColorType::L8);
 }
 
 #[test]

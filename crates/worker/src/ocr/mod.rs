@@ -5,6 +5,7 @@ pub mod engine;
 pub mod page;
 pub mod pdf_image;
 pub mod pool;
+pub mod preview;
 pub mod run;
 pub mod searchable_pdf;
 pub mod tesseract;

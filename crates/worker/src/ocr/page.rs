@@ -1,18 +1,16 @@
 //! One page, start to finish, on an OCR thread: render or decode, preprocess,
 //! recognise, and make the per-page outputs.
 
-use std::io::Cursor;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-use image::{ExtendedColorType, GrayImage, ImageEncoder};
 use scribe_core::density;
 use scribe_core::document::DocumentError;
 use scribe_core::preprocess::{Applied, Layout, Prepared};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
 use super::engine::{Engine, Recognized};
+use super::preview::{self, PreviewError};
 use super::run::DocumentRun;
 use super::tesseract::TesseractError;
 use super::text_layer::{self, Frame};
@@ -40,6 +38,12 @@ pub enum PageError {
     Stopped,
 }
 
+impl From<PreviewError> for PageError {
+    fn from(e: PreviewError) -> Self {
+        Self::Output(e.to_string())
+    }
+}
+
 impl PageError {
     pub fn is_permanent(&self) -> bool {
         match self {
@@ -62,6 +66,8 @@ pub fn process(
     let started = Instant::now();
     let page = run.document.load_page(number)?;
     let render_ms = started.elapsed().as_millis() as u64;
+    // Kept for the preview: preprocessing drops it from cleaned copies.
+    let colour = page.colour.clone();
 
     let preprocess = &run.settings.preprocess;
     let mut prepared = preprocess.apply(page);
@@ -105,11 +111,11 @@ pub fn process(
     }
 
     let output_started = Instant::now();
-    let display = prepared.display();
-    let preview_png = if run.formats.preview {
-        Some(preview(display, run.settings.ocr.preview_width)?)
-    } else {
-        None
+    let width = run.settings.ocr.preview_width;
+    let preview_png = match (run.formats.preview, &colour) {
+        (false, _) => None,
+        (true, Some(colour)) => Some(preview::colour(colour, prepared.applied.rotation, width)?),
+        (true, None) => Some(preview::gray(prepared.display(), width)?),
     };
     let original = prepared.original;
     for word in &mut recognized.words {
@@ -243,9 +249,9 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
         return Ok(None);
     };
     let (preview_png, width, height) = if run.formats.preview {
-        let (img, _) = pdf.render_at(number, 72)?;
+        let img = pdf.render_colour(number, 72)?;
         (
-            Some(preview(&img, run.settings.ocr.preview_width)?),
+            Some(preview::colour(&img, 0, run.settings.ocr.preview_width)?),
             img.width(),
             img.height(),
         )
@@ -279,47 +285,4 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
         preview_png,
         pdf_page: None,
     }))
-}
-
-/// Bilinear downscale with SIMD: four times faster than `imageops::thumbnail`
-/// at preview sizes, which matters on every page.
-fn shrink(image: &GrayImage, width: u32, height: u32) -> Result<GrayImage, PageError> {
-    use fast_image_resize as fr;
-    let failed = |e: &dyn std::fmt::Display| PageError::Output(format!("preview: {e}"));
-    let src = fr::images::ImageRef::new(
-        image.width(),
-        image.height(),
-        image.as_raw(),
-        fr::PixelType::U8,
-    )
-    .map_err(|e| failed(&e))?;
-    let mut dst = fr::images::Image::new(width, height, fr::PixelType::U8);
-    let bilinear = fr::ResizeAlg::Convolution(fr::FilterType::Bilinear);
-    fr::Resizer::new()
-        .resize(
-            &src,
-            &mut dst,
-            &fr::ResizeOptions::new().resize_alg(bilinear),
-        )
-        .map_err(|e| failed(&e))?;
-    GrayImage::from_raw(width, height, dst.into_vec())
-        .ok_or_else(|| PageError::Output("preview: resized buffer has the wrong size".to_owned()))
-}
-
-fn preview(image: &GrayImage, width: u32) -> Result<Vec<u8>, PageError> {
-    let width = width.min(image.width()).max(1);
-    let height = ((u64::from(image.height()) * u64::from(width) / u64::from(image.width().max(1)))
-        .max(1)) as u32;
-    let thumb = shrink(image, width, height)?;
-    let mut png = Vec::new();
-    // Fast deflate: a preview is looked at once or twice, so its encoding
-    // should not take time from OCR (see the `scripts/bench ocr` output share).
-    PngEncoder::new_with_quality(
-        Cursor::new(&mut png),
-        CompressionType::Fast,
-        FilterType::Sub,
-    )
-    .write_image(thumb.as_raw(), width, height, ExtendedColorType::L8)
-    .map_err(|e| PageError::Output(format!("preview: {e}")))?;
-    Ok(png)
 }
