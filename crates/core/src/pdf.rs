@@ -139,7 +139,7 @@ impl PdfDocument {
             return Ok((self.render_at(number, dpi)?.0, None, dpi));
         }
         let colour = self.pdftoppm(number, dpi, false)?.into_rgb8();
-        let gray = image::DynamicImage::ImageRgb8(colour.clone()).into_luma8();
+        let gray = image::imageops::grayscale(&colour);
         Ok((gray, Some(colour), dpi))
     }
 
