@@ -234,18 +234,10 @@ impl Drop for DiskFile {
 /// Opens `path` for a new file, directly if the filesystem allows it; returns
 /// the directories it had to create, deepest first.
 fn open(path: &Path) -> io::Result<(File, bool, Vec<PathBuf>)> {
-    let mut created = Vec::new();
-    if let Some(parent) = path.parent() {
-        let mut missing = parent;
-        while !missing.exists() {
-            created.push(missing.to_path_buf());
-            match missing.parent() {
-                Some(up) => missing = up,
-                None => break,
-            }
-        }
-        std::fs::create_dir_all(parent)?;
-    }
+    let created = match path.parent() {
+        Some(parent) => make_dirs(parent)?,
+        None => Vec::new(),
+    };
     let mut options = OpenOptions::new();
     options.write(true).create(true).truncate(true);
     let direct = options.clone().custom_flags(libc::O_DIRECT).open(path);
@@ -255,6 +247,32 @@ fn open(path: &Path) -> io::Result<(File, bool, Vec<PathBuf>)> {
             Ok((options.open(path)?, false, created))
         }
         Err(e) => Err(e),
+    }
+}
+
+/// Creates `dir` and its missing parents; returns those this call created,
+/// deepest first. Only a directory whose `mkdir` succeeded here counts, so two
+/// uploads racing to make a shared parent never both (or neither) sync it.
+fn make_dirs(dir: &Path) -> io::Result<Vec<PathBuf>> {
+    let mut created = Vec::new();
+    let mut attempts = 0;
+    'again: loop {
+        let mut missing: Vec<&Path> = dir.ancestors().take_while(|d| !d.exists()).collect();
+        missing.reverse();
+        for d in missing {
+            match std::fs::create_dir(d) {
+                Ok(()) => created.push(d.to_path_buf()),
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+                // A parent that an abandoned upload just removed: look again.
+                Err(e) if e.kind() == io::ErrorKind::NotFound && attempts < 3 => {
+                    attempts += 1;
+                    continue 'again;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        created.reverse();
+        return Ok(created);
     }
 }
 
@@ -412,6 +430,17 @@ mod tests {
         assert!(!gone.exists(), "a dropped file is removed");
         let kept = std::fs::read(root.path().join("uploads/b/1/original")).expect("disk io");
         assert_eq!(kept, b"kept", "a sibling upload is untouched");
+    }
+
+    #[test]
+    fn a_shared_parent_is_counted_by_the_upload_that_made_it() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let first = make_dirs(&root.path().join("uploads/a/1")).expect("mkdir");
+        let second = make_dirs(&root.path().join("uploads/b/1")).expect("mkdir");
+        let uploads = root.path().join("uploads");
+        assert_eq!(first.last(), Some(&uploads), "{first:?}");
+        assert_eq!(first.first(), Some(&uploads.join("a/1")), "deepest first");
+        assert_eq!(second, [uploads.join("b/1"), uploads.join("b")]);
     }
 
     #[test]

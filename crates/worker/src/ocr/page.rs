@@ -67,7 +67,11 @@ pub fn process(
     let page = run.document.load_page(number)?;
     let render_ms = started.elapsed().as_millis() as u64;
     // Kept for the preview: preprocessing drops it from cleaned copies.
-    let colour = page.colour.clone();
+    let colour = if run.formats.preview {
+        page.colour.clone()
+    } else {
+        None
+    };
 
     let preprocess = &run.settings.preprocess;
     let mut prepared = preprocess.apply(page);
