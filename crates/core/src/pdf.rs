@@ -278,16 +278,26 @@ fn page_sizes(info: &str, pages: usize) -> Vec<(f64, f64)> {
     sizes
 }
 
+/// The columns of each image row of `pdfimages -list` (masks and stencils left
+/// out): page num type width height color comp bpc enc interp object ID x-ppi
+/// y-ppi size ratio.
+fn image_rows(listing: &str) -> impl Iterator<Item = Vec<&str>> {
+    listing
+        .lines()
+        .skip(2)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|cols| cols.len() >= 14 && cols[2] == "image")
+}
+
 /// Parses `pdfimages -list`: the highest x-ppi of any image on each page.
 fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
     let mut ppi = HashMap::new();
-    for line in listing.lines().skip(2) {
-        let cols: Vec<&str> = line.split_whitespace().collect();
-        // page num type width height color comp bpc enc interp object ID x-ppi y-ppi size ratio
-        if cols.len() < 14 || cols[2] != "image" {
-            continue;
-        }
-        let (Ok(page), Ok(x)) = (cols[0].parse::<usize>(), cols[12].parse::<u32>()) else {
+    for cols in image_rows(listing) {
+        // Counted from the end: an inline image's object ID is one column, not two.
+        let (Ok(page), Ok(x)) = (
+            cols[0].parse::<usize>(),
+            cols[cols.len() - 4].parse::<u32>(),
+        ) else {
             continue;
         };
         let slot = ppi.entry(page).or_insert(0);
@@ -299,18 +309,9 @@ fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
 /// Parses `pdfimages -list`: the pages with an image of three or more colour
 /// components, or a palette (which may hold colour).
 fn colour_pages(listing: &str) -> HashSet<usize> {
-    listing
-        .lines()
-        .skip(2)
-        .filter_map(|line| {
-            let cols: Vec<&str> = line.split_whitespace().collect();
-            if cols.len() < 14 || cols[2] != "image" {
-                return None;
-            }
-            let components = cols[6].parse::<u32>().unwrap_or(1);
-            let colour = components >= 3 || cols[5] == "index";
-            colour.then(|| cols[0].parse::<usize>().ok()).flatten()
-        })
+    image_rows(listing)
+        .filter(|cols| cols[6].parse::<u32>().unwrap_or(1) >= 3 || cols[5] == "index")
+        .filter_map(|cols| cols[0].parse::<usize>().ok())
         .collect()
 }
 
