@@ -130,6 +130,17 @@ pub fn gray(image: &image::GrayImage) -> Result<Embedded, EmbedError> {
     })
 }
 
+/// A colour page (a render) stored losslessly.
+pub fn rgb(image: &image::RgbImage) -> Result<Embedded, EmbedError> {
+    let (w, h) = image.dimensions();
+    Ok(Embedded {
+        stream: flate_image(image.as_raw(), w, h, "DeviceRGB", 3, 8)?,
+        orientation: 1,
+        width: w,
+        height: h,
+    })
+}
+
 /// Pixels decoded and stored losslessly, already upright.
 fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
     let bilevel = raster.page(index).is_some_and(|p| p.bits_per_sample == 1);

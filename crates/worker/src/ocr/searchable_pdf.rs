@@ -7,10 +7,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::pdf_image::{self, EmbedError, Embedded};
-use super::text_layer::{inherited, media_size, rect};
+
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
 use scribe_core::geometry::Affine;
+use scribe_core::pdf::objects::{inherited, media_size, rotation, shown_box};
 
 /// What the final PDF needs to know of one page.
 #[derive(Debug, Clone)]
@@ -47,13 +48,14 @@ pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), Se
                 // shows them still carry the text.
                 tracing::warn!(error = %e, "PDF kept as rendered pages: its objects could not be read");
                 from_images(pages, dest, |n| {
-                    let (image, dpi) = pdf
-                        .render(n)
+                    let (gray, colour, dpi) = pdf
+                        .render_page(n)
                         .map_err(|e| EmbedError::Decode(e.to_string()))?;
-                    Ok((
-                        pdf_image::gray(&image)?,
-                        Some((f64::from(dpi), f64::from(dpi))),
-                    ))
+                    let embedded = match colour {
+                        Some(colour) => pdf_image::rgb(&colour)?,
+                        None => pdf_image::gray(&gray)?,
+                    };
+                    Ok((embedded, Some((f64::from(dpi), f64::from(dpi)))))
                 })
             }
             other => other,
@@ -89,10 +91,7 @@ fn onto_pdf(original: &Path, pages: &[PageLayer], dest: &Path) -> Result<(), Sea
             attach(&mut doc, id, form, place)?;
         }
         if page.rotation != 0 {
-            let now = inherited(&doc, id, b"Rotate")
-                .and_then(|r| r.as_i64().ok())
-                .unwrap_or(0);
-            let turned = (now + i64::from(page.rotation)).rem_euclid(360);
+            let turned = (rotation(&doc, id) + i64::from(page.rotation)).rem_euclid(360);
             doc.get_dictionary_mut(id)?.set("Rotate", turned);
         }
     }
@@ -200,16 +199,8 @@ fn orient(tag: u16, w: f64, h: f64) -> Affine {
 /// From a layer's space (original pixels, y up) to the user space of PDF page
 /// `id`, which pdftoppm rendered as its crop box turned by `/Rotate`.
 fn layer_to_user(doc: &Document, id: ObjectId, w: f64, h: f64) -> Affine {
-    let rect = inherited(doc, id, b"CropBox")
-        .and_then(|b| rect(doc, b))
-        .or_else(|| inherited(doc, id, b"MediaBox").and_then(|b| rect(doc, b)))
-        .unwrap_or([0.0, 0.0, 612.0, 792.0]);
-    let (x0, y0) = (rect[0].min(rect[2]), rect[1].min(rect[3]));
-    let (x1, y1) = (rect[0].max(rect[2]), rect[1].max(rect[3]));
-    let rotate = inherited(doc, id, b"Rotate")
-        .and_then(|r| r.as_i64().ok())
-        .unwrap_or(0)
-        .rem_euclid(360);
+    let [x0, y0, x1, y1] = shown_box(doc, id).unwrap_or([0.0, 0.0, 612.0, 792.0]);
+    let rotate = rotation(doc, id);
     let (dw, dh) = if rotate % 180 == 90 {
         (y1 - y0, x1 - x0)
     } else {

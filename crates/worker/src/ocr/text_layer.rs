@@ -8,6 +8,7 @@ use std::path::Path;
 
 use lopdf::{Document, Object, Stream, dictionary};
 use scribe_core::geometry::Affine;
+use scribe_core::pdf::objects::media_size;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextLayerError {
@@ -87,35 +88,4 @@ pub fn normalize(source: &Path, frame: Frame, dest: &Path) -> Result<(), TextLay
     doc.prune_objects();
     doc.save(dest).map_err(TextLayerError::Write)?;
     Ok(())
-}
-
-/// A page's MediaBox width and height, following inheritance up the page tree.
-pub fn media_size(doc: &Document, page: lopdf::ObjectId) -> Option<(f64, f64)> {
-    let [x0, y0, x1, y1] = rect(doc, inherited(doc, page, b"MediaBox")?)?;
-    Some(((x1 - x0).abs(), (y1 - y0).abs()))
-}
-
-/// A PDF rectangle (`[x0 y0 x1 y1]`, any element possibly indirect).
-pub fn rect(doc: &Document, obj: &Object) -> Option<[f64; 4]> {
-    let arr = doc.dereference(obj).ok()?.1.as_array().ok()?;
-    let v: Vec<f64> = arr
-        .iter()
-        .filter_map(|o| doc.dereference(o).ok()?.1.as_float().ok().map(f64::from))
-        .collect();
-    v.try_into().ok()
-}
-
-/// A page attribute that may be set on the page or any ancestor (MediaBox,
-/// CropBox, Rotate, Resources).
-pub fn inherited<'a>(doc: &'a Document, page: lopdf::ObjectId, key: &[u8]) -> Option<&'a Object> {
-    let mut node = doc.get_dictionary(page).ok()?;
-    // A malformed tree could loop; real ones are shallow.
-    for _ in 0..64 {
-        if let Ok(v) = node.get(key) {
-            return Some(v);
-        }
-        let parent = node.get(b"Parent").ok()?.as_reference().ok()?;
-        node = doc.get_dictionary(parent).ok()?;
-    }
-    None
 }

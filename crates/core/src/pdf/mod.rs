@@ -1,7 +1,8 @@
 //! PDFs through poppler's command-line tools: page count and encryption from
 //! `pdfinfo`, each page's native image resolution from `pdfimages -list`, and
 //! one page at a time rendered by `pdftoppm` straight to raw pixels: gray (PGM),
-//! or colour (PPM) for pages whose scans are in colour.
+//! or colour (PPM) for pages whose scans are in colour. A plain scanned page is
+//! read from its image instead (see `scan`), which is the same pixels for less.
 //!
 //! We wrap pdftoppm ourselves rather than go through pdf2image 0.1.3: that crate
 //! always round-trips pages through JPEG (an encode, a decode and lossy pixels),
@@ -18,6 +19,11 @@ use crate::document::DocumentError;
 use crate::settings::{Limits, OcrSettings};
 use crate::subprocess::{self, ChildLimits, SubprocessError};
 
+pub mod objects;
+mod scan;
+
+use scan::{ScanPages, ScanPixels};
+
 /// Below this a render is useless for OCR; a page that would need less to fit
 /// the pixel limit is refused instead.
 const MIN_RENDER_DPI: u32 = 50;
@@ -32,6 +38,8 @@ pub struct PdfDocument {
     image_ppi: HashMap<usize, u32>,
     /// Pages holding a colour image (1-based).
     colour_pages: HashSet<usize>,
+    /// The file parsed, for pages whose scan can be read without rendering.
+    scans: Option<Box<ScanPages>>,
     limits: ChildLimits,
     max_pixels: u64,
     dpi: u32,
@@ -76,11 +84,17 @@ impl PdfDocument {
         let sizes = page_sizes(&String::from_utf8_lossy(&sized), pages);
         let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
         let listing = String::from_utf8_lossy(&listing);
+        // Only while lopdf sees poppler's pages: a tree they count differently
+        // would hand one page's scan to another.
+        let scans = ScanPages::load(path)
+            .filter(|s| s.agrees_with(&sizes))
+            .map(Box::new);
         Ok(Self {
             path: path.to_owned(),
             sizes,
             image_ppi: image_resolutions(&listing),
             colour_pages: colour_pages(&listing),
+            scans,
             limits: child,
             max_pixels: limits.max_pixels,
             dpi: ocr.dpi,
@@ -123,11 +137,6 @@ impl PdfDocument {
         Ok(wanted.min(fitting))
     }
 
-    /// Renders page `number` (1-based) to 8-bit gray at [`Self::render_dpi`].
-    pub fn render(&self, number: usize) -> Result<(GrayImage, u32), DocumentError> {
-        self.render_at(number, self.render_dpi(number)?)
-    }
-
     /// Renders page `number` at [`Self::render_dpi`]: gray, and also in colour
     /// when the page holds a colour scan (a gray page costs what [`Self::render`] does).
     pub fn render_page(
@@ -135,6 +144,19 @@ impl PdfDocument {
         number: usize,
     ) -> Result<(GrayImage, Option<RgbImage>, u32), DocumentError> {
         let dpi = self.render_dpi(number)?;
+        let budget = self.max_pixels.min(crate::document::MAX_OCR_PIXELS);
+        match self
+            .scans
+            .as_ref()
+            .and_then(|s| s.page(number, dpi, budget))
+        {
+            Some(ScanPixels::Gray(gray)) => return Ok((gray, None, dpi)),
+            Some(ScanPixels::Rgb(colour)) => {
+                let gray = image::imageops::grayscale(&colour);
+                return Ok((gray, Some(colour), dpi));
+            }
+            None => {}
+        }
         if !self.colour_pages.contains(&number) {
             return Ok((self.render_at(number, dpi)?.0, None, dpi));
         }
