@@ -4,27 +4,13 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-use image::{GrayImage, Rgb, RgbImage};
+use image::GrayImage;
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
 use scribe_fixtures::{page_text, pdf, render_columns, render_page};
 use support::*;
-
-fn run(program: &str, args: &[&str]) -> String {
-    let out = Command::new(program)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/deps installs it)"));
-    assert!(
-        out.status.success(),
-        "{program} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// Page sizes in points from `pdfinfo`.
 fn page_sizes(pdf: &Path) -> Vec<(f64, f64)> {
@@ -38,24 +24,6 @@ fn page_sizes(pdf: &Path) -> Vec<(f64, f64)> {
             let w = parts.next()?.parse().ok()?;
             let h = parts.nth(1)?.parse().ok()?;
             Some((w, h))
-        })
-        .collect()
-}
-
-/// `pdfimages -list` rows: (width, height, color, bpc, enc).
-fn images(pdf: &Path) -> Vec<(u32, u32, String, u32, String)> {
-    run("pdfimages", &["-list", &pdf.to_string_lossy()])
-        .lines()
-        .skip(2)
-        .filter_map(|l| {
-            let c: Vec<&str> = l.split_whitespace().collect();
-            Some((
-                c.get(3)?.parse().ok()?,
-                c.get(4)?.parse().ok()?,
-                (*c.get(5)?).to_owned(),
-                c.get(7)?.parse().ok()?,
-                (*c.get(8)?).to_owned(),
-            ))
         })
         .collect()
 }
@@ -90,45 +58,6 @@ fn mean(image: &GrayImage) -> f64 {
     image.pixels().map(|p| f64::from(p.0[0])).sum::<f64>() / image.len().max(1) as f64
 }
 
-/// Share of the truth's words found in `text`: the PDF's text is extracted by
-/// pdftotext, whose own reading order is not what is under test here.
-fn word_recall(text: &str, truth: &str) -> f64 {
-    let mut found: Vec<&str> = text.split_whitespace().collect();
-    let words: Vec<&str> = truth.split_whitespace().collect();
-    let hits = words
-        .iter()
-        .filter(|w| match found.iter().position(|f| f == *w) {
-            Some(i) => {
-                found.swap_remove(i);
-                true
-            }
-            None => false,
-        })
-        .count();
-    hits as f64 / words.len().max(1) as f64
-}
-
-fn searchable(sink: &MemorySink, dir: &Path) -> PathBuf {
-    let path = dir.join("searchable.pdf");
-    std::fs::write(&path, sink.pdf.as_ref().expect("a searchable PDF")).expect("write");
-    path
-}
-
-/// `image` as a gray PNG that states `per_metre` pixels per metre (pHYs).
-fn gray_png_at(image: &GrayImage, per_metre: u32, path: &Path) -> PathBuf {
-    let file = std::fs::File::create(path).expect("create");
-    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), image.width(), image.height());
-    enc.set_color(png::ColorType::Grayscale);
-    enc.set_pixel_dims(Some(png::PixelDimensions {
-        xppu: per_metre,
-        yppu: per_metre,
-        unit: png::Unit::Meter,
-    }));
-    let mut writer = enc.write_header().expect("header");
-    writer.write_image_data(image.as_raw()).expect("data");
-    path.to_owned()
-}
-
 fn two_columns() -> scribe_fixtures::Page {
     render_columns(&page_text(11, 3), &page_text(12, 3), 300, (8.5, 5.5), 11.0)
         .expect("render columns")
@@ -138,21 +67,6 @@ fn two_columns() -> scribe_fixtures::Page {
 fn pgm(image: &GrayImage) -> Vec<u8> {
     let mut out = format!("P5\n{} {}\n255\n", image.width(), image.height()).into_bytes();
     out.extend_from_slice(image.as_raw());
-    out
-}
-
-/// Packs a gray page into PBM (P4), 1 = black.
-fn pbm(image: &GrayImage) -> Vec<u8> {
-    let (w, h) = image.dimensions();
-    let mut out = format!("P4\n{w} {h}\n").into_bytes();
-    let stride = (w as usize).div_ceil(8);
-    let mut bits = vec![0u8; stride * h as usize];
-    for (x, y, p) in image.enumerate_pixels() {
-        if p.0[0] < 128 {
-            bits[y as usize * stride + x as usize / 8] |= 0x80 >> (x % 8);
-        }
-    }
-    out.extend_from_slice(&bits);
     out
 }
 
@@ -248,17 +162,6 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
     assert_eq!(seen, &colour);
 }
 
-/// The page in blue ink on cream paper.
-fn blue_on_cream(gray: &image::GrayImage) -> RgbImage {
-    RgbImage::from_fn(gray.width(), gray.height(), |x, y| {
-        if gray.get_pixel(x, y).0[0] < 128 {
-            Rgb([20, 40, 160])
-        } else {
-            Rgb([250, 240, 215])
-        }
-    })
-}
-
 /// The page's preview is in colour, and its paper is the cream of the page.
 fn assert_colour_preview(sink: &MemorySink, what: &str) {
     let png = sink.pages[0].2.as_deref().expect("a preview");
@@ -310,24 +213,9 @@ fn a_colour_scanned_pdf_is_read_and_shown_in_colour_a_gray_one_in_gray() {
 fn bilevel_g4_and_min_is_white_tiffs_stay_1_bit_and_upright() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(23);
-    let pbm_path = dir.path().join("page.pbm");
-    std::fs::write(&pbm_path, pbm(&page.image)).expect("pbm");
     for photometric in ["-minisblack", "-miniswhite"] {
         let tiff = dir.path().join(format!("scan{photometric}.tif"));
-        let out = Command::new("pnmtotiff")
-            .args([
-                "-g4",
-                photometric,
-                "-xresolution",
-                "300",
-                "-yresolution",
-                "300",
-            ])
-            .arg(&pbm_path)
-            .output()
-            .expect("pnmtotiff (netpbm, scripts/deps)");
-        assert!(out.status.success());
-        std::fs::write(&tiff, out.stdout).expect("tiff");
+        g4_tiff(&page.image, photometric, &tiff);
         let (result, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
         assert!(
             cer(&result.text(), &page.text()) < 0.05,

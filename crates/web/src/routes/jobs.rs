@@ -62,7 +62,8 @@ pub struct CreateJob {
     file: Vec<Vec<u8>>,
     /// Tesseract languages joined by `+` (e.g. `deu+eng`); the default when left out.
     language: Option<String>,
-    /// A comma-separated subset of `txt,hocr,json,pdf,preview`, or `all` (the default).
+    /// A comma-separated subset of `txt,hocr,json,pdf,pdfa,preview`, or `all` (the
+    /// default: every one but `pdfa`, which makes the searchable PDF a PDF/A-2b file).
     outputs: Option<String>,
     /// Called with the job when it finishes.
     webhook_url: Option<String>,

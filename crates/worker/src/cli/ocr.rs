@@ -27,7 +27,8 @@ pub struct OcrArgs {
     /// Output directory; each input gets `DIR/<name>/`.
     #[arg(long, default_value = "out")]
     out: PathBuf,
-    /// Outputs to write: any of txt,hocr,json,pdf,preview (or all).
+    /// Outputs to write: any of txt,hocr,json,pdf,preview (or all); pdfa makes
+    /// the searchable PDF a PDF/A-2b file.
     #[arg(long, default_value = "all")]
     format: Formats,
     /// Resolution for PDF pages without a scanned image.

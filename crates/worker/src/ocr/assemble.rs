@@ -8,7 +8,8 @@ use scribe_core::document::Document;
 use scribe_core::formats::Formats;
 use scribe_core::results::{DocumentResult, PageSource};
 
-use super::searchable_pdf::{self, PageLayer, SearchablePdfError};
+use super::pdfa::Describe;
+use super::searchable_pdf::{self, Flavour, PageLayer, SearchablePdfError};
 
 /// What assembly starts from: the pages' results (in page order), their hOCR
 /// and their text layers.
@@ -88,7 +89,14 @@ pub fn assemble(
             })
             .collect::<Result<Vec<_>, AssembleError>>()?;
         let path = dir.join("searchable.pdf");
-        searchable_pdf::build(document, &layers, &path)?;
+        let flavour = if formats.pdfa {
+            Flavour::Archival(Describe {
+                title: Some(pages.result.file_name.clone()),
+            })
+        } else {
+            Flavour::Plain
+        };
+        searchable_pdf::build(document, &layers, &flavour, &path)?;
         files.push(("searchable.pdf", path));
     }
     Ok(Assembled { files })

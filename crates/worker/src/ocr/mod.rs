@@ -2,8 +2,10 @@
 
 pub mod assemble;
 pub mod engine;
+pub mod icc;
 pub mod page;
 pub mod pdf_image;
+pub mod pdfa;
 pub mod pool;
 pub mod preview;
 pub mod run;

@@ -119,6 +119,29 @@ pub fn embed(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedErr
     }
 }
 
+/// Embeds page `index` in device colours an sRGB output intent covers, for
+/// PDF/A: a CMYK JPEG, which would need a CMYK intent, is decoded and stored
+/// as RGB (losslessly) instead of passed through; every other image as `embed`.
+pub fn embed_without_cmyk(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
+    let embedded = embed(raster, index)?;
+    let cmyk = embedded
+        .stream
+        .dict
+        .get(b"ColorSpace")
+        .and_then(Object::as_name)
+        .is_ok_and(|n| n == b"DeviceCMYK");
+    if !cmyk {
+        return Ok(embedded);
+    }
+    let decoded = raster
+        .decode_page(index)
+        .map_err(|e| EmbedError::Decode(e.to_string()))?;
+    match decoded.colour {
+        Some(colour) => rgb(&colour),
+        None => gray(&decoded.gray),
+    }
+}
+
 /// A gray page (a render) stored losslessly.
 pub fn gray(image: &image::GrayImage) -> Result<Embedded, EmbedError> {
     let (w, h) = image.dimensions();

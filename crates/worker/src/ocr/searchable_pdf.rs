@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::pdf_image::{self, EmbedError, Embedded};
+use super::pdfa;
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
@@ -38,16 +39,37 @@ pub enum SearchablePdfError {
     MissingPage(usize),
 }
 
+/// What kind of PDF to write.
+#[derive(Debug, Clone, Default)]
+pub enum Flavour {
+    #[default]
+    Plain,
+    /// PDF/A-2b where the pages allow it (see `pdfa`), else plain.
+    Archival(pdfa::Describe),
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    Plain,
+    PdfA2b,
+}
+
 /// Writes the searchable PDF of `upload` to `dest`.
-pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), SearchablePdfError> {
+pub fn build(
+    upload: &Upload,
+    pages: &[PageLayer],
+    flavour: &Flavour,
+    dest: &Path,
+) -> Result<Written, SearchablePdfError> {
     match (upload.pdf(), upload.raster()) {
-        (Some(pdf), _) => match onto_pdf(pdf.path(), pages, dest) {
+        (Some(pdf), _) => match onto_pdf(pdf.path(), pages, flavour, dest) {
             Err(e @ (SearchablePdfError::Pdf(_) | SearchablePdfError::MissingPage(_))) => {
                 // poppler read it, lopdf cannot (some damaged or exotic files, or
                 // a page tree lopdf counts differently): the pages as poppler
                 // shows them still carry the text.
                 tracing::warn!(error = %e, "PDF kept as rendered pages: its objects could not be read");
-                from_images(pages, dest, |n| {
+                from_images(pages, flavour, dest, |n| {
                     let (gray, colour, dpi) = pdf
                         .render_page(n)
                         .map_err(|e| EmbedError::Decode(e.to_string()))?;
@@ -60,7 +82,7 @@ pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), Se
             }
             other => other,
         },
-        (None, Some(raster)) => from_images(pages, dest, |n| {
+        (None, Some(raster)) => from_images(pages, flavour, dest, |n| {
             // The file's own horizontal and vertical resolution (a fax is 204×98
             // dpi), across and down the page as it is shown.
             let stated = raster.page(n - 1).and_then(|p| {
@@ -71,13 +93,22 @@ pub fn build(upload: &Upload, pages: &[PageLayer], dest: &Path) -> Result<(), Se
                     (d.x, d.y)
                 })
             });
-            Ok((pdf_image::embed(raster, n - 1)?, stated))
+            let embedded = match flavour {
+                Flavour::Plain => pdf_image::embed(raster, n - 1)?,
+                Flavour::Archival(_) => pdf_image::embed_without_cmyk(raster, n - 1)?,
+            };
+            Ok((embedded, stated))
         }),
         (None, None) => Err(SearchablePdfError::MissingPage(1)),
     }
 }
 
-fn onto_pdf(original: &Path, pages: &[PageLayer], dest: &Path) -> Result<(), SearchablePdfError> {
+fn onto_pdf(
+    original: &Path,
+    pages: &[PageLayer],
+    flavour: &Flavour,
+    dest: &Path,
+) -> Result<Written, SearchablePdfError> {
     let mut doc = Document::load(original)?;
     let ids = doc.get_pages();
     for page in pages {
@@ -95,17 +126,33 @@ fn onto_pdf(original: &Path, pages: &[PageLayer], dest: &Path) -> Result<(), Sea
             doc.get_dictionary_mut(id)?.set("Rotate", turned);
         }
     }
+    save(doc, flavour, dest)
+}
+
+/// Saves `doc`, made PDF/A first when asked and possible.
+fn save(mut doc: Document, flavour: &Flavour, dest: &Path) -> Result<Written, SearchablePdfError> {
+    let written = match flavour {
+        Flavour::Plain => Written::Plain,
+        Flavour::Archival(describe) => match pdfa::conform(&mut doc, describe) {
+            Ok(()) => Written::PdfA2b,
+            Err(e) => {
+                tracing::warn!(reason = %e, "searchable PDF written as plain PDF, not PDF/A");
+                Written::Plain
+            }
+        },
+    };
     doc.save(dest)?;
-    Ok(())
+    Ok(written)
 }
 
 /// One page per image that `image(n)` gives for page `n`, with its horizontal
 /// and vertical resolution when known.
 fn from_images(
     pages: &[PageLayer],
+    flavour: &Flavour,
     dest: &Path,
     mut image: impl FnMut(usize) -> Result<(Embedded, Option<(f64, f64)>), EmbedError>,
-) -> Result<(), SearchablePdfError> {
+) -> Result<Written, SearchablePdfError> {
     let mut doc = Document::with_version("1.5");
     let tree = doc.new_object_id();
     let mut kids = Vec::new();
@@ -177,8 +224,7 @@ fn from_images(
     );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
     doc.trailer.set("Root", catalog);
-    doc.save(dest)?;
-    Ok(())
+    save(doc, flavour, dest)
 }
 
 /// From stored pixels to upright pixels (both y down) for TIFF/EXIF orientation `tag`.

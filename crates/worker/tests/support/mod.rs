@@ -3,9 +3,10 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use image::GrayImage;
+use image::{GrayImage, Rgb, RgbImage};
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
 use scribe_core::languages;
@@ -62,13 +63,23 @@ pub fn ocr_file(
     lang: &str,
     settings: Settings,
 ) -> Result<(DocumentResult, MemorySink), String> {
+    ocr_file_as(path, lang, settings, Formats::default())
+}
+
+/// `ocr_file` writing the outputs `formats` asks for.
+pub fn ocr_file_as(
+    path: &Path,
+    lang: &str,
+    settings: Settings,
+    formats: Formats,
+) -> Result<(DocumentResult, MemorySink), String> {
     let settings = Arc::new(settings);
     let document = Document::open(path, &settings).map_err(|e| e.to_string())?;
     let mut sink = MemorySink::default();
     let request = RunRequest {
         file_name: "fixture",
         lang,
-        formats: Formats::default(),
+        formats,
         pages: None,
         assemble: true,
         stopping: Arc::default(),
@@ -93,4 +104,121 @@ pub fn save_png(image: &GrayImage, dir: &Path, name: &str) -> PathBuf {
 
 pub fn cer(recognised: &str, truth: &str) -> f64 {
     scribe_core::error_rate::character_error_rate(recognised, truth)
+}
+
+/// Runs a tool the tests rely on and returns its standard output.
+pub fn run(program: &str, args: &[&str]) -> String {
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e} (scripts/deps installs it)"));
+    assert!(
+        out.status.success(),
+        "{program} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// `pdfimages -list` rows: (width, height, color, bpc, enc).
+pub fn images(pdf: &Path) -> Vec<(u32, u32, String, u32, String)> {
+    run("pdfimages", &["-list", &pdf.to_string_lossy()])
+        .lines()
+        .skip(2)
+        .filter_map(|l| {
+            let c: Vec<&str> = l.split_whitespace().collect();
+            Some((
+                c.get(3)?.parse().ok()?,
+                c.get(4)?.parse().ok()?,
+                (*c.get(5)?).to_owned(),
+                c.get(7)?.parse().ok()?,
+                (*c.get(8)?).to_owned(),
+            ))
+        })
+        .collect()
+}
+
+/// Share of the truth's words found in `text`: the PDF's text is extracted by
+/// pdftotext, whose own reading order is not what is under test here.
+pub fn word_recall(text: &str, truth: &str) -> f64 {
+    let mut found: Vec<&str> = text.split_whitespace().collect();
+    let words: Vec<&str> = truth.split_whitespace().collect();
+    let hits = words
+        .iter()
+        .filter(|w| match found.iter().position(|f| f == *w) {
+            Some(i) => {
+                found.swap_remove(i);
+                true
+            }
+            None => false,
+        })
+        .count();
+    hits as f64 / words.len().max(1) as f64
+}
+
+pub fn searchable(sink: &MemorySink, dir: &Path) -> PathBuf {
+    let path = dir.join("searchable.pdf");
+    std::fs::write(&path, sink.pdf.as_ref().expect("a searchable PDF")).expect("write");
+    path
+}
+
+/// `image` as a gray PNG that states `per_metre` pixels per metre (pHYs).
+pub fn gray_png_at(image: &GrayImage, per_metre: u32, path: &Path) -> PathBuf {
+    let file = std::fs::File::create(path).expect("create");
+    let mut enc = png::Encoder::new(std::io::BufWriter::new(file), image.width(), image.height());
+    enc.set_color(png::ColorType::Grayscale);
+    enc.set_pixel_dims(Some(png::PixelDimensions {
+        xppu: per_metre,
+        yppu: per_metre,
+        unit: png::Unit::Meter,
+    }));
+    let mut writer = enc.write_header().expect("header");
+    writer.write_image_data(image.as_raw()).expect("data");
+    path.to_owned()
+}
+
+/// Packs a gray page into PBM (P4), 1 = black.
+pub fn pbm(image: &GrayImage) -> Vec<u8> {
+    let (w, h) = image.dimensions();
+    let mut out = format!("P4\n{w} {h}\n").into_bytes();
+    let stride = (w as usize).div_ceil(8);
+    let mut bits = vec![0u8; stride * h as usize];
+    for (x, y, p) in image.enumerate_pixels() {
+        if p.0[0] < 128 {
+            bits[y as usize * stride + x as usize / 8] |= 0x80 >> (x % 8);
+        }
+    }
+    out.extend_from_slice(&bits);
+    out
+}
+
+/// The page in blue ink on cream paper.
+pub fn blue_on_cream(gray: &image::GrayImage) -> RgbImage {
+    RgbImage::from_fn(gray.width(), gray.height(), |x, y| {
+        if gray.get_pixel(x, y).0[0] < 128 {
+            Rgb([20, 40, 160])
+        } else {
+            Rgb([250, 240, 215])
+        }
+    })
+}
+
+/// `image` as a 300-dpi CCITT G4 TIFF (netpbm's pnmtotiff), `-minisblack` or `-miniswhite`.
+pub fn g4_tiff(image: &GrayImage, photometric: &str, path: &Path) {
+    let pbm_path = path.with_extension("pbm");
+    std::fs::write(&pbm_path, pbm(image)).expect("pbm");
+    let out = Command::new("pnmtotiff")
+        .args([
+            "-g4",
+            photometric,
+            "-xresolution",
+            "300",
+            "-yresolution",
+            "300",
+        ])
+        .arg(&pbm_path)
+        .output()
+        .expect("pnmtotiff (netpbm, scripts/deps)");
+    assert!(out.status.success());
+    std::fs::write(path, out.stdout).expect("tiff");
 }

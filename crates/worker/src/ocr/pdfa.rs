@@ -1,0 +1,712 @@
+//! PDF/A-2b for the searchable PDF, done on its objects with lopdf rather than
+//! by re-rendering through Ghostscript: the pages stay the bytes they were
+//! (JPEG passed through, 1-bit kept 1-bit, a PDF's own objects), and only what
+//! the standard asks of the file is added — XMP metadata that names the part,
+//! an sRGB output intent, a file identifier — and what it forbids is removed
+//! where removing it changes nothing a reader sees (additional actions, hidden
+//! annotation flags, image interpolation, scripts).
+//!
+//! What cannot be fixed without re-rendering (a font whose program is not in
+//! the file, CMYK content with no CMYK output intent, encryption, LZW, a
+//! forbidden annotation or action) is found first, before anything changes,
+//! and reported: the caller then keeps the plain searchable PDF rather than
+//! label a file PDF/A that is not.
+
+use std::collections::HashSet;
+
+use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
+
+use super::icc;
+
+/// Deeper nesting than any real file has is treated as hostile and not walked.
+const MAX_DEPTH: usize = 64;
+/// Annotation types PDF/A-2 forbids (ISO 19005-2, 6.3.1).
+const FORBIDDEN_ANNOTATIONS: [&[u8]; 5] = [b"3D", b"Sound", b"Screen", b"Movie", b"FileAttachment"];
+/// Actions PDF/A-2 allows (6.5.1); named actions only for page moves.
+const ALLOWED_ACTIONS: [&[u8]; 6] = [
+    b"GoTo",
+    b"GoToR",
+    b"GoToE",
+    b"Thread",
+    b"URI",
+    b"SubmitForm",
+];
+const ALLOWED_NAMED: [&[u8]; 4] = [b"NextPage", b"PrevPage", b"FirstPage", b"LastPage"];
+/// Annotation flags: Invisible, Hidden, Print, NoView.
+const INVISIBLE: i64 = 1;
+const HIDDEN: i64 = 2;
+const PRINT: i64 = 4;
+const NO_VIEW: i64 = 32;
+
+/// Why a document was left as a plain PDF.
+#[derive(Debug, thiserror::Error)]
+#[error("the PDF cannot be made PDF/A-2b without re-rendering it: {}", .0.join("; "))]
+pub struct NotConformable(pub Vec<String>);
+
+/// What the document is called, for its metadata.
+#[derive(Debug, Default, Clone)]
+pub struct Describe {
+    pub title: Option<String>,
+}
+
+/// Makes `doc` a PDF/A-2b file, or leaves it untouched and says why not.
+pub fn conform(doc: &mut Document, describe: &Describe) -> Result<(), NotConformable> {
+    let survey = survey(doc);
+    let mut blockers = survey.blockers;
+    let intent = existing_intent(doc);
+    match intent {
+        Some(n) => {
+            if survey.cmyk && n != 4 {
+                blockers.push("it draws in CMYK and its output intent is not CMYK".to_owned());
+            }
+            if survey.rgb && n != 3 {
+                blockers.push("it draws in RGB and its output intent is not RGB".to_owned());
+            }
+        }
+        None if survey.cmyk => {
+            blockers.push("it draws in device CMYK and carries no CMYK output intent".to_owned());
+        }
+        None => {}
+    }
+    if !blockers.is_empty() {
+        blockers.sort();
+        blockers.dedup();
+        return Err(NotConformable(blockers));
+    }
+
+    if doc.version.as_str() > "1.7" || !doc.version.starts_with("1.") {
+        doc.version = "1.7".to_owned();
+    }
+    // Four bytes over 127 on the header's second line mark the file as binary.
+    doc.binary_mark = vec![0xE2, 0xE3, 0xCF, 0xD3];
+    for object in doc.objects.values_mut() {
+        tidy(object, 0);
+    }
+    for id in &survey.appearance_refs {
+        if let Some(Object::Dictionary(ap)) = doc.objects.get_mut(id) {
+            keep_only_normal_appearance(ap);
+        }
+    }
+    let info = info(doc, describe);
+    let xmp = xmp(
+        &info,
+        &chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    );
+    let metadata = doc.add_object(
+        Stream::new(
+            dictionary! { "Type" => "Metadata", "Subtype" => "XML" },
+            xmp.into_bytes(),
+        )
+        .with_compression(false),
+    );
+    let output_intents = if intent.is_none() {
+        let profile = doc
+            .add_object(Stream::new(dictionary! { "N" => 3 }, icc::srgb()).with_compression(true));
+        Some(vec![Object::Dictionary(dictionary! {
+            "Type" => "OutputIntent",
+            "S" => "GTS_PDFA1",
+            "OutputConditionIdentifier" => Object::string_literal(icc::DESCRIPTION),
+            "Info" => Object::string_literal(icc::DESCRIPTION),
+            "DestOutputProfile" => profile,
+        })])
+    } else {
+        None
+    };
+    let info_id = doc.add_object(info.dictionary());
+    doc.trailer.set("Info", info_id);
+    doc.trailer.set("ID", file_id(doc));
+    if let Ok(catalog) = doc.catalog_mut() {
+        catalog.set("Metadata", metadata);
+        if let Some(intents) = output_intents {
+            catalog.set("OutputIntents", intents);
+        }
+        catalog.remove(b"AA");
+        catalog.remove(b"Perms");
+        tidy_catalog(catalog);
+    }
+    Ok(())
+}
+
+#[derive(Default)]
+struct Survey {
+    rgb: bool,
+    cmyk: bool,
+    blockers: Vec<String>,
+    /// Appearance dictionaries held by reference, to trim to their normal appearance.
+    appearance_refs: HashSet<ObjectId>,
+}
+
+fn survey(doc: &Document) -> Survey {
+    let mut s = Survey::default();
+    if doc.trailer.has(b"Encrypt") {
+        s.blockers.push("it is encrypted".to_owned());
+    }
+    for object in doc.objects.values() {
+        look(doc, object, &mut s, 0);
+    }
+    for &page in doc.get_pages().values() {
+        if let Ok(content) = doc.get_page_content(page) {
+            colours_drawn(&content, &mut s);
+        }
+    }
+    s
+}
+
+fn look(doc: &Document, object: &Object, s: &mut Survey, depth: usize) {
+    if depth > MAX_DEPTH {
+        s.blockers
+            .push("its objects nest too deeply to check".to_owned());
+        return;
+    }
+    match object {
+        Object::Name(n) => colour_name(n, s),
+        Object::Array(items) => {
+            for item in items {
+                look(doc, item, s, depth + 1);
+            }
+        }
+        Object::Dictionary(d) => look_dict(doc, d, None, s, depth),
+        Object::Stream(stream) => look_dict(doc, &stream.dict, Some(stream), s, depth),
+        _ => {}
+    }
+}
+
+fn look_dict(
+    doc: &Document,
+    d: &Dictionary,
+    stream: Option<&Stream>,
+    s: &mut Survey,
+    depth: usize,
+) {
+    let name = |key: &[u8]| d.get(key).and_then(Object::as_name).ok();
+    let subtype = name(b"Subtype");
+    if name(b"Type") == Some(b"Font".as_slice()) && !font_is_embedded(doc, d) {
+        let base = name(b"BaseFont")
+            .map(String::from_utf8_lossy)
+            .unwrap_or_default();
+        s.blockers.push(format!("font {base} is not embedded"));
+    }
+    if let Some(stream) = stream {
+        if filters(d).iter().any(|f| f == b"LZWDecode") {
+            s.blockers.push("it has LZW-compressed streams".to_owned());
+        }
+        if subtype == Some(b"PS".as_slice()) || name(b"Subtype2") == Some(b"PS".as_slice()) {
+            s.blockers.push("it has PostScript XObjects".to_owned());
+        }
+        if subtype == Some(b"Form".as_slice()) || d.has(b"PatternType") || d.has(b"CharProcs") {
+            if let Ok(content) = stream.decompressed_content() {
+                colours_drawn(&content, s);
+            } else if stream.dict.has(b"Filter") {
+                colours_drawn(&stream.content, s);
+            }
+        }
+    }
+    if name(b"Type") == Some(b"Annot".as_slice())
+        || (d.has(b"Rect") && subtype.is_some_and(is_annotation))
+    {
+        look_annotation(d, subtype, s);
+    }
+    if let Ok(action) = d.get(b"S").and_then(Object::as_name)
+        && (d.has(b"Next") || name(b"Type") == Some(b"Action".as_slice()) || action_keys(d))
+        && !action_allowed(action, d)
+    {
+        s.blockers.push(format!(
+            "it has a {} action",
+            String::from_utf8_lossy(action)
+        ));
+    }
+    for (key, value) in d.iter() {
+        // Additional actions are removed, not checked.
+        if key.as_slice() != b"AA" {
+            look(doc, value, s, depth + 1);
+        }
+    }
+}
+
+fn look_annotation(d: &Dictionary, subtype: Option<&[u8]>, s: &mut Survey) {
+    let Some(subtype) = subtype else { return };
+    if FORBIDDEN_ANNOTATIONS.contains(&subtype) {
+        s.blockers.push(format!(
+            "it has a {} annotation",
+            String::from_utf8_lossy(subtype)
+        ));
+        return;
+    }
+    match d.get(b"AP") {
+        Ok(Object::Reference(id)) => {
+            s.appearance_refs.insert(*id);
+        }
+        Ok(_) => {}
+        Err(_) => {
+            let zero = rect_is_empty(d);
+            if !zero && subtype != b"Link" && subtype != b"Popup" {
+                s.blockers.push(format!(
+                    "a {} annotation has no appearance",
+                    String::from_utf8_lossy(subtype)
+                ));
+            }
+        }
+    }
+}
+
+fn is_annotation(subtype: &[u8]) -> bool {
+    matches!(
+        subtype,
+        b"Text"
+            | b"Link"
+            | b"FreeText"
+            | b"Line"
+            | b"Square"
+            | b"Circle"
+            | b"Polygon"
+            | b"PolyLine"
+            | b"Highlight"
+            | b"Underline"
+            | b"Squiggly"
+            | b"StrikeOut"
+            | b"Stamp"
+            | b"Caret"
+            | b"Ink"
+            | b"Popup"
+            | b"FileAttachment"
+            | b"Sound"
+            | b"Movie"
+            | b"Widget"
+            | b"Screen"
+            | b"PrinterMark"
+            | b"TrapNet"
+            | b"Watermark"
+            | b"3D"
+            | b"Redact"
+    )
+}
+
+fn rect_is_empty(d: &Dictionary) -> bool {
+    let Ok(rect) = d.get(b"Rect").and_then(Object::as_array) else {
+        return true;
+    };
+    let v: Vec<f32> = rect.iter().filter_map(|o| o.as_float().ok()).collect();
+    v.len() == 4 && ((v[2] - v[0]).abs() < f32::EPSILON || (v[3] - v[1]).abs() < f32::EPSILON)
+}
+
+/// An action dictionary is one whose `S` sits beside an action's own keys.
+fn action_keys(d: &Dictionary) -> bool {
+    [
+        b"JS".as_slice(),
+        b"F",
+        b"D",
+        b"URI",
+        b"N",
+        b"Fields",
+        b"T",
+        b"State",
+        b"OCGs",
+        b"Win",
+    ]
+    .iter()
+    .any(|k| d.has(k))
+}
+
+fn action_allowed(action: &[u8], d: &Dictionary) -> bool {
+    if action == b"Named" {
+        return d
+            .get(b"N")
+            .and_then(Object::as_name)
+            .is_ok_and(|n| ALLOWED_NAMED.contains(&n));
+    }
+    ALLOWED_ACTIONS.contains(&action)
+}
+
+fn font_is_embedded(doc: &Document, font: &Dictionary) -> bool {
+    match font.get(b"Subtype").and_then(Object::as_name) {
+        // A Type 3 font is drawn by content streams; a Type 0 font by its descendant, checked itself.
+        Ok(b"Type3" | b"Type0") => true,
+        _ => font
+            .get(b"FontDescriptor")
+            .and_then(|d| doc.dereference(d))
+            .and_then(|(_, d)| d.as_dict())
+            .is_ok_and(|d| {
+                [b"FontFile".as_slice(), b"FontFile2", b"FontFile3"]
+                    .iter()
+                    .any(|k| d.has(k))
+            }),
+    }
+}
+
+fn filters(d: &Dictionary) -> Vec<Vec<u8>> {
+    match d.get(b"Filter") {
+        Ok(Object::Name(n)) => vec![n.clone()],
+        Ok(Object::Array(a)) => a
+            .iter()
+            .filter_map(|o| o.as_name().ok().map(<[u8]>::to_vec))
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn colour_name(name: &[u8], s: &mut Survey) {
+    match name {
+        b"DeviceRGB" | b"RGB" => s.rgb = true,
+        b"DeviceCMYK" | b"CMYK" => s.cmyk = true,
+        _ => {}
+    }
+}
+
+/// Which device colours a content stream sets: its colour operators and the
+/// colour-space names it uses. A word inside a string can count too, which
+/// errs towards refusing, never towards a false claim.
+fn colours_drawn(content: &[u8], s: &mut Survey) {
+    let delimiter = |b: &u8| b.is_ascii_whitespace() || b"()<>[]{}%".contains(b);
+    for token in content.split(delimiter) {
+        match token {
+            b"k" | b"K" => s.cmyk = true,
+            b"rg" | b"RG" => s.rgb = true,
+            [b'/', name @ ..] => colour_name(name, s),
+            _ => {}
+        }
+    }
+}
+
+/// The components of the document's own PDF/A output intent profile, if it has one.
+fn existing_intent(doc: &Document) -> Option<i64> {
+    let catalog = doc.catalog().ok()?;
+    let (_, intents) = doc.dereference(catalog.get(b"OutputIntents").ok()?).ok()?;
+    intents.as_array().ok()?.iter().find_map(|intent| {
+        let (_, intent) = doc.dereference(intent).ok()?;
+        let intent = intent.as_dict().ok()?;
+        if intent.get(b"S").and_then(Object::as_name).ok()? != b"GTS_PDFA1" {
+            return None;
+        }
+        let (_, profile) = doc
+            .dereference(intent.get(b"DestOutputProfile").ok()?)
+            .ok()?;
+        profile
+            .as_stream()
+            .ok()?
+            .dict
+            .get(b"N")
+            .and_then(Object::as_i64)
+            .ok()
+    })
+}
+
+/// Removes, in place, what PDF/A forbids and no reader would see go.
+fn tidy(object: &mut Object, depth: usize) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let dict = match object {
+        Object::Array(items) => {
+            for item in items {
+                tidy(item, depth + 1);
+            }
+            return;
+        }
+        Object::Dictionary(d) => d,
+        Object::Stream(s) => &mut s.dict,
+        _ => return,
+    };
+    dict.remove(b"AA");
+    let subtype = dict
+        .get(b"Subtype")
+        .and_then(Object::as_name)
+        .ok()
+        .map(<[u8]>::to_vec);
+    match subtype.as_deref() {
+        Some(b"Image") => {
+            dict.remove(b"Interpolate");
+            dict.remove(b"Alternates");
+            dict.remove(b"OPI");
+        }
+        Some(b"Form") => {
+            dict.remove(b"OPI");
+        }
+        Some(s) if dict.has(b"Rect") && is_annotation(s) => {
+            let flags = dict.get(b"F").and_then(Object::as_i64).unwrap_or(0);
+            let flags = if s == b"Popup" {
+                flags & !(INVISIBLE | HIDDEN | NO_VIEW)
+            } else {
+                (flags | PRINT) & !(INVISIBLE | HIDDEN | NO_VIEW)
+            };
+            dict.set("F", flags);
+            if let Ok(Object::Dictionary(ap)) = dict.get_mut(b"AP") {
+                keep_only_normal_appearance(ap);
+            }
+        }
+        _ => {}
+    }
+    for (_, value) in dict.iter_mut() {
+        tidy(value, depth + 1);
+    }
+}
+
+fn keep_only_normal_appearance(ap: &mut Dictionary) {
+    ap.remove(b"R");
+    ap.remove(b"D");
+}
+
+fn tidy_catalog(catalog: &mut Dictionary) {
+    if let Ok(Object::Dictionary(names)) = catalog.get_mut(b"Names") {
+        names.remove(b"JavaScript");
+        // PDF/A-2 embeds only PDF/A files; others cannot be kept.
+        names.remove(b"EmbeddedFiles");
+    }
+    if let Ok(Object::Dictionary(form)) = catalog.get_mut(b"AcroForm") {
+        form.remove(b"NeedAppearances");
+        form.remove(b"XFA");
+    }
+    if let Ok(Object::Dictionary(oc)) = catalog.get_mut(b"OCProperties") {
+        name_configuration(oc.get_mut(b"D").ok(), "Default");
+        if let Ok(Object::Array(configs)) = oc.get_mut(b"Configs") {
+            for (i, config) in configs.iter_mut().enumerate() {
+                name_configuration(Some(config), &format!("Configuration {}", i + 1));
+            }
+        }
+    }
+}
+
+/// Optional-content configurations must be named and must not switch by usage (6.9).
+fn name_configuration(config: Option<&mut Object>, name: &str) {
+    if let Some(Object::Dictionary(config)) = config {
+        if !config.has(b"Name") {
+            config.set("Name", Object::string_literal(name));
+        }
+        config.remove(b"AS");
+    }
+}
+
+/// The document information kept, each entry mirrored in the XMP.
+struct Info {
+    title: Option<String>,
+    author: Option<String>,
+    subject: Option<String>,
+    keywords: Option<String>,
+    creator: Option<String>,
+}
+
+const PRODUCER: &str = "Scribe";
+
+fn info(doc: &Document, describe: &Describe) -> Info {
+    let old = doc
+        .trailer
+        .get(b"Info")
+        .and_then(|i| doc.dereference(i))
+        .and_then(|(_, i)| i.as_dict())
+        .ok();
+    let text = |key: &[u8]| {
+        old.and_then(|d| d.get(key).ok())
+            .and_then(|v| lopdf::decode_text_string(v).ok())
+            .map(|v| v.chars().filter(|c| !c.is_control()).collect::<String>())
+            .filter(|v| !v.trim().is_empty())
+    };
+    Info {
+        title: text(b"Title").or_else(|| describe.title.clone()),
+        author: text(b"Author"),
+        subject: text(b"Subject"),
+        keywords: text(b"Keywords"),
+        creator: text(b"Creator"),
+    }
+}
+
+impl Info {
+    fn dictionary(&self) -> Dictionary {
+        let mut d = dictionary! { "Producer" => lopdf::text_string(PRODUCER) };
+        for (key, value) in self.entries() {
+            if let Some(v) = value {
+                d.set(key, lopdf::text_string(v));
+            }
+        }
+        d
+    }
+
+    fn entries(&self) -> [(&'static str, Option<&String>); 5] {
+        [
+            ("Title", self.title.as_ref()),
+            ("Author", self.author.as_ref()),
+            ("Subject", self.subject.as_ref()),
+            ("Keywords", self.keywords.as_ref()),
+            ("Creator", self.creator.as_ref()),
+        ]
+    }
+}
+
+fn xmp(info: &Info, now: &str) -> String {
+    let e = escape_xml;
+    let mut props = format!(
+        "   <pdfaid:part>2</pdfaid:part>\n   <pdfaid:conformance>B</pdfaid:conformance>\n   \
+         <pdf:Producer>{PRODUCER}</pdf:Producer>\n   <xmp:ModifyDate>{now}</xmp:ModifyDate>\n   \
+         <xmp:MetadataDate>{now}</xmp:MetadataDate>\n"
+    );
+    if let Some(t) = &info.title {
+        props += &format!(
+            "   <dc:title><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:title>\n",
+            e(t)
+        );
+    }
+    if let Some(a) = &info.author {
+        props += &format!(
+            "   <dc:creator><rdf:Seq><rdf:li>{}</rdf:li></rdf:Seq></dc:creator>\n",
+            e(a)
+        );
+    }
+    if let Some(s) = &info.subject {
+        props += &format!(
+            "   <dc:description><rdf:Alt><rdf:li xml:lang=\"x-default\">{}</rdf:li></rdf:Alt></dc:description>\n",
+            e(s)
+        );
+    }
+    if let Some(k) = &info.keywords {
+        props += &format!("   <pdf:Keywords>{}</pdf:Keywords>\n", e(k));
+    }
+    if let Some(c) = &info.creator {
+        props += &format!("   <xmp:CreatorTool>{}</xmp:CreatorTool>\n", e(c));
+    }
+    // `xml:` is declared although XML predefines it: some XMP readers refuse
+    // it undeclared, and the declaration is harmless to the rest.
+    format!(
+        "<?xpacket begin=\"\u{feff}\" id=\"W5M0MpCehiHzreSzNTczkc9d\"?>\n\
+         <x:xmpmeta xmlns:x=\"adobe:ns:meta/\">\n \
+         <rdf:RDF xmlns:rdf=\"http://www.w3.org/1999/02/22-rdf-syntax-ns#\">\n  \
+         <rdf:Description rdf:about=\"\"\n    \
+         xmlns:xml=\"http://www.w3.org/XML/1998/namespace\"\n    \
+         xmlns:pdfaid=\"http://www.aiim.org/pdfa/ns/id/\"\n    \
+         xmlns:dc=\"http://purl.org/dc/elements/1.1/\"\n    \
+         xmlns:xmp=\"http://ns.adobe.com/xap/1.0/\"\n    \
+         xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n\
+         {props}  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>"
+    )
+}
+
+fn escape_xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The trailer's `ID`: the original's permanent half when it has one, a new changing half.
+fn file_id(doc: &Document) -> Object {
+    let fresh = || {
+        Object::String(
+            uuid::Uuid::new_v4().as_bytes().to_vec(),
+            StringFormat::Hexadecimal,
+        )
+    };
+    let permanent = doc
+        .trailer
+        .get(b"ID")
+        .and_then(Object::as_array)
+        .ok()
+        .and_then(|a| a.first())
+        .filter(|first| first.as_str().is_ok_and(|s| !s.is_empty()))
+        .map(|first| match first {
+            Object::String(bytes, _) => Object::String(bytes.clone(), StringFormat::Hexadecimal),
+            other => other.clone(),
+        })
+        .unwrap_or_else(fresh);
+    Object::Array(vec![permanent, fresh()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn page_doc(content: &[u8], resources: Dictionary) -> Document {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let contents = doc.add_object(Stream::new(dictionary! {}, content.to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages,
+            "MediaBox" => vec![0.into(), 0.into(), 612.into(), 792.into()],
+            "Resources" => resources,
+            "Contents" => contents,
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(
+                dictionary! { "Type" => "Pages", "Kids" => vec![page.into()], "Count" => 1 },
+            ),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        doc
+    }
+
+    #[test]
+    fn an_rgb_page_gets_metadata_an_srgb_intent_and_an_id() {
+        let mut doc = page_doc(b"1 0 0 rg 0 0 10 10 re f", dictionary! {});
+        conform(
+            &mut doc,
+            &Describe {
+                title: Some("scan <1>.png".to_owned()),
+            },
+        )
+        .expect("conforms");
+        let catalog = doc.catalog().expect("catalog");
+        let (_, meta) = doc
+            .dereference(catalog.get(b"Metadata").expect("metadata"))
+            .expect("ref");
+        let xml =
+            String::from_utf8(meta.as_stream().expect("stream").content.clone()).expect("utf-8");
+        assert!(xml.contains("<pdfaid:part>2</pdfaid:part>"), "{xml}");
+        assert!(xml.contains("<pdfaid:conformance>B</pdfaid:conformance>"));
+        assert!(
+            xml.contains("scan &lt;1&gt;.png"),
+            "titles are escaped: {xml}"
+        );
+        let intents = catalog
+            .get(b"OutputIntents")
+            .and_then(Object::as_array)
+            .expect("intents");
+        assert_eq!(intents.len(), 1);
+        let id = doc
+            .trailer
+            .get(b"ID")
+            .and_then(Object::as_array)
+            .expect("ID");
+        assert_eq!(id.len(), 2);
+    }
+
+    #[test]
+    fn unembedded_fonts_and_device_cmyk_are_refused_and_the_file_left_alone() {
+        let font =
+            dictionary! { "Type" => "Font", "Subtype" => "Type1", "BaseFont" => "Helvetica" };
+        let resources = dictionary! { "Font" => dictionary! { "F1" => font } };
+        let mut doc = page_doc(b"BT /F1 12 Tf (hi) Tj ET 0 0 0 1 k", resources);
+        let before = doc.objects.len();
+        let err = conform(&mut doc, &Describe::default()).expect_err("not conformable");
+        let text = err.to_string();
+        assert!(text.contains("Helvetica is not embedded"), "{text}");
+        assert!(text.contains("CMYK"), "{text}");
+        assert_eq!(doc.objects.len(), before, "nothing was added");
+        assert!(doc.catalog().expect("catalog").get(b"Metadata").is_err());
+    }
+
+    #[test]
+    fn hidden_annotations_are_made_printable_and_scripts_dropped() {
+        let annot = dictionary! {
+            "Type" => "Annot", "Subtype" => "Link", "F" => 2,
+            "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+            "AA" => dictionary! {},
+        };
+        let mut doc = page_doc(b"", dictionary! {});
+        let id = doc.add_object(annot);
+        conform(&mut doc, &Describe::default()).expect("conforms");
+        let annot = doc.get_dictionary(id).expect("annot");
+        assert_eq!(annot.get(b"F").and_then(Object::as_i64).expect("F"), PRINT);
+        assert!(!annot.has(b"AA"));
+    }
+
+    #[test]
+    fn a_javascript_link_is_refused() {
+        let mut doc = page_doc(b"", dictionary! {});
+        doc.add_object(dictionary! {
+            "Type" => "Annot", "Subtype" => "Link",
+            "Rect" => vec![0.into(), 0.into(), 10.into(), 10.into()],
+            "A" => dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert(1)") },
+        });
+        let err = conform(&mut doc, &Describe::default()).expect_err("refused");
+        assert!(err.to_string().contains("JavaScript action"), "{err}");
+    }
+}
