@@ -311,3 +311,33 @@ fn a_gigapixel_image_in_a_tiny_pdf_never_aborts_the_process() {
     );
     assert!(!stderr.contains("memory allocation"), "{stderr}");
 }
+
+#[test]
+fn a_pdf_nested_deeper_than_any_document_is_read_without_parsing_its_objects() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(
+        dir.path(),
+        "nested.pdf",
+        &hostile::deeply_nested_pdf("Nested brackets never stop this reader", 200_000),
+    );
+    let run = limited()
+        .args([
+            "ocr",
+            "--threads",
+            "1",
+            "-q",
+            "--format",
+            "txt,pdf",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .arg(&path)
+        .output()
+        .expect("prlimit (util-linux)");
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    // A stack overflow is a signal (SIGABRT), not an exit.
+    assert_eq!(run.status.code(), Some(0), "{:?}: {stderr}", run.status);
+    let text = std::fs::read_to_string(dir.path().join("out/nested/text.txt")).expect("text");
+    assert!(text.contains("Nested brackets"), "{text}");
+    assert!(dir.path().join("out/nested/searchable.pdf").exists());
+}

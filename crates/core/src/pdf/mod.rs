@@ -19,6 +19,7 @@ use crate::document::DocumentError;
 use crate::settings::{Limits, OcrSettings};
 use crate::subprocess::{self, ChildLimits, SubprocessError};
 
+pub mod guard;
 pub mod objects;
 mod scan;
 

@@ -63,7 +63,7 @@ impl ScanPages {
         if size > MAX_FILE_BYTES {
             return None;
         }
-        let doc = Document::load(path)
+        let doc = super::guard::load(path)
             .map_err(
                 |e| tracing::debug!(error = %e, "PDF pages will be rendered: lopdf cannot read it"),
             )

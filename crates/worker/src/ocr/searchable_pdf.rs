@@ -12,6 +12,7 @@ use super::pdfa;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
 use scribe_core::geometry::Affine;
+use scribe_core::pdf::guard::{self, GuardError};
 use scribe_core::pdf::objects::{inherited, media_size, rotation, shown_box};
 
 /// What the final PDF needs to know of one page.
@@ -31,6 +32,8 @@ pub struct PageLayer {
 pub enum SearchablePdfError {
     #[error("the PDF could not be read for its text layer: {0}")]
     Pdf(#[from] lopdf::Error),
+    #[error(transparent)]
+    Unsafe(#[from] GuardError),
     #[error(transparent)]
     Image(#[from] EmbedError),
     #[error("the searchable PDF could not be written: {0}")]
@@ -64,7 +67,11 @@ pub fn build(
 ) -> Result<Written, SearchablePdfError> {
     match (upload.pdf(), upload.raster()) {
         (Some(pdf), _) => match onto_pdf(pdf.path(), pages, flavour, dest) {
-            Err(e @ (SearchablePdfError::Pdf(_) | SearchablePdfError::MissingPage(_))) => {
+            Err(
+                e @ (SearchablePdfError::Pdf(_)
+                | SearchablePdfError::Unsafe(_)
+                | SearchablePdfError::MissingPage(_)),
+            ) => {
                 // poppler read it, lopdf cannot (some damaged or exotic files, or
                 // a page tree lopdf counts differently): the pages as poppler
                 // shows them still carry the text.
@@ -109,7 +116,7 @@ fn onto_pdf(
     flavour: &Flavour,
     dest: &Path,
 ) -> Result<Written, SearchablePdfError> {
-    let mut doc = Document::load(original)?;
+    let mut doc = guard::load(original)?;
     let ids = doc.get_pages();
     for page in pages {
         let &id = ids
