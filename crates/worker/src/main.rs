@@ -4,6 +4,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use scribe_core::pdf::guard;
 
 mod cli;
 
@@ -27,7 +28,19 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // A child started by `pdf::guard` to try a parse: nothing else to set up.
+    let mut raw = std::env::args_os().skip(1);
+    if raw.next().as_deref() == Some(std::ffi::OsStr::new(guard::PROBE_ARG)) {
+        return match raw.next() {
+            Some(path) => guard::probe_main(std::path::Path::new(&path)),
+            None => ExitCode::FAILURE,
+        };
+    }
     scribe_worker::single_threaded_tesseract();
+    match std::env::current_exe() {
+        Ok(exe) => guard::install_probe(exe),
+        Err(e) => eprintln!("warning: PDFs will be parsed without a trial run ({e})"),
+    }
     let args = Args::parse();
     scribe_core::telemetry::init();
     match args.command {

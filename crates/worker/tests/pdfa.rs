@@ -325,3 +325,25 @@ fn rendered_rgb(pdf: &Path) -> (f64, f64, f64) {
     let [r, g, b] = [0, 1, 2].map(|c| rgb.pixels().map(|p| f64::from(p.0[c])).sum::<f64>() / n);
     (r, g, b)
 }
+
+#[test]
+fn a_pdf_that_would_overflow_the_parser_is_read_through_poppler_in_process() {
+    // In this process, on a test thread's 2 MiB stack: without the child's trial
+    // parse, lopdf would abort the whole test binary here.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("nested.pdf");
+    let text = "Brackets nested two hundred thousand deep";
+    std::fs::write(
+        &path,
+        scribe_fixtures::hostile::deeply_nested_pdf(text, 200_000),
+    )
+    .expect("write");
+    let (result, sink) = ocr_file_as(&path, "eng", Settings::default(), archival()).expect("ocr");
+    assert!(
+        result.text().contains("Brackets nested"),
+        "{}",
+        result.text()
+    );
+    let out = searchable(&sink, dir.path());
+    assert_eq!(images(&out).len(), 1, "the page as poppler renders it");
+}

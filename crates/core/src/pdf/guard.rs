@@ -1,249 +1,142 @@
-//! lopdf, only for files it cannot be killed by. Its parser recurses once per
-//! level of array or dictionary nesting, and a stack overflow aborts the whole
-//! process, not the call: a 400 KB file of nested brackets would take a worker
-//! and every page in flight on it down, again on each redelivery. So the bytes
-//! are measured first — the file as stored and every compressed object stream
-//! in it — and a file nested deeper than any real document is left to poppler,
-//! which has its own recursion limit.
+//! lopdf, only for files it has been seen to survive. Its parser recurses —
+//! once per level of array or dictionary nesting, once per indirect `/Length`
+//! in a chain, through object streams — and a stack overflow aborts the whole
+//! process, not the call: a 400 KB file of brackets took a worker and every
+//! page in flight on it down, again on each redelivery. A scan of the bytes
+//! cannot follow lopdf's tokenizer closely enough to be sure (escaped names,
+//! chained filters, indirect lengths and untyped object streams all got past
+//! one), so the same parse runs first in a child process — this binary again,
+//! on a thread with less stack than any of ours that parse, under the render
+//! limits — and the file is parsed here only if the child came back. A file
+//! the child dies on is left to poppler, which has its own recursion limit.
 
-use std::io::Read;
-use std::path::Path;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::OnceLock;
 
 use lopdf::Document;
 
-/// Deeper than real documents nest (they stay well under 32) and shallow
-/// enough for lopdf on a 2 MiB thread stack (a test below holds it to that).
-pub const MAX_NESTING: usize = 100;
-/// An object stream larger than this once inflated is not checked, and so not parsed.
-const MAX_OBJECT_STREAM_BYTES: u64 = 64 * 1024 * 1024;
+use crate::subprocess::{self, ChildLimits, SubprocessError};
+
+/// The first argument that makes a binary run [`probe_main`]; its `main` checks for it first.
+pub const PROBE_ARG: &str = "__scribe-probe-pdf";
+/// The probe's parsing stack: half the 2 MiB of tokio's blocking threads,
+/// which is the least any thread of ours that parses a PDF has.
+const PROBE_STACK_BYTES: usize = 1024 * 1024;
+
+static PROBE: OnceLock<PathBuf> = OnceLock::new();
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
     #[error("the PDF could not be read: {0}")]
     Io(#[from] std::io::Error),
-    #[error("the PDF nests its objects deeper than {MAX_NESTING} levels")]
-    TooDeep,
-    #[error("the PDF has an object stream that cannot be checked before parsing")]
-    Uncheckable,
+    #[error("parsing the PDF's objects failed in a test run: {0}")]
+    Refused(#[source] SubprocessError),
     #[error("the PDF's objects could not be read: {0}")]
     Parse(#[from] lopdf::Error),
 }
 
-/// Parses the PDF at `path` once its nesting is known to be safe.
-pub fn load(path: &Path) -> Result<Document, GuardError> {
-    let bytes = std::fs::read(path)?;
-    check(&bytes)?;
-    Ok(Document::load_mem(&bytes)?)
+/// Makes [`load`] try each file in `program` (which must answer [`PROBE_ARG`])
+/// before parsing it here. Without it, files are parsed here directly: for
+/// tests and tools that only read files they made.
+pub fn install_probe(program: PathBuf) {
+    let _ = PROBE.set(program);
 }
 
-/// Whether `bytes` (a whole file) nests no deeper than [`MAX_NESTING`].
-pub fn check(bytes: &[u8]) -> Result<(), GuardError> {
-    scan(bytes, true)
+/// Parses the PDF at `path` once a child process has survived parsing it.
+pub fn load(path: &Path, limits: ChildLimits) -> Result<Document, GuardError> {
+    load_with(path, PROBE.get().map(PathBuf::as_path), limits)
 }
 
-fn scan(bytes: &[u8], top_level: bool) -> Result<(), GuardError> {
-    let mut depth = 0usize;
-    // Where the dictionary open at depth 0 began: a stream's dictionary.
-    let mut outer_dict = 0usize;
-    let mut i = 0usize;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => i = line_end(bytes, i),
-            b'(' => i = string_end(bytes, i),
-            b'<' if bytes.get(i + 1) == Some(&b'<') => {
-                if depth == 0 {
-                    outer_dict = i;
-                }
-                depth += 1;
-                i += 2;
+fn load_with(
+    path: &Path,
+    probe: Option<&Path>,
+    limits: ChildLimits,
+) -> Result<Document, GuardError> {
+    if let Some(program) = probe {
+        let program = program.to_string_lossy();
+        let args: [&OsStr; 2] = [PROBE_ARG.as_ref(), path.as_os_str()];
+        subprocess::run(&program, &args, limits).map_err(GuardError::Refused)?;
+    }
+    Ok(Document::load(path)?)
+}
+
+/// The probe: parses `path` the way [`load`] will, on a small stack. Returns
+/// (success) whether or not lopdf can read the file; it only has to return.
+pub fn probe_main(path: &Path) -> ExitCode {
+    let path = path.to_owned();
+    let parse = std::thread::Builder::new()
+        .stack_size(PROBE_STACK_BYTES)
+        .spawn(move || {
+            if let Ok(doc) = Document::load(&path) {
+                // What the callers do next walks the page tree.
+                let _ = doc.get_pages();
             }
-            b'<' => i = find(bytes, i, b">").map_or(bytes.len(), |e| e + 1),
-            b'>' if bytes.get(i + 1) == Some(&b'>') => {
-                depth = depth.saturating_sub(1);
-                i += 2;
-            }
-            b'[' => {
-                depth += 1;
-                i += 1;
-            }
-            b']' => {
-                depth = depth.saturating_sub(1);
-                i += 1;
-            }
-            b's' if bytes[i..].starts_with(b"stream") && (i == 0 || !is_regular(bytes[i - 1])) => {
-                let body = body_start(bytes, i + 6);
-                let end = find(bytes, body, b"endstream").unwrap_or(bytes.len());
-                if top_level && depth == 0 {
-                    object_stream(&bytes[outer_dict..i], &bytes[body..end])?;
-                }
-                i = end + b"endstream".len();
-            }
-            _ => i += 1,
-        }
-        if depth > MAX_NESTING {
-            return Err(GuardError::TooDeep);
-        }
+        });
+    match parse.map(std::thread::JoinHandle::join) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        _ => ExitCode::FAILURE,
     }
-    Ok(())
-}
-
-/// Checks the objects packed in a stream whose dictionary is `dict`, if it is an object stream.
-fn object_stream(dict: &[u8], body: &[u8]) -> Result<(), GuardError> {
-    if find(dict, 0, b"/ObjStm").is_none() {
-        return Ok(());
-    }
-    let flate_only = find(dict, 0, b"/FlateDecode").is_some()
-        && [
-            b"/DecodeParms".as_slice(),
-            b"/LZW",
-            b"/ASCII",
-            b"/RunLength",
-            b"/DCT",
-            b"/Crypt",
-        ]
-        .iter()
-        .all(|other| find(dict, 0, other).is_none());
-    if find(dict, 0, b"/Filter").is_none() {
-        return scan(body, false);
-    }
-    if !flate_only {
-        return Err(GuardError::Uncheckable);
-    }
-    let mut inflated = Vec::new();
-    flate2::read::ZlibDecoder::new(body)
-        .take(MAX_OBJECT_STREAM_BYTES + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|_| GuardError::Uncheckable)?;
-    if inflated.len() as u64 > MAX_OBJECT_STREAM_BYTES {
-        return Err(GuardError::Uncheckable);
-    }
-    scan(&inflated, false)
-}
-
-/// Stream data starts after the keyword's line end (CRLF or LF).
-fn body_start(bytes: &[u8], after_keyword: usize) -> usize {
-    match bytes.get(after_keyword..after_keyword + 2) {
-        Some(b"\r\n") => after_keyword + 2,
-        _ if bytes.get(after_keyword) == Some(&b'\n')
-            || bytes.get(after_keyword) == Some(&b'\r') =>
-        {
-            after_keyword + 1
-        }
-        _ => after_keyword,
-    }
-}
-
-fn line_end(bytes: &[u8], from: usize) -> usize {
-    bytes[from..]
-        .iter()
-        .position(|&b| b == b'\n' || b == b'\r')
-        .map_or(bytes.len(), |p| from + p)
-}
-
-/// Past a literal string, whose parentheses nest and may be escaped.
-fn string_end(bytes: &[u8], open: usize) -> usize {
-    let mut level = 0usize;
-    let mut i = open;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'(' => level += 1,
-            b')' => {
-                level -= 1;
-                if level == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    bytes.len()
-}
-
-fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
-    bytes
-        .get(from..)?
-        .windows(needle.len())
-        .position(|w| w == needle)
-        .map(|p| from + p)
-}
-
-/// Not whitespace and not a delimiter: part of a name, number or keyword.
-fn is_regular(b: u8) -> bool {
-    !(b.is_ascii_whitespace() || b"()<>[]{}/%\0".contains(&b))
 }
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
+    use std::time::Duration;
 
     use super::*;
 
-    fn nested(depth: usize) -> Vec<u8> {
-        let mut out = b"1 0 obj\n<< /Junk ".to_vec();
-        out.extend(std::iter::repeat_n(b'[', depth));
-        out.extend(std::iter::repeat_n(b']', depth));
-        out.extend_from_slice(b" >>\nendobj\n");
-        out
+    fn limits() -> ChildLimits {
+        ChildLimits {
+            timeout: Duration::from_secs(10),
+            memory_bytes: 0,
+        }
     }
 
-    #[test]
-    fn ordinary_nesting_passes_and_deep_nesting_is_refused() {
-        assert!(check(&nested(20)).is_ok());
-        assert!(matches!(check(&nested(5000)), Err(GuardError::TooDeep)));
-    }
-
-    #[test]
-    fn brackets_inside_strings_comments_and_streams_do_not_count() {
-        let deep = "[".repeat(500);
-        let file = format!(
-            "1 0 obj\n({deep} \\( ) endobj\n% {deep}\n2 0 obj\n<< /Length 500 >>\nstream\n{deep}\nendstream\nendobj\n"
+    fn one_page(dir: &Path) -> PathBuf {
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>",
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] >>",
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, o) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
         );
-        assert!(check(file.as_bytes()).is_ok());
+        let path = dir.join("one.pdf");
+        std::fs::write(&path, out).expect("write");
+        path
     }
 
     #[test]
-    fn deep_nesting_inside_a_compressed_object_stream_is_found() {
-        let mut packed = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
-        packed.write_all(&nested(5000)).expect("deflate");
-        let packed = packed.finish().expect("deflate");
-        let mut file = format!(
-            "5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length {} >>\nstream\n",
-            packed.len()
-        )
-        .into_bytes();
-        file.extend_from_slice(&packed);
-        file.extend_from_slice(b"\nendstream\nendobj\n");
-        assert!(matches!(check(&file), Err(GuardError::TooDeep)));
+    fn a_file_the_probe_survives_is_parsed_and_one_it_dies_on_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = one_page(dir.path());
+        let doc = load_with(&path, Some(Path::new("true")), limits()).expect("parsed");
+        assert_eq!(doc.get_pages().len(), 1);
+        // `sh -c 'kill -SEGV $$'` dies the way a stack overflow does.
+        let script = dir.path().join("dies.sh");
+        std::fs::write(&script, "#!/bin/sh\nkill -SEGV $$\n").expect("script");
+        std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+        let err = load_with(&path, Some(&script), limits()).expect_err("refused");
+        assert!(matches!(err, GuardError::Refused(_)), "{err}");
     }
 
     #[test]
-    fn lopdf_survives_the_deepest_file_the_guard_lets_through() {
-        // On a thread with the 2 MiB stack of tokio's blocking pool.
-        let worker = std::thread::Builder::new()
-            .stack_size(2 * 1024 * 1024)
-            .spawn(|| {
-                let object = nested(MAX_NESTING - 1);
-                let mut file = b"%PDF-1.4\n".to_vec();
-                let offset = file.len();
-                file.extend_from_slice(&object);
-                let xref = file.len();
-                file.extend_from_slice(
-                    format!(
-                        "xref\n0 2\n0000000000 65535 f \n{offset:010} 00000 n \n\
-                         trailer\n<< /Size 2 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
-                    )
-                    .as_bytes(),
-                );
-                assert!(check(&file).is_ok());
-                let doc = Document::load_mem(&file).expect("lopdf reads it");
-                assert!(
-                    doc.get_object((1, 0)).is_ok(),
-                    "the nested object was parsed"
-                );
-            })
-            .expect("spawn");
-        assert!(worker.join().is_ok());
+    fn without_a_probe_the_file_is_parsed_here() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = one_page(dir.path());
+        assert!(load_with(&path, None, limits()).is_ok());
     }
 }

@@ -87,7 +87,7 @@ impl PdfDocument {
         let listing = String::from_utf8_lossy(&listing);
         // Only while lopdf sees poppler's pages: a tree they count differently
         // would hand one page's scan to another.
-        let scans = ScanPages::load(path)
+        let scans = ScanPages::load(path, child)
             .filter(|s| s.agrees_with(&sizes))
             .map(Box::new);
         Ok(Self {
@@ -106,6 +106,11 @@ impl PdfDocument {
 
     pub fn page_count(&self) -> usize {
         self.sizes.len()
+    }
+
+    /// The limits its tools run under.
+    pub fn tool_limits(&self) -> ChildLimits {
+        self.limits
     }
 
     pub fn path(&self) -> &Path {

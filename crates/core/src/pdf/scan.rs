@@ -19,6 +19,7 @@ use image::{ColorType, GrayImage, ImageDecoder, RgbImage};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use crate::geometry::Affine;
+use crate::subprocess::ChildLimits;
 
 use super::objects::{inherited, number, rotation, shown_box};
 
@@ -58,12 +59,12 @@ impl std::fmt::Debug for ScanPages {
 impl ScanPages {
     /// Parses `path`; `None` when it is too large to hold, encrypted, or not
     /// something lopdf reads (poppler may still: those pages render).
-    pub fn load(path: &Path) -> Option<Self> {
+    pub fn load(path: &Path, limits: ChildLimits) -> Option<Self> {
         let size = std::fs::metadata(path).ok()?.len();
         if size > MAX_FILE_BYTES {
             return None;
         }
-        let doc = super::guard::load(path)
+        let doc = super::guard::load(path, limits)
             .map_err(
                 |e| tracing::debug!(error = %e, "PDF pages will be rendered: lopdf cannot read it"),
             )
@@ -603,6 +604,13 @@ mod tests {
 
     const DPI: u32 = 144;
     const W: u32 = 200;
+
+    fn test_limits() -> ChildLimits {
+        ChildLimits {
+            timeout: std::time::Duration::from_secs(60),
+            memory_bytes: 0,
+        }
+    }
     const H: u32 = 280;
 
     /// 4-pixel blocks of every level, different per channel, so a misplaced
@@ -760,7 +768,7 @@ mod tests {
     }
 
     fn read(pdf: &Path) -> Option<ScanPixels> {
-        ScanPages::load(pdf)?.page(1, DPI, u64::MAX)
+        ScanPages::load(pdf, test_limits())?.page(1, DPI, u64::MAX)
     }
 
     fn raw(pixels: &ScanPixels) -> &[u8] {
@@ -943,7 +951,7 @@ mod tests {
         assert!(matches!(got, ScanPixels::Gray(g) if g.dimensions() == (W, H)));
 
         let pdf = write(plain(), dir.path());
-        let pages = ScanPages::load(&pdf).expect("loads");
+        let pages = ScanPages::load(&pdf, test_limits()).expect("loads");
         assert!(
             pages.page(1, DPI * 2, u64::MAX).is_none(),
             "another resolution must be rendered"
