@@ -142,42 +142,54 @@ fn assert_plain(path: &Path) {
     assert!(!String::from_utf8_lossy(&bytes).contains("pdfaid"));
 }
 
+/// `path` read with `outputs=pdfa`: its text right and its searchable PDF a PDF/A file.
+fn archived(path: &Path, truth: &str, dir: &Path) -> std::path::PathBuf {
+    let (result, sink) = ocr_file_as(path, "eng", Settings::default(), archival())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let rate = cer(&result.text(), truth);
+    assert!(rate < 0.05, "{}: CER {rate}", path.display());
+    let pdf = searchable(&sink, dir);
+    assert_pdfa(&pdf);
+    pdf
+}
+
 #[test]
 fn image_pages_become_pdfa_with_their_pixels_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(41);
+    let truth = page.text();
 
     let png = gray_png_at(&page.image, 11811, &dir.path().join("scan.png"));
-    let (result, sink) = ocr_file_as(&png, "eng", Settings::default(), archival()).expect("ocr");
-    assert!(
-        cer(&result.text(), &page.text()) < 0.05,
-        "{}",
-        result.text()
-    );
-    let pdf = searchable(&sink, dir.path());
-    assert_pdfa(&pdf);
+    let pdf = archived(&png, &truth, dir.path());
     let text = run("pdftotext", &[&pdf.to_string_lossy(), "-"]);
-    assert!(word_recall(&text, &page.text()) > 0.9, "{text}");
+    assert!(word_recall(&text, &truth) > 0.9, "{text}");
 
     let jpeg = dir.path().join("photo.jpg");
     blue_on_cream(&page.image).save(&jpeg).expect("jpeg");
-    let (_, sink) = ocr_file_as(&jpeg, "eng", Settings::default(), archival()).expect("ocr");
-    let pdf = searchable(&sink, dir.path());
-    assert_pdfa(&pdf);
-    let imgs = images(&pdf);
-    assert_eq!(
-        (imgs[0].2.as_str(), imgs[0].4.as_str()),
-        ("rgb", "jpeg"),
-        "passed through"
-    );
+    let imgs = images(&archived(&jpeg, &truth, dir.path()));
+    let kept = (imgs[0].2.as_str(), imgs[0].4.as_str());
+    assert_eq!(kept, ("rgb", "jpeg"), "passed through");
 
     let tiff = dir.path().join("fax.tif");
     g4_tiff(&page.image, "-miniswhite", &tiff);
-    let (_, sink) = ocr_file_as(&tiff, "eng", Settings::default(), archival()).expect("ocr");
-    let pdf = searchable(&sink, dir.path());
-    assert_pdfa(&pdf);
-    let imgs = images(&pdf);
+    let imgs = images(&archived(&tiff, &truth, dir.path()));
     assert_eq!((imgs[0].3, imgs[0].4.as_str()), (1, "ccitt"), "1-bit kept");
+
+    // JPEG 2000 is stored decoded: PDF/A constrains its colour boxes.
+    let jp2 = dir.path().join("archive.jp2");
+    let pgm = dir.path().join("archive.pgm");
+    let (w, h) = page.image.dimensions();
+    let mut bytes = format!("P5\n{w} {h}\n255\n").into_bytes();
+    bytes.extend_from_slice(page.image.as_raw());
+    std::fs::write(&pgm, bytes).expect("pgm");
+    let (pgm, jp2_name) = (pgm.to_string_lossy(), jp2.to_string_lossy());
+    run("opj_compress", &["-i", &pgm, "-o", &jp2_name, "-r", "20"]);
+    let imgs = images(&archived(&jp2, &truth, dir.path()));
+    assert_eq!(
+        (imgs[0].2.as_str(), imgs[0].4.as_str()),
+        ("gray", "image"),
+        "{imgs:?}"
+    );
 }
 
 #[test]

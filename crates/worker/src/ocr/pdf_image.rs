@@ -119,18 +119,17 @@ pub fn embed(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedErr
     }
 }
 
-/// Embeds page `index` in device colours an sRGB output intent covers, for
-/// PDF/A: a CMYK JPEG, which would need a CMYK intent, is decoded and stored
-/// as RGB (losslessly) instead of passed through; every other image as `embed`.
-pub fn embed_without_cmyk(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
+/// Embeds page `index` for a PDF/A file: as `embed`, except that a CMYK JPEG
+/// (device CMYK needs a CMYK output intent, and ours is sRGB) and a JPEG 2000
+/// (whose channels and colour boxes PDF/A constrains in ways we do not read)
+/// are decoded and stored as RGB or gray with Flate instead of passed through.
+pub fn embed_archival(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
     let embedded = embed(raster, index)?;
-    let cmyk = embedded
-        .stream
-        .dict
-        .get(b"ColorSpace")
-        .and_then(Object::as_name)
-        .is_ok_and(|n| n == b"DeviceCMYK");
-    if !cmyk {
+    let dict = &embedded.stream.dict;
+    let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
+    let cmyk = name(b"ColorSpace") == Some(b"DeviceCMYK".as_slice());
+    let jpx = name(b"Filter") == Some(b"JPXDecode".as_slice());
+    if !cmyk && !jpx {
         return Ok(embedded);
     }
     let decoded = raster

@@ -37,6 +37,8 @@ const INVISIBLE: i64 = 1;
 const HIDDEN: i64 = 2;
 const PRINT: i64 = 4;
 const NO_VIEW: i64 = 32;
+const TOGGLE_NO_VIEW: i64 = 256;
+const NOT_SHOWN: i64 = INVISIBLE | HIDDEN | NO_VIEW | TOGGLE_NO_VIEW;
 
 /// Why a document was left as a plain PDF.
 #[derive(Debug, thiserror::Error)]
@@ -115,14 +117,39 @@ pub fn conform(doc: &mut Document, describe: &Describe) -> Result<(), NotConform
     let info_id = doc.add_object(info.dictionary());
     doc.trailer.set("Info", info_id);
     doc.trailer.set("ID", file_id(doc));
-    if let Ok(catalog) = doc.catalog_mut() {
-        catalog.set("Metadata", metadata);
-        if let Some(intents) = output_intents {
-            catalog.set("OutputIntents", intents);
+    // Parts of the catalog that are often their own objects, tidied where they are.
+    let parts: Vec<(&[u8], Option<ObjectId>)> = [b"Names".as_slice(), b"AcroForm", b"OCProperties"]
+        .into_iter()
+        .map(|key| {
+            let id = doc
+                .catalog()
+                .ok()
+                .and_then(|c| c.get(key).ok())
+                .and_then(|v| v.as_reference().ok());
+            (key, id)
+        })
+        .collect();
+    let catalog = doc
+        .catalog_mut()
+        .map_err(|_| NotConformable(vec!["it has no document catalog".to_owned()]))?;
+    catalog.set("Metadata", metadata);
+    if let Some(intents) = output_intents {
+        catalog.set("OutputIntents", intents);
+    }
+    catalog.remove(b"AA");
+    catalog.remove(b"Perms");
+    for (key, id) in parts {
+        let part = match id {
+            Some(id) => doc.objects.get_mut(&id).and_then(|o| o.as_dict_mut().ok()),
+            None => doc
+                .catalog_mut()
+                .ok()
+                .and_then(|c| c.get_mut(key).ok())
+                .and_then(|o| o.as_dict_mut().ok()),
+        };
+        if let Some(part) = part {
+            tidy_catalog_part(key, part);
         }
-        catalog.remove(b"AA");
-        catalog.remove(b"Perms");
-        tidy_catalog(catalog);
     }
     Ok(())
 }
@@ -141,13 +168,11 @@ fn survey(doc: &Document) -> Survey {
     if doc.trailer.has(b"Encrypt") {
         s.blockers.push("it is encrypted".to_owned());
     }
+    if doc.catalog().is_err() {
+        s.blockers.push("it has no document catalog".to_owned());
+    }
     for object in doc.objects.values() {
         look(doc, object, &mut s, 0);
-    }
-    for &page in doc.get_pages().values() {
-        if let Ok(content) = doc.get_page_content(page) {
-            colours_drawn(&content, &mut s);
-        }
     }
     s
 }
@@ -180,47 +205,100 @@ fn look_dict(
 ) {
     let name = |key: &[u8]| d.get(key).and_then(Object::as_name).ok();
     let subtype = name(b"Subtype");
-    if name(b"Type") == Some(b"Font".as_slice()) && !font_is_embedded(doc, d) {
+    if name(b"Type") == Some(b"Font".as_slice()) && !is_our_text_font(doc, d) {
+        // Widths, cmaps and glyph sets of a document's own fonts are PDF/A
+        // rules we cannot verify here; only Tesseract's invisible font is known.
         let base = name(b"BaseFont")
             .map(String::from_utf8_lossy)
             .unwrap_or_default();
-        s.blockers.push(format!("font {base} is not embedded"));
+        s.blockers.push(format!(
+            "it has fonts of its own ({base}) that cannot be checked"
+        ));
+    }
+    if name(b"Type") == Some(b"ExtGState".as_slice()) {
+        let tr2_default = name(b"TR2") == Some(b"Default".as_slice());
+        if d.has(b"TR") || (d.has(b"TR2") && !tr2_default) || d.has(b"HTP") {
+            s.blockers
+                .push("it uses transfer functions or halftones".to_owned());
+        }
     }
     if let Some(stream) = stream {
-        if filters(d).iter().any(|f| f == b"LZWDecode") {
-            s.blockers.push("it has LZW-compressed streams".to_owned());
-        }
-        if subtype == Some(b"PS".as_slice()) || name(b"Subtype2") == Some(b"PS".as_slice()) {
-            s.blockers.push("it has PostScript XObjects".to_owned());
-        }
-        if subtype == Some(b"Form".as_slice()) || d.has(b"PatternType") || d.has(b"CharProcs") {
-            if let Ok(content) = stream.decompressed_content() {
-                colours_drawn(&content, s);
-            } else if stream.dict.has(b"Filter") {
-                colours_drawn(&stream.content, s);
-            }
-        }
+        look_stream(d, stream, subtype, s);
     }
     if name(b"Type") == Some(b"Annot".as_slice())
         || (d.has(b"Rect") && subtype.is_some_and(is_annotation))
     {
         look_annotation(d, subtype, s);
     }
-    if let Ok(action) = d.get(b"S").and_then(Object::as_name)
-        && (d.has(b"Next") || name(b"Type") == Some(b"Action".as_slice()) || action_keys(d))
-        && !action_allowed(action, d)
-    {
-        s.blockers.push(format!(
-            "it has a {} action",
-            String::from_utf8_lossy(action)
-        ));
-    }
-    for (key, value) in d.iter() {
-        // Additional actions are removed, not checked.
-        if key.as_slice() != b"AA" {
-            look(doc, value, s, depth + 1);
+    for key in [b"A".as_slice(), b"OpenAction", b"Next"] {
+        if let Ok(value) = d.get(key) {
+            look_action(doc, value, s);
         }
     }
+    for (key, value) in d.iter() {
+        match key.as_slice() {
+            // Additional actions are removed, not checked.
+            b"AA" => {}
+            // An ICC profile's alternate is a fallback, not what is drawn.
+            b"Alternate" if d.has(b"N") => {}
+            _ => look(doc, value, s, depth + 1),
+        }
+    }
+}
+
+fn look_stream(d: &Dictionary, stream: &Stream, subtype: Option<&[u8]>, s: &mut Survey) {
+    let filters = filters(d);
+    if filters.iter().any(|f| f == b"LZWDecode") {
+        s.blockers.push("it has LZW-compressed streams".to_owned());
+    }
+    if subtype == Some(b"PS".as_slice())
+        || d.get(b"Subtype2").and_then(Object::as_name).ok() == Some(b"PS".as_slice())
+        || (subtype == Some(b"Form".as_slice()) && d.has(b"PS"))
+    {
+        s.blockers.push("it has PostScript XObjects".to_owned());
+    }
+    if !may_be_drawn(d, subtype) {
+        return;
+    }
+    let content = if filters.is_empty() {
+        Ok(stream.content.clone())
+    } else {
+        stream.decompressed_content()
+    };
+    match content {
+        Ok(content) => colours_drawn(&content, s),
+        Err(_) => s
+            .blockers
+            .push("it has a stream whose drawing cannot be read".to_owned()),
+    }
+}
+
+/// Whether a stream may be content (a page's, a form's, a pattern's, a glyph's
+/// or an appearance): every stream but the kinds that hold something else.
+fn may_be_drawn(d: &Dictionary, subtype: Option<&[u8]>) -> bool {
+    let kind = d.get(b"Type").and_then(Object::as_name).ok();
+    let data = matches!(
+        kind,
+        Some(b"Metadata" | b"XRef" | b"ObjStm" | b"EmbeddedFile" | b"OutputIntent")
+    );
+    let image_or_font = matches!(
+        subtype,
+        Some(b"Image" | b"Type1C" | b"CIDFontType0C" | b"OpenType" | b"XML")
+    );
+    let font_program = [b"Length1".as_slice(), b"Length2", b"Length3"]
+        .iter()
+        .any(|k| d.has(k));
+    // ICC profiles (N), functions (FunctionType), shadings' data (ShadingType),
+    // CMaps (CMapName) and CIDToGIDMaps (no keys but the stream's own) are data.
+    let other_data = [
+        b"N".as_slice(),
+        b"FunctionType",
+        b"ShadingType",
+        b"CMapName",
+    ]
+    .iter()
+    .any(|k| d.has(k));
+    !(data || image_or_font || font_program || other_data)
 }
 
 fn look_annotation(d: &Dictionary, subtype: Option<&[u8]>, s: &mut Survey) {
@@ -238,13 +316,36 @@ fn look_annotation(d: &Dictionary, subtype: Option<&[u8]>, s: &mut Survey) {
         }
         Ok(_) => {}
         Err(_) => {
-            let zero = rect_is_empty(d);
-            if !zero && subtype != b"Link" && subtype != b"Popup" {
+            if !rect_is_empty(d) && subtype != b"Link" && subtype != b"Popup" {
                 s.blockers.push(format!(
                     "a {} annotation has no appearance",
                     String::from_utf8_lossy(subtype)
                 ));
             }
+        }
+    }
+}
+
+/// An action where one is run: under `A`, `OpenAction` or `Next` (a chain).
+fn look_action(doc: &Document, value: &Object, s: &mut Survey) {
+    let value = match doc.dereference(value) {
+        Ok((_, v)) => v,
+        Err(_) => return,
+    };
+    let actions: Vec<&Object> = match value {
+        Object::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    for action in actions {
+        let Ok((_, Object::Dictionary(d))) = doc.dereference(action) else {
+            // An OpenAction may be a destination array, which is allowed.
+            continue;
+        };
+        if let Ok(kind) = d.get(b"S").and_then(Object::as_name)
+            && !action_allowed(kind, d)
+        {
+            s.blockers
+                .push(format!("it has a {} action", String::from_utf8_lossy(kind)));
         }
     }
 }
@@ -281,30 +382,13 @@ fn is_annotation(subtype: &[u8]) -> bool {
     )
 }
 
+/// Only an annotation with neither width nor height may go without an appearance.
 fn rect_is_empty(d: &Dictionary) -> bool {
     let Ok(rect) = d.get(b"Rect").and_then(Object::as_array) else {
         return true;
     };
     let v: Vec<f32> = rect.iter().filter_map(|o| o.as_float().ok()).collect();
-    v.len() == 4 && ((v[2] - v[0]).abs() < f32::EPSILON || (v[3] - v[1]).abs() < f32::EPSILON)
-}
-
-/// An action dictionary is one whose `S` sits beside an action's own keys.
-fn action_keys(d: &Dictionary) -> bool {
-    [
-        b"JS".as_slice(),
-        b"F",
-        b"D",
-        b"URI",
-        b"N",
-        b"Fields",
-        b"T",
-        b"State",
-        b"OCGs",
-        b"Win",
-    ]
-    .iter()
-    .any(|k| d.has(k))
+    v.len() == 4 && (v[2] - v[0]).abs() < f32::EPSILON && (v[3] - v[1]).abs() < f32::EPSILON
 }
 
 fn action_allowed(action: &[u8], d: &Dictionary) -> bool {
@@ -317,19 +401,19 @@ fn action_allowed(action: &[u8], d: &Dictionary) -> bool {
     ALLOWED_ACTIONS.contains(&action)
 }
 
-fn font_is_embedded(doc: &Document, font: &Dictionary) -> bool {
+/// Tesseract's invisible glyphless font (the Type 0 font and its descendant),
+/// whose embedded program maps every code to one glyph, never `.notdef`.
+fn is_our_text_font(doc: &Document, font: &Dictionary) -> bool {
+    let base = font.get(b"BaseFont").and_then(Object::as_name).ok();
+    let embedded = font
+        .get(b"FontDescriptor")
+        .and_then(|d| doc.dereference(d))
+        .and_then(|(_, d)| d.as_dict())
+        .is_ok_and(|d| d.has(b"FontFile2"));
     match font.get(b"Subtype").and_then(Object::as_name) {
-        // A Type 3 font is drawn by content streams; a Type 0 font by its descendant, checked itself.
-        Ok(b"Type3" | b"Type0") => true,
-        _ => font
-            .get(b"FontDescriptor")
-            .and_then(|d| doc.dereference(d))
-            .and_then(|(_, d)| d.as_dict())
-            .is_ok_and(|d| {
-                [b"FontFile".as_slice(), b"FontFile2", b"FontFile3"]
-                    .iter()
-                    .any(|k| d.has(k))
-            }),
+        Ok(b"Type0") => base == Some(b"GlyphLessFont".as_slice()),
+        Ok(b"CIDFontType2") => base == Some(b"GlyphLessFont".as_slice()) && embedded,
+        _ => false,
     }
 }
 
@@ -353,18 +437,85 @@ fn colour_name(name: &[u8], s: &mut Survey) {
 }
 
 /// Which device colours a content stream sets: its colour operators and the
-/// colour-space names it uses. A word inside a string can count too, which
-/// errs towards refusing, never towards a false claim.
+/// colour-space names it uses. Strings and inline image data are skipped; a
+/// stray word elsewhere can still count, which errs towards refusing.
 fn colours_drawn(content: &[u8], s: &mut Survey) {
-    let delimiter = |b: &u8| b.is_ascii_whitespace() || b"()<>[]{}%".contains(b);
-    for token in content.split(delimiter) {
-        match token {
+    let mut i = 0;
+    let mut token_start = None;
+    let end_token = |start: &mut Option<usize>, at: usize, s: &mut Survey| -> bool {
+        let Some(from) = start.take() else {
+            return false;
+        };
+        match &content[from..at] {
             b"k" | b"K" => s.cmyk = true,
             b"rg" | b"RG" => s.rgb = true,
             [b'/', name @ ..] => colour_name(name, s),
+            b"ID" => return true,
             _ => {}
         }
+        false
+    };
+    while i < content.len() {
+        let b = content[i];
+        let delimiter = b.is_ascii_whitespace() || b"()<>[]{}%/".contains(&b);
+        if delimiter && end_token(&mut token_start, i, s) {
+            // Inline image data runs to `EI`; nothing in it is an operator.
+            i = find(content, i, b"EI").map_or(content.len(), |e| e + 2);
+            continue;
+        }
+        match b {
+            b'(' => i = string_end(content, i),
+            b'<' if content.get(i + 1) == Some(&b'<') => i += 2,
+            b'<' => {
+                i = find(content, i, b">").map_or(content.len(), |e| e + 1);
+            }
+            b'%' => {
+                i = content[i..]
+                    .iter()
+                    .position(|&c| c == b'\n' || c == b'\r')
+                    .map_or(content.len(), |p| i + p);
+            }
+            b'/' => {
+                token_start = Some(i);
+                i += 1;
+            }
+            _ if delimiter => i += 1,
+            _ => {
+                token_start.get_or_insert(i);
+                i += 1;
+            }
+        }
     }
+    end_token(&mut token_start, content.len(), s);
+}
+
+/// Past a literal string, whose parentheses nest and may be escaped.
+fn string_end(bytes: &[u8], open: usize) -> usize {
+    let mut level = 0usize;
+    let mut i = open;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 1,
+            b'(' => level += 1,
+            b')' => {
+                level = level.saturating_sub(1);
+                if level == 0 {
+                    return i + 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| from + p)
 }
 
 /// The components of the document's own PDF/A output intent profile, if it has one.
@@ -407,6 +558,10 @@ fn tidy(object: &mut Object, depth: usize) {
         _ => return,
     };
     dict.remove(b"AA");
+    // XMP anywhere but the catalog must meet the catalog's rules; it is optional, so it goes.
+    if dict.get(b"Type").and_then(Object::as_name).ok() != Some(b"Catalog".as_slice()) {
+        dict.remove(b"Metadata");
+    }
     let subtype = dict
         .get(b"Subtype")
         .and_then(Object::as_name)
@@ -422,13 +577,12 @@ fn tidy(object: &mut Object, depth: usize) {
             dict.remove(b"OPI");
         }
         Some(s) if dict.has(b"Rect") && is_annotation(s) => {
-            let flags = dict.get(b"F").and_then(Object::as_i64).unwrap_or(0);
-            let flags = if s == b"Popup" {
-                flags & !(INVISIBLE | HIDDEN | NO_VIEW)
-            } else {
-                (flags | PRINT) & !(INVISIBLE | HIDDEN | NO_VIEW)
-            };
-            dict.set("F", flags);
+            // A popup may go without flags; every other annotation prints and shows.
+            match dict.get(b"F").and_then(Object::as_i64) {
+                Ok(flags) => dict.set("F", (flags | PRINT) & !NOT_SHOWN),
+                Err(_) if s != b"Popup" => dict.set("F", PRINT),
+                Err(_) => {}
+            }
             if let Ok(Object::Dictionary(ap)) = dict.get_mut(b"AP") {
                 keep_only_normal_appearance(ap);
             }
@@ -445,23 +599,26 @@ fn keep_only_normal_appearance(ap: &mut Dictionary) {
     ap.remove(b"D");
 }
 
-fn tidy_catalog(catalog: &mut Dictionary) {
-    if let Ok(Object::Dictionary(names)) = catalog.get_mut(b"Names") {
-        names.remove(b"JavaScript");
-        // PDF/A-2 embeds only PDF/A files; others cannot be kept.
-        names.remove(b"EmbeddedFiles");
-    }
-    if let Ok(Object::Dictionary(form)) = catalog.get_mut(b"AcroForm") {
-        form.remove(b"NeedAppearances");
-        form.remove(b"XFA");
-    }
-    if let Ok(Object::Dictionary(oc)) = catalog.get_mut(b"OCProperties") {
-        name_configuration(oc.get_mut(b"D").ok(), "Default");
-        if let Ok(Object::Array(configs)) = oc.get_mut(b"Configs") {
-            for (i, config) in configs.iter_mut().enumerate() {
-                name_configuration(Some(config), &format!("Configuration {}", i + 1));
+fn tidy_catalog_part(key: &[u8], part: &mut Dictionary) {
+    match key {
+        b"Names" => {
+            part.remove(b"JavaScript");
+            // PDF/A-2 embeds only PDF/A files; others cannot be kept.
+            part.remove(b"EmbeddedFiles");
+        }
+        b"AcroForm" => {
+            part.remove(b"NeedAppearances");
+            part.remove(b"XFA");
+        }
+        b"OCProperties" => {
+            name_configuration(part.get_mut(b"D").ok(), "Default");
+            if let Ok(Object::Array(configs)) = part.get_mut(b"Configs") {
+                for (i, config) in configs.iter_mut().enumerate() {
+                    name_configuration(Some(config), &format!("Configuration {}", i + 1));
+                }
             }
         }
+        _ => {}
     }
 }
 
@@ -577,8 +734,15 @@ fn xmp(info: &Info, now: &str) -> String {
     )
 }
 
+/// Escapes markup and drops what XML 1.0 cannot hold (controls, U+FFFE/FFFF).
 fn escape_xml(s: &str) -> String {
-    s.replace('&', "&amp;")
+    s.chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || (c >= ' ' && c != '\u{7f}' && c != '\u{fffe}' && c != '\u{ffff}')
+        })
+        .collect::<String>()
+        .replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
@@ -677,7 +841,7 @@ mod tests {
         let before = doc.objects.len();
         let err = conform(&mut doc, &Describe::default()).expect_err("not conformable");
         let text = err.to_string();
-        assert!(text.contains("Helvetica is not embedded"), "{text}");
+        assert!(text.contains("fonts of its own (Helvetica)"), "{text}");
         assert!(text.contains("CMYK"), "{text}");
         assert_eq!(doc.objects.len(), before, "nothing was added");
         assert!(doc.catalog().expect("catalog").get(b"Metadata").is_err());
@@ -708,5 +872,70 @@ mod tests {
         });
         let err = conform(&mut doc, &Describe::default()).expect_err("refused");
         assert!(err.to_string().contains("JavaScript action"), "{err}");
+    }
+
+    #[test]
+    fn colour_operators_count_outside_strings_and_inline_images_only() {
+        let drawn = |content: &[u8]| {
+            let mut s = Survey::default();
+            colours_drawn(content, &mut s);
+            (s.rgb, s.cmyk)
+        };
+        assert_eq!(drawn(b"BT [(Wor)-20(k)]TJ <6b> Tj ET 0 g"), (false, false));
+        assert_eq!(drawn(b"BI /W 1 /H 1 /CS /G ID k rg EI 0 g"), (false, false));
+        assert_eq!(drawn(b"0 0 0 1 k 0 0 10 10 re f"), (false, true));
+        assert_eq!(drawn(b"/DeviceCMYK cs"), (false, true));
+        assert_eq!(drawn(b"q<</MCID 0>>BDC 1 0 0 rg"), (true, false));
+    }
+
+    #[test]
+    fn scripts_and_attachments_go_from_a_names_tree_held_by_reference() {
+        let mut doc = page_doc(b"", dictionary! {});
+        let names = doc.add_object(dictionary! {
+            "JavaScript" => dictionary! { "Names" => vec![
+                Object::string_literal("hello"),
+                dictionary! { "S" => "JavaScript", "JS" => Object::string_literal("app.alert(1)") }.into(),
+            ] },
+            "EmbeddedFiles" => dictionary! { "Names" => Vec::<Object>::new() },
+            "Dests" => dictionary! {},
+        });
+        let form = doc.add_object(
+            dictionary! { "Fields" => Vec::<Object>::new(), "NeedAppearances" => true },
+        );
+        doc.catalog_mut().expect("catalog").set("Names", names);
+        doc.catalog_mut().expect("catalog").set("AcroForm", form);
+        conform(&mut doc, &Describe::default()).expect("conforms once the scripts are gone");
+        let names = doc.get_dictionary(names).expect("names");
+        assert!(!names.has(b"JavaScript") && !names.has(b"EmbeddedFiles"));
+        assert!(names.has(b"Dests"));
+        assert!(
+            !doc.get_dictionary(form)
+                .expect("form")
+                .has(b"NeedAppearances")
+        );
+    }
+
+    #[test]
+    fn a_popup_without_flags_keeps_none_and_others_print() {
+        let mut doc = page_doc(b"", dictionary! {});
+        let rect = || vec![0.into(), 0.into(), 10.into(), 10.into()];
+        let popup = doc
+            .add_object(dictionary! { "Type" => "Annot", "Subtype" => "Popup", "Rect" => rect() });
+        let hidden = doc.add_object(dictionary! {
+            "Type" => "Annot", "Subtype" => "Popup", "Rect" => rect(), "F" => 256 + 32,
+        });
+        conform(&mut doc, &Describe::default()).expect("conforms");
+        assert!(!doc.get_dictionary(popup).expect("popup").has(b"F"));
+        let flags = doc
+            .get_dictionary(hidden)
+            .expect("popup")
+            .get(b"F")
+            .and_then(Object::as_i64);
+        assert_eq!(flags.expect("F"), PRINT);
+    }
+
+    #[test]
+    fn xml_cannot_be_broken_by_a_title() {
+        assert_eq!(escape_xml("a\u{1}b\u{fffe}<c>&"), "ab&lt;c&gt;&amp;");
     }
 }

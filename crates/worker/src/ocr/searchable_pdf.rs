@@ -103,7 +103,7 @@ pub fn build(
             });
             let embedded = match flavour {
                 Flavour::Plain => pdf_image::embed(raster, n - 1)?,
-                Flavour::Archival(_) => pdf_image::embed_without_cmyk(raster, n - 1)?,
+                Flavour::Archival(_) => pdf_image::embed_archival(raster, n - 1)?,
             };
             Ok((embedded, stated))
         }),
