@@ -15,7 +15,7 @@ use scribe_fixtures::pdf;
 use support::*;
 
 fn archival() -> Formats {
-    "pdfa".parse().expect("pdfa is a format")
+    "pdfa,txt,json".parse().expect("pdfa is a format")
 }
 
 /// pdfv from `SCRIBE_TEST_PDFV` or the PATH (scripts/test installs it).
@@ -150,7 +150,17 @@ fn archived(path: &Path, truth: &str, dir: &Path) -> std::path::PathBuf {
     assert!(rate < 0.05, "{}: CER {rate}", path.display());
     let pdf = searchable(&sink, dir);
     assert_pdfa(&pdf);
+    assert_eq!(said(&sink), "pdf/a-2b");
     pdf
+}
+
+/// What `results.json` says the searchable PDF is.
+fn said(sink: &MemorySink) -> String {
+    let json = sink.json.as_ref().expect("results.json");
+    json["searchable_pdf"]
+        .as_str()
+        .unwrap_or("absent")
+        .to_owned()
 }
 
 #[test]
@@ -227,6 +237,7 @@ fn a_pdf_whose_fonts_are_not_embedded_stays_plain_with_its_text() {
     let (_, sink) = ocr_file_as(&path, "eng", Settings::default(), archival()).expect("ocr");
     let out = searchable(&sink, dir.path());
     assert_plain(&out);
+    assert_eq!(said(&sink), "pdf", "results.json does not claim PDF/A");
     let text = run("pdftotext", &[&out.to_string_lossy(), "-"]);
     for line in &lines {
         assert!(text.contains(line.as_str()), "{text}");

@@ -9,7 +9,7 @@ use scribe_core::formats::Formats;
 use scribe_core::results::{DocumentResult, PageSource};
 
 use super::pdfa::Describe;
-use super::searchable_pdf::{self, Flavour, PageLayer, SearchablePdfError};
+use super::searchable_pdf::{self, Flavour, PageLayer, SearchablePdfError, Written};
 
 /// What assembly starts from: the pages' results (in page order), their hOCR
 /// and their text layers.
@@ -38,6 +38,15 @@ impl AssembleError {
     }
 }
 
+/// `results.json`: the document's results and what its searchable PDF is.
+#[derive(serde::Serialize)]
+struct WithPdf<'a> {
+    #[serde(flatten)]
+    result: &'a DocumentResult,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    searchable_pdf: Option<&'static str>,
+}
+
 /// The files written, by name.
 pub struct Assembled {
     pub files: Vec<(&'static str, PathBuf)>,
@@ -57,10 +66,6 @@ pub fn assemble(
         files.push((name, path));
         Ok(())
     };
-    if formats.json {
-        let json = serde_json::to_vec_pretty(pages.result).map_err(std::io::Error::other)?;
-        write("results.json", &json)?;
-    }
     if formats.txt {
         write("text.txt", pages.result.text().as_bytes())?;
     }
@@ -68,6 +73,7 @@ pub fn assemble(
         let doc = scribe_core::hocr::document(pages.hocr.iter().map(String::as_str));
         write("hocr.html", doc.as_bytes())?;
     }
+    let (mut written, mut pdf) = (None, None);
     if formats.pdf {
         let layers = pages
             .result
@@ -96,7 +102,22 @@ pub fn assemble(
         } else {
             Flavour::Plain
         };
-        searchable_pdf::build(document, &layers, &flavour, &path)?;
+        written = Some(searchable_pdf::build(document, &layers, &flavour, &path)?);
+        pdf = Some(path);
+    }
+    if formats.json {
+        // After the PDF: whether it became PDF/A is known only once it is written.
+        let json = serde_json::to_vec_pretty(&WithPdf {
+            result: pages.result,
+            searchable_pdf: written.map(|w| match w {
+                Written::Plain => "pdf",
+                Written::PdfA2b => "pdf/a-2b",
+            }),
+        })
+        .map_err(std::io::Error::other)?;
+        write("results.json", &json)?;
+    }
+    if let Some(path) = pdf {
         files.push(("searchable.pdf", path));
     }
     Ok(Assembled { files })

@@ -44,6 +44,8 @@ pub fn pool() -> &'static OcrPool {
 pub struct MemorySink {
     pub pages: Vec<(usize, Option<String>, Option<Vec<u8>>)>,
     pub pdf: Option<Vec<u8>>,
+    /// The document's `results.json`, as written.
+    pub json: Option<serde_json::Value>,
 }
 
 impl ResultSink for MemorySink {
@@ -59,6 +61,10 @@ impl ResultSink for MemorySink {
     fn finish(&mut self, assembled: &Assembled) -> Result<(), SinkError> {
         if let Some((_, path)) = assembled.files.iter().find(|(n, _)| *n == "searchable.pdf") {
             self.pdf = Some(std::fs::read(path).map_err(|e| SinkError::Failed(e.to_string()))?);
+        }
+        if let Some((_, path)) = assembled.files.iter().find(|(n, _)| *n == "results.json") {
+            let bytes = std::fs::read(path).map_err(|e| SinkError::Failed(e.to_string()))?;
+            self.json = serde_json::from_slice(&bytes).ok();
         }
         Ok(())
     }
