@@ -207,3 +207,33 @@ async fn an_earlier_job_whose_results_are_damaged_is_not_reused_but_read_again()
         "{results}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_job_of_several_files_is_reused_only_for_the_same_files_in_the_same_order() {
+    let mut app = TestApp::spawn(|_| {}).await;
+    let (a, _) = page_png(94);
+    let (b, _) = page_png(95);
+    let fields = [("language", "eng"), ("outputs", "txt")];
+    let first = app
+        .submit_ok(vec![("a.png", a.clone()), ("b.png", b.clone())], &fields)
+        .await;
+    assert_eq!(app.wait_for_job(&first, LIMIT).await["status"], "complete");
+    app.stop_workers();
+
+    let answer = |files: Vec<(&'static str, Vec<u8>)>| {
+        let app = &app;
+        async move {
+            let r = app.submit(ALICE, files, &fields).await;
+            assert_eq!(r.status().as_u16(), 202);
+            r.json::<Value>().await.expect("json")
+        }
+    };
+    let swapped = answer(vec![("b.png", b.clone()), ("a.png", a.clone())]).await;
+    assert!(swapped["reused_from"].is_null(), "{swapped}");
+    let first_only = answer(vec![("a.png", a.clone())]).await;
+    assert!(first_only["reused_from"].is_null(), "{first_only}");
+    let same = answer(vec![("a.png", a), ("b.png", b)]).await;
+    assert_eq!(same["reused_from"], first.as_str(), "{same}");
+    assert_eq!(same["status"], "complete", "{same}");
+    assert_eq!(same["files"].as_array().map(Vec::len), Some(2), "{same}");
+}

@@ -1,6 +1,7 @@
 //! PostgreSQL: embedded migrations, a pool whose blocking calls run off the
 //! async executor, and the queries that move jobs between states.
 
+pub mod accept;
 pub mod models;
 pub mod notifications;
 pub mod queries;

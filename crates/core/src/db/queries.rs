@@ -12,15 +12,9 @@ use crate::schema::{jobs, pages, uploads};
 
 const ACTIVE: [Status; 2] = Status::ACTIVE;
 
-/// Records a job and all its uploads in one transaction.
+/// Records a job and all its uploads, atomically (one statement).
 pub fn insert_job(conn: &mut PgConnection, job: &NewJob, files: &[NewUpload]) -> QueryResult<()> {
-    conn.transaction(|conn| {
-        diesel::insert_into(jobs::table).values(job).execute(conn)?;
-        diesel::insert_into(uploads::table)
-            .values(files)
-            .execute(conn)?;
-        Ok(())
-    })
+    super::accept::insert_unless_earlier(conn, job, files, false).map(drop)
 }
 
 /// Marks a batch of jobs published, in one statement.

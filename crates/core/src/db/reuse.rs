@@ -7,71 +7,42 @@ use diesel::prelude::*;
 use diesel::sql_types::Uuid as SqlUuid;
 use uuid::Uuid;
 
+use super::accept;
 use super::models::{NewJob, NewUpload, Upload};
 use crate::job::Status;
 use crate::schema::{jobs, uploads};
 
-/// Candidates looked at: the newest jobs whose first file matches.
-const CANDIDATES: i64 = 20;
-
 /// Records `job` for OCR, unless (with `reuse`) it duplicates an earlier job:
-/// then nothing is written and that job is answered, to be copied with
-/// [`insert_copy`]. One connection for both, as this is every upload's path.
+/// then nothing is written and that job is answered with its uploads, to be
+/// copied with [`insert_copy`]. The look and the insert are one statement
+/// ([`accept`]), as this is every upload's path; the earlier job's uploads
+/// are read only when there is one.
 pub fn insert_unless_duplicate(
     conn: &mut PgConnection,
     job: &NewJob,
     files: &[NewUpload],
     reuse: bool,
 ) -> QueryResult<Option<(Uuid, Vec<Upload>)>> {
-    if reuse {
-        let hashes: Vec<String> = files.iter().map(|f| f.sha256.clone()).collect();
-        if let Some(found) = find(conn, &job.owner, &job.language, &job.formats, &hashes)? {
-            return Ok(Some(found));
-        }
+    let Some(earlier) = accept::insert_unless_earlier(conn, job, files, reuse)? else {
+        return Ok(None);
+    };
+    let theirs = super::queries::uploads_of(conn, earlier)?;
+    if same_files(&theirs, files) {
+        return Ok(Some((earlier, theirs)));
     }
-    super::queries::insert_job(conn, job, files)?;
+    // Deleted (or cancelled and changed) between the two statements: this job
+    // is read like any other.
+    accept::insert_unless_earlier(conn, job, files, false)?;
     Ok(None)
 }
 
-/// The newest of `owner`'s complete jobs whose every file was read and whose
-/// files are `sha256s`, in order, with this language and these outputs; with
-/// its uploads.
-pub fn find(
-    conn: &mut PgConnection,
-    owner: &str,
-    language: &str,
-    formats: &serde_json::Value,
-    sha256s: &[String],
-) -> QueryResult<Option<(Uuid, Vec<Upload>)>> {
-    let Some(first) = sha256s.first() else {
-        return Ok(None);
-    };
-    let candidates: Vec<Uuid> = uploads::table
-        .inner_join(jobs::table)
-        .filter(uploads::sha256.eq(first))
-        .filter(uploads::position.eq(0))
-        // Implied by the job's status; stated so `uploads_duplicate_lookup` serves it.
-        .filter(uploads::status.eq(Status::Complete))
-        .filter(jobs::owner.eq(owner))
-        .filter(jobs::language.eq(language))
-        .filter(jobs::formats.eq(formats))
-        .filter(jobs::status.eq(Status::Complete))
-        .order(jobs::finished_at.desc())
-        .select(jobs::id)
-        .limit(CANDIDATES)
-        .load(conn)?;
-    for job in candidates {
-        let files = super::queries::uploads_of(conn, job)?;
-        let same = files.len() == sha256s.len()
-            && files
-                .iter()
-                .zip(sha256s)
-                .all(|(u, sha)| u.status == Status::Complete && &u.sha256 == sha);
-        if same {
-            return Ok(Some((job, files)));
-        }
-    }
-    Ok(None)
+/// Whether an earlier job's files were all read and are `files`' bytes, in order.
+fn same_files(theirs: &[Upload], files: &[NewUpload]) -> bool {
+    theirs.len() == files.len()
+        && theirs
+            .iter()
+            .zip(files)
+            .all(|(u, f)| u.status == Status::Complete && u.sha256 == f.sha256)
 }
 
 /// Records `job` as complete, a copy of `from`: its uploads (paired in order
