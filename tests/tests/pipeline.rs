@@ -501,3 +501,36 @@ async fn cancelling_a_running_job_stops_it_after_the_current_page() {
     assert_eq!(job["status"], "cancelled");
     assert_eq!(job["files"][0]["status"], "cancelled");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outputs_pdfa_travels_with_the_job_and_results_say_what_was_made() {
+    let app = TestApp::spawn(|_| {}).await;
+    let (png, _) = page_png(3);
+    let r = app
+        .submit(
+            ALICE,
+            vec![("scan.png", png)],
+            &[("language", "eng"), ("outputs", "pdfa")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 202);
+    let body: serde_json::Value = r.json().await.expect("json");
+    let id = body["id"].as_str().expect("id").to_owned();
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    let file = &job["files"][0];
+    let pdf = app
+        .download(file["downloads"]["pdf"].as_str().expect("a searchable PDF"))
+        .await;
+    let pdf = pdf.bytes().await.expect("body");
+    let xmp = String::from_utf8_lossy(&pdf);
+    assert!(
+        xmp.contains("<pdfaid:part>2</pdfaid:part>"),
+        "no PDF/A claim"
+    );
+    let (status, results) = app
+        .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(results["files"][0]["result"]["searchable_pdf"], "pdf/a-2b");
+}
