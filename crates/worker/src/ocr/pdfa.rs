@@ -102,8 +102,10 @@ pub fn conform(doc: &mut Document, describe: &Describe) -> Result<(), NotConform
         .with_compression(false),
     );
     let output_intents = if intent.is_none() {
-        let profile = doc
-            .add_object(Stream::new(dictionary! { "N" => 3 }, icc::srgb()).with_compression(true));
+        let mut profile = Stream::new(dictionary! { "N" => 3 }, icc::srgb());
+        // Compression failing only leaves the profile larger.
+        let _ = profile.compress();
+        let profile = doc.add_object(profile);
         Some(vec![Object::Dictionary(dictionary! {
             "Type" => "OutputIntent",
             "S" => "GTS_PDFA1",
