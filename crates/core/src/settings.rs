@@ -281,6 +281,10 @@ pub struct Limits {
     pub render_timeout_secs: u64,
     /// Address-space limit for the renderer subprocess.
     pub render_memory_mb: u64,
+    /// The program that tries each PDF parse first (see `pdf::guard`): set by
+    /// the worker binary to itself at start-up, never read from configuration.
+    #[serde(skip)]
+    pub pdf_trial_parser: Option<std::path::PathBuf>,
 }
 
 impl Default for Limits {
@@ -291,6 +295,7 @@ impl Default for Limits {
             max_pixels: 150_000_000,
             render_timeout_secs: 60,
             render_memory_mb: 2048,
+            pdf_trial_parser: None,
         }
     }
 }

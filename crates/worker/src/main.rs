@@ -37,10 +37,6 @@ fn main() -> ExitCode {
         };
     }
     scribe_worker::single_threaded_tesseract();
-    match std::env::current_exe() {
-        Ok(exe) => guard::install_probe(exe),
-        Err(e) => eprintln!("warning: PDFs will be parsed without a trial run ({e})"),
-    }
     let args = Args::parse();
     scribe_core::telemetry::init();
     match args.command {

@@ -11,9 +11,8 @@
 //! the child dies on is left to poppler, which has its own recursion limit.
 
 use std::ffi::OsStr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
-use std::sync::OnceLock;
 
 use lopdf::Document;
 
@@ -25,8 +24,6 @@ pub const PROBE_ARG: &str = "__scribe-probe-pdf";
 /// which is the least any thread of ours that parses a PDF has.
 const PROBE_STACK_BYTES: usize = 1024 * 1024;
 
-static PROBE: OnceLock<PathBuf> = OnceLock::new();
-
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
     #[error("the PDF could not be read: {0}")]
@@ -37,19 +34,11 @@ pub enum GuardError {
     Parse(#[from] lopdf::Error),
 }
 
-/// Makes [`load`] try each file in `program` (which must answer [`PROBE_ARG`])
-/// before parsing it here. Without it, files are parsed here directly: for
-/// tests and tools that only read files they made.
-pub fn install_probe(program: PathBuf) {
-    let _ = PROBE.set(program);
-}
-
-/// Parses the PDF at `path` once a child process has survived parsing it.
-pub fn load(path: &Path, limits: ChildLimits) -> Result<Document, GuardError> {
-    load_with(path, PROBE.get().map(PathBuf::as_path), limits)
-}
-
-fn load_with(
+/// Parses the PDF at `path` once `probe` (a program that answers
+/// [`PROBE_ARG`], the worker binary itself) has survived parsing it in a child
+/// process. Without a probe the file is parsed here directly: for tests and
+/// tools that only read files they made.
+pub fn load(
     path: &Path,
     probe: Option<&Path>,
     limits: ChildLimits,
@@ -83,6 +72,8 @@ pub fn probe_main(path: &Path) -> ExitCode {
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
+
+    use std::path::PathBuf;
 
     use super::*;
 
@@ -122,14 +113,14 @@ mod tests {
     fn a_file_the_probe_survives_is_parsed_and_one_it_dies_on_is_refused() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = one_page(dir.path());
-        let doc = load_with(&path, Some(Path::new("true")), limits()).expect("parsed");
+        let doc = load(&path, Some(Path::new("true")), limits()).expect("parsed");
         assert_eq!(doc.get_pages().len(), 1);
         // `sh -c 'kill -SEGV $$'` dies the way a stack overflow does.
         let script = dir.path().join("dies.sh");
         std::fs::write(&script, "#!/bin/sh\nkill -SEGV $$\n").expect("script");
         std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
             .expect("chmod");
-        let err = load_with(&path, Some(&script), limits()).expect_err("refused");
+        let err = load(&path, Some(&script), limits()).expect_err("refused");
         assert!(matches!(err, GuardError::Refused(_)), "{err}");
     }
 
@@ -137,6 +128,6 @@ mod tests {
     fn without_a_probe_the_file_is_parsed_here() {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = one_page(dir.path());
-        assert!(load_with(&path, None, limits()).is_ok());
+        assert!(load(&path, None, limits()).is_ok());
     }
 }

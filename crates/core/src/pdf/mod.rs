@@ -42,6 +42,7 @@ pub struct PdfDocument {
     /// The file parsed, for pages whose scan can be read without rendering.
     scans: Option<Box<ScanPages>>,
     limits: ChildLimits,
+    trial_parser: Option<PathBuf>,
     max_pixels: u64,
     dpi: u32,
     min_dpi: u32,
@@ -87,7 +88,7 @@ impl PdfDocument {
         let listing = String::from_utf8_lossy(&listing);
         // Only while lopdf sees poppler's pages: a tree they count differently
         // would hand one page's scan to another.
-        let scans = ScanPages::load(path, child)
+        let scans = ScanPages::load(path, limits.pdf_trial_parser.as_deref(), child)
             .filter(|s| s.agrees_with(&sizes))
             .map(Box::new);
         Ok(Self {
@@ -97,6 +98,7 @@ impl PdfDocument {
             colour_pages: colour_pages(&listing),
             scans,
             limits: child,
+            trial_parser: limits.pdf_trial_parser.clone(),
             max_pixels: limits.max_pixels,
             dpi: ocr.dpi,
             min_dpi: ocr.min_dpi,
@@ -111,6 +113,11 @@ impl PdfDocument {
     /// The limits its tools run under.
     pub fn tool_limits(&self) -> ChildLimits {
         self.limits
+    }
+
+    /// The program that tries a parse of this file first (see `guard`).
+    pub fn trial_parser(&self) -> Option<&Path> {
+        self.trial_parser.as_deref()
     }
 
     pub fn path(&self) -> &Path {

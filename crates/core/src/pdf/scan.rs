@@ -59,12 +59,12 @@ impl std::fmt::Debug for ScanPages {
 impl ScanPages {
     /// Parses `path`; `None` when it is too large to hold, encrypted, or not
     /// something lopdf reads (poppler may still: those pages render).
-    pub fn load(path: &Path, limits: ChildLimits) -> Option<Self> {
+    pub fn load(path: &Path, probe: Option<&Path>, limits: ChildLimits) -> Option<Self> {
         let size = std::fs::metadata(path).ok()?.len();
         if size > MAX_FILE_BYTES {
             return None;
         }
-        let doc = super::guard::load(path, limits)
+        let doc = super::guard::load(path, probe, limits)
             .map_err(
                 |e| tracing::debug!(error = %e, "PDF pages will be rendered: lopdf cannot read it"),
             )
@@ -768,7 +768,7 @@ mod tests {
     }
 
     fn read(pdf: &Path) -> Option<ScanPixels> {
-        ScanPages::load(pdf, test_limits())?.page(1, DPI, u64::MAX)
+        ScanPages::load(pdf, None, test_limits())?.page(1, DPI, u64::MAX)
     }
 
     fn raw(pixels: &ScanPixels) -> &[u8] {
@@ -951,7 +951,7 @@ mod tests {
         assert!(matches!(got, ScanPixels::Gray(g) if g.dimensions() == (W, H)));
 
         let pdf = write(plain(), dir.path());
-        let pages = ScanPages::load(&pdf, test_limits()).expect("loads");
+        let pages = ScanPages::load(&pdf, None, test_limits()).expect("loads");
         assert!(
             pages.page(1, DPI * 2, u64::MAX).is_none(),
             "another resolution must be rendered"

@@ -153,6 +153,7 @@ fn settings(args: &OcrArgs) -> Result<Settings, String> {
     if args.force_ocr {
         s.ocr.skip_text = false;
     }
+    s.limits.pdf_trial_parser = scribe_worker::trial_parser();
     s.validate().map_err(|e| e.to_string())?;
     Ok(s)
 }

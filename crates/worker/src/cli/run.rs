@@ -8,7 +8,8 @@ use scribe_worker::queue::Worker;
 use tokio::signal::unix::{SignalKind, signal};
 
 pub fn run(config: &Path) -> anyhow::Result<()> {
-    let settings = Settings::load(config).context("loading settings")?;
+    let mut settings = Settings::load(config).context("loading settings")?;
+    settings.limits.pdf_trial_parser = scribe_worker::trial_parser();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

@@ -12,9 +12,9 @@ use super::pdfa;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
 use scribe_core::geometry::Affine;
+use scribe_core::pdf::PdfDocument;
 use scribe_core::pdf::guard::{self, GuardError};
 use scribe_core::pdf::objects::{inherited, media_size, rotation, shown_box};
-use scribe_core::subprocess::ChildLimits;
 
 /// What the final PDF needs to know of one page.
 #[derive(Debug, Clone)]
@@ -67,7 +67,7 @@ pub fn build(
     dest: &Path,
 ) -> Result<Written, SearchablePdfError> {
     match (upload.pdf(), upload.raster()) {
-        (Some(pdf), _) => match onto_pdf(pdf.path(), pdf.tool_limits(), pages, flavour, dest) {
+        (Some(pdf), _) => match onto_pdf(pdf, pages, flavour, dest) {
             Err(
                 e @ (SearchablePdfError::Pdf(_)
                 | SearchablePdfError::Unsafe(_)
@@ -112,13 +112,16 @@ pub fn build(
 }
 
 fn onto_pdf(
-    original: &Path,
-    limits: ChildLimits,
+    original: &PdfDocument,
     pages: &[PageLayer],
     flavour: &Flavour,
     dest: &Path,
 ) -> Result<Written, SearchablePdfError> {
-    let mut doc = guard::load(original, limits)?;
+    let mut doc = guard::load(
+        original.path(),
+        original.trial_parser(),
+        original.tool_limits(),
+    )?;
     let ids = doc.get_pages();
     for page in pages {
         let &id = ids

@@ -26,13 +26,7 @@ pub fn page(seed: u64) -> render::Page {
     render_page(&page_text(seed, 6), DPI, PAGE_INCHES, 12.0).expect("render fixture page")
 }
 
-/// As the binary does: every PDF is parsed in a child process first (`pdf::guard`).
-pub fn probe_pdfs_like_the_binary() {
-    scribe_core::pdf::guard::install_probe(PathBuf::from(env!("CARGO_BIN_EXE_scribe-worker")));
-}
-
 pub fn pool() -> &'static OcrPool {
-    probe_pdfs_like_the_binary();
     static POOL: OnceLock<OcrPool> = OnceLock::new();
     POOL.get_or_init(|| {
         let dir = languages::tessdata_dir(None).expect("tessdata installed (scripts/deps)");
@@ -85,7 +79,9 @@ pub fn ocr_file_as(
     settings: Settings,
     formats: Formats,
 ) -> Result<(DocumentResult, MemorySink), String> {
-    probe_pdfs_like_the_binary();
+    let mut settings = settings;
+    // As the binary does: every PDF is parsed in a child process first (`pdf::guard`).
+    settings.limits.pdf_trial_parser = Some(PathBuf::from(env!("CARGO_BIN_EXE_scribe-worker")));
     let settings = Arc::new(settings);
     let document = Document::open(path, &settings).map_err(|e| e.to_string())?;
     let mut sink = MemorySink::default();
