@@ -202,6 +202,16 @@ fn limited() -> Command {
     c
 }
 
+/// `scribe-worker ocr` on one file, one thread, under [`limited`].
+fn ocr_within_2_gib(file: &Path, out: &Path, formats: &str) -> std::process::Output {
+    limited()
+        .args(["ocr", "--threads", "1", "-q", "--format", formats, "--out"])
+        .arg(out)
+        .arg(file)
+        .output()
+        .expect("prlimit (util-linux)")
+}
+
 #[test]
 fn a_1200_dpi_letter_scan_is_read_at_300_dpi_within_2_gib() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -237,20 +247,7 @@ fn a_1200_dpi_letter_scan_is_read_at_300_dpi_within_2_gib() {
     assert!(out.status.success());
     let tiff = write(dir.path(), "big.tif", &out.stdout);
 
-    let run = limited()
-        .args([
-            "ocr",
-            "--threads",
-            "1",
-            "-q",
-            "--format",
-            "txt,json,pdf",
-            "--out",
-        ])
-        .arg(dir.path().join("out"))
-        .arg(&tiff)
-        .output()
-        .expect("prlimit (util-linux)");
+    let run = ocr_within_2_gib(&tiff, &dir.path().join("out"), "txt,json,pdf");
     assert!(
         run.status.success(),
         "{:?}: {}",
@@ -320,20 +317,7 @@ fn a_pdf_nested_deeper_than_any_document_is_read_without_parsing_its_objects() {
         "nested.pdf",
         &hostile::deeply_nested_pdf("Nested brackets never stop this reader", 200_000),
     );
-    let run = limited()
-        .args([
-            "ocr",
-            "--threads",
-            "1",
-            "-q",
-            "--format",
-            "txt,pdf",
-            "--out",
-        ])
-        .arg(dir.path().join("out"))
-        .arg(&path)
-        .output()
-        .expect("prlimit (util-linux)");
+    let run = ocr_within_2_gib(&path, &dir.path().join("out"), "txt,pdf");
     let stderr = String::from_utf8_lossy(&run.stderr);
     // A stack overflow is a signal (SIGABRT), not an exit.
     assert_eq!(run.status.code(), Some(0), "{:?}: {stderr}", run.status);

@@ -42,7 +42,8 @@ pub struct PdfDocument {
     /// The file parsed, for pages whose scan can be read without rendering.
     scans: Option<Box<ScanPages>>,
     limits: ChildLimits,
-    trial_parser: Option<PathBuf>,
+    /// Whether lopdf may parse this file in-process (see `guard`).
+    parse_safe: bool,
     max_pixels: u64,
     dpi: u32,
     min_dpi: u32,
@@ -88,7 +89,13 @@ impl PdfDocument {
         let listing = String::from_utf8_lossy(&listing);
         // Only while lopdf sees poppler's pages: a tree they count differently
         // would hand one page's scan to another.
-        let scans = ScanPages::load(path, limits.pdf_trial_parser.as_deref(), child)
+        // One trial parse per opened file, for every use of its objects.
+        let parse_safe = guard::trial(path, limits.pdf_trial_parser.as_deref(), child)
+            .map_err(|e| tracing::warn!(error = %e, "PDF left to poppler: lopdf will not parse it"))
+            .is_ok();
+        let scans = parse_safe
+            .then(|| ScanPages::load(path))
+            .flatten()
             .filter(|s| s.agrees_with(&sizes))
             .map(Box::new);
         Ok(Self {
@@ -98,7 +105,7 @@ impl PdfDocument {
             colour_pages: colour_pages(&listing),
             scans,
             limits: child,
-            trial_parser: limits.pdf_trial_parser.clone(),
+            parse_safe,
             max_pixels: limits.max_pixels,
             dpi: ocr.dpi,
             min_dpi: ocr.min_dpi,
@@ -110,14 +117,14 @@ impl PdfDocument {
         self.sizes.len()
     }
 
-    /// The limits its tools run under.
-    pub fn tool_limits(&self) -> ChildLimits {
-        self.limits
-    }
-
-    /// The program that tries a parse of this file first (see `guard`).
-    pub fn trial_parser(&self) -> Option<&Path> {
-        self.trial_parser.as_deref()
+    /// The file's objects, parsed by lopdf when its trial parse came back.
+    pub fn objects(&self) -> Result<lopdf::Document, guard::GuardError> {
+        if !self.parse_safe {
+            return Err(guard::GuardError::Refused(
+                "the trial parse of this file did not come back".to_owned(),
+            ));
+        }
+        Ok(lopdf::Document::load(&self.path)?)
     }
 
     pub fn path(&self) -> &Path {

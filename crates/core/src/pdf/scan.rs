@@ -19,7 +19,6 @@ use image::{ColorType, GrayImage, ImageDecoder, RgbImage};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 
 use crate::geometry::Affine;
-use crate::subprocess::ChildLimits;
 
 use super::objects::{inherited, number, rotation, shown_box};
 
@@ -59,12 +58,12 @@ impl std::fmt::Debug for ScanPages {
 impl ScanPages {
     /// Parses `path`; `None` when it is too large to hold, encrypted, or not
     /// something lopdf reads (poppler may still: those pages render).
-    pub fn load(path: &Path, probe: Option<&Path>, limits: ChildLimits) -> Option<Self> {
+    pub fn load(path: &Path) -> Option<Self> {
         let size = std::fs::metadata(path).ok()?.len();
         if size > MAX_FILE_BYTES {
             return None;
         }
-        let doc = super::guard::load(path, probe, limits)
+        let doc = Document::load(path)
             .map_err(
                 |e| tracing::debug!(error = %e, "PDF pages will be rendered: lopdf cannot read it"),
             )
@@ -604,13 +603,6 @@ mod tests {
 
     const DPI: u32 = 144;
     const W: u32 = 200;
-
-    fn test_limits() -> ChildLimits {
-        ChildLimits {
-            timeout: std::time::Duration::from_secs(60),
-            memory_bytes: 0,
-        }
-    }
     const H: u32 = 280;
 
     /// 4-pixel blocks of every level, different per channel, so a misplaced
@@ -768,7 +760,7 @@ mod tests {
     }
 
     fn read(pdf: &Path) -> Option<ScanPixels> {
-        ScanPages::load(pdf, None, test_limits())?.page(1, DPI, u64::MAX)
+        ScanPages::load(pdf)?.page(1, DPI, u64::MAX)
     }
 
     fn raw(pixels: &ScanPixels) -> &[u8] {
@@ -951,7 +943,7 @@ mod tests {
         assert!(matches!(got, ScanPixels::Gray(g) if g.dimensions() == (W, H)));
 
         let pdf = write(plain(), dir.path());
-        let pages = ScanPages::load(&pdf, None, test_limits()).expect("loads");
+        let pages = ScanPages::load(&pdf).expect("loads");
         assert!(
             pages.page(1, DPI * 2, u64::MAX).is_none(),
             "another resolution must be rendered"

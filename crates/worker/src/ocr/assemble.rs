@@ -109,10 +109,7 @@ pub fn assemble(
         // After the PDF: whether it became PDF/A is known only once it is written.
         let json = serde_json::to_vec_pretty(&WithPdf {
             result: pages.result,
-            searchable_pdf: written.map(|w| match w {
-                Written::Plain => "pdf",
-                Written::PdfA2b => "pdf/a-2b",
-            }),
+            searchable_pdf: written.map(Written::label),
         })
         .map_err(std::io::Error::other)?;
         write("results.json", &json)?;

@@ -124,13 +124,17 @@ pub fn embed(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedErr
 /// (whose channels and colour boxes PDF/A constrains in ways we do not read)
 /// are decoded and stored as RGB or gray with Flate instead of passed through.
 pub fn embed_archival(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
-    let embedded = embed(raster, index)?;
-    let dict = &embedded.stream.dict;
-    let name = |key: &[u8]| dict.get(key).and_then(Object::as_name).ok();
-    let cmyk = name(b"ColorSpace") == Some(b"DeviceCMYK".as_slice());
-    let jpx = name(b"Filter") == Some(b"JPXDecode".as_slice());
-    if !cmyk && !jpx {
-        return Ok(embedded);
+    // A JPEG 2000 is never passed through here, so its bytes are not read for it.
+    if raster.kind() != DocumentKind::Jp2 {
+        let embedded = embed(raster, index)?;
+        let space = embedded
+            .stream
+            .dict
+            .get(b"ColorSpace")
+            .and_then(Object::as_name);
+        if space.ok() != Some(b"DeviceCMYK".as_slice()) {
+            return Ok(embedded);
+        }
     }
     let decoded = raster
         .decode_page(index)

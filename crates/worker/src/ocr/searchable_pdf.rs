@@ -13,7 +13,7 @@ use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
 use scribe_core::geometry::Affine;
 use scribe_core::pdf::PdfDocument;
-use scribe_core::pdf::guard::{self, GuardError};
+use scribe_core::pdf::guard::GuardError;
 use scribe_core::pdf::objects::{inherited, media_size, rotation, shown_box};
 
 /// What the final PDF needs to know of one page.
@@ -57,6 +57,16 @@ pub enum Flavour {
 pub enum Written {
     Plain,
     PdfA2b,
+}
+
+impl Written {
+    /// As `results.json` states it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Plain => "pdf",
+            Self::PdfA2b => "pdf/a-2b",
+        }
+    }
 }
 
 /// Writes the searchable PDF of `upload` to `dest`.
@@ -117,11 +127,7 @@ fn onto_pdf(
     flavour: &Flavour,
     dest: &Path,
 ) -> Result<Written, SearchablePdfError> {
-    let mut doc = guard::load(
-        original.path(),
-        original.trial_parser(),
-        original.tool_limits(),
-    )?;
+    let mut doc = original.objects()?;
     let ids = doc.get_pages();
     for page in pages {
         let &id = ids
