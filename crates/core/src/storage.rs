@@ -81,7 +81,7 @@ impl Writer {
         key: &object_store::path::Path,
     ) -> Result<NewObject, object_store::Error> {
         Ok(match self {
-            Self::Disk(disk) => NewObject::Disk(disk.create(key.as_ref()).await.map_err(io_error)?),
+            Self::Disk(disk) => NewObject::Disk(disk.create(key.as_ref())),
             Self::Store(store) => NewObject::Store(object_store::WriteMultipart::new(
                 store.put_multipart(key).await?,
             )),
@@ -169,8 +169,16 @@ pub mod keys {
 
     use super::Uuid;
 
+    /// A new upload's original. One directory per job and none per file: on a
+    /// local disk each new directory is one more inode and one more directory
+    /// sync on the door's path. (Older originals are at `uploads/<job>/<upload>/original`;
+    /// an upload's row records its key, so read it from there.)
     pub fn original(job: Uuid, upload: Uuid) -> Path {
-        Path::from(format!("uploads/{job}/{upload}/original"))
+        Path::from(format!("uploads/{job}/{upload}"))
+    }
+    /// Where an upload's row says its original is.
+    pub fn stored(key: &str) -> Path {
+        Path::from(key)
     }
     pub fn page(job: Uuid, upload: Uuid, number: usize, ext: &str) -> Path {
         Path::from(format!("results/{job}/{upload}/page-{number:04}.{ext}"))

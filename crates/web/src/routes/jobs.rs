@@ -598,7 +598,7 @@ pub async fn rerun_job(
     let old_id = job.id;
     let uploads = db::run(&state.db, move |c| queries::uploads_of(c, old_id)).await?;
     let new_id = Uuid::new_v4();
-    let copied = copy_originals(state, old_id, new_id, &uploads).await;
+    let copied = copy_originals(state, new_id, &uploads).await;
     let files = match copied {
         Ok(files) => files,
         Err(e) => {
@@ -628,7 +628,6 @@ pub async fn rerun_job(
 /// copies in place; the bytes never pass through the web).
 async fn copy_originals(
     state: &AppState,
-    from_job: Uuid,
     to_job: Uuid,
     uploads: &[Upload],
 ) -> Result<Vec<NewUpload>, ApiError> {
@@ -638,7 +637,7 @@ async fn copy_originals(
         let to = keys::original(to_job, id);
         state
             .store
-            .copy(&keys::original(from_job, u.id), &to)
+            .copy(&keys::stored(&u.storage_key), &to)
             .await
             .map_err(|e| match e {
                 object_store::Error::NotFound { .. } => ApiError::Conflict(format!(

@@ -189,7 +189,7 @@ async fn process(
 ) -> Result<bool, TaskError> {
     let (job_id, upload_id) = (job.id, upload.id);
     let formats = job.formats();
-    let original = download(&ctx.store, &keys::original(job_id, upload_id)).await?;
+    let original = download(&ctx.store, &keys::stored(&upload.storage_key)).await?;
 
     let settings = Arc::clone(&ctx.settings);
     let path = original.path().to_owned();
