@@ -295,66 +295,6 @@ async fn a_rerun_reads_the_stored_originals_with_another_language_and_outputs() 
     assert_eq!(r.status().as_u16(), 202, "no body: the same settings again");
 }
 
-/// Originals stored before uploads lost their own directory stay at
-/// `uploads/<job>/<upload>/original`; their rows say so, and they are read and
-/// re-run from there.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_original_stored_under_the_earlier_layout_is_read_and_rerun() {
-    let mut app = TestApp::web_only(|_| {}).await;
-    let (png, text) = page_png(45);
-    let id = app
-        .submit_ok(vec![("old.png", png)], &[("outputs", "txt")])
-        .await;
-    let stored = app.stored_files_of(&id);
-    assert_eq!(stored.len(), 1, "{stored:?}");
-    let upload = stored[0]
-        .file_name()
-        .and_then(|n| n.to_str())
-        .expect("named by its id")
-        .to_owned();
-    assert!(uuid::Uuid::parse_str(&upload).is_ok(), "{upload}");
-    let earlier = stored[0].with_file_name(format!("{upload}/original"));
-    let moved = stored[0].with_file_name(format!("{upload}.moving"));
-    std::fs::rename(&stored[0], &moved).expect("rename");
-    std::fs::create_dir(stored[0].as_path()).expect("mkdir");
-    std::fs::rename(&moved, &earlier).expect("rename");
-    assert_eq!(
-        app.execute(&format!(
-            "UPDATE uploads SET storage_key = 'uploads/{id}/{upload}/original' WHERE id = '{upload}'"
-        )),
-        1
-    );
-
-    app.start_worker();
-    let job = app.wait_for_job(&id, LIMIT).await;
-    assert_eq!(job["status"], "complete", "{job}");
-    let text_url = job["files"][0]["downloads"]["text"].as_str().expect("url");
-    let got = app.download(text_url).await.text().await.expect("text");
-    assert!(cer(&got, &text) <= 0.05, "{got}");
-
-    let r = app
-        .client
-        .post(app.url(&format!("/api/v1/jobs/{id}/rerun")))
-        .bearer_auth(ALICE)
-        .send()
-        .await
-        .expect("rerun");
-    assert_eq!(r.status().as_u16(), 202);
-    let accepted: Value = r.json().await.expect("json");
-    let new_id = accepted["id"].as_str().expect("id").to_owned();
-    let again = app.wait_for_job(&new_id, LIMIT).await;
-    assert_eq!(again["status"], "complete", "{again}");
-    let copied = app.stored_files_of(&new_id);
-    assert!(
-        copied
-            .iter()
-            .any(|p| p
-                .strip_prefix(app.storage.path())
-                .is_ok_and(|rel| rel.components().count() == 3 && rel.starts_with("uploads"))),
-        "the copy is stored under the new layout: {copied:?}"
-    );
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_portal_deletes_and_reruns_with_plain_forms() {
     let app = TestApp::spawn(|_| {}).await;

@@ -169,12 +169,8 @@ pub mod keys {
 
     use super::Uuid;
 
-    /// A new upload's original. One directory per job and none per file: on a
-    /// local disk each new directory is one more inode and one more directory
-    /// sync on the door's path. (Older originals are at `uploads/<job>/<upload>/original`;
-    /// an upload's row records its key, so read it from there.)
     pub fn original(job: Uuid, upload: Uuid) -> Path {
-        Path::from(format!("uploads/{job}/{upload}"))
+        Path::from(format!("uploads/{job}/{upload}/original"))
     }
     /// Where an upload's row says its original is.
     pub fn stored(key: &str) -> Path {

@@ -45,7 +45,7 @@ impl Disk {
         }
     }
 
-    /// Starts the file for `key` (a storage key such as `uploads/<job>/<id>`).
+    /// Starts the file for `key` (a storage key such as `uploads/<job>/<id>/original`).
     /// The file and its directories are made by its first write.
     pub fn create(&self, key: &str) -> DiskFile {
         DiskFile {
@@ -137,7 +137,7 @@ impl DiskFile {
         let mut tail = self.filling.take().unwrap_or_else(|| self.disk.buffer());
         let (open, path, offset, size) =
             (self.open.clone(), self.path.clone(), self.offset, self.size);
-        let written = joined(spawn_blocking(move || {
+        self.writing = Some(spawn_blocking(move || {
             // The padding of the last block goes; the size is part of what syncs.
             let sync = |file: &File| file.set_len(size).and_then(|()| file.sync_data());
             let (open, created) = put(&path, open, &mut tail, offset, sync)?;
@@ -146,9 +146,10 @@ impl DiskFile {
                 open,
                 created,
             })
-        }))
-        .await?;
-        self.disk.give_back(written.buffer);
+        }));
+        if let Some(buffer) = self.settle().await? {
+            self.disk.give_back(buffer);
+        }
         self.done = true;
         Ok(self.size)
     }
@@ -188,14 +189,18 @@ impl DiskFile {
 
     /// Waits for the write in flight; returns its buffer, emptied.
     async fn settle(&mut self) -> io::Result<Option<Aligned>> {
-        let Some(writing) = self.writing.take() else {
+        // Awaited where it lies: should this future be dropped meanwhile (the
+        // request gone), `Drop` still finds the write and removes what it made.
+        let Some(writing) = self.writing.as_mut() else {
             return Ok(None);
         };
+        let outcome = writing.await;
+        self.writing = None;
         let Written {
             buffer,
             open,
             created,
-        } = joined(writing).await?;
+        } = outcome.map_err(io::Error::other)??;
         self.open = Some(open);
         self.created.extend(created);
         Ok(Some(buffer))
@@ -353,10 +358,6 @@ fn remove(path: &Path, created: &[PathBuf]) {
     }
 }
 
-async fn joined<T>(task: JoinHandle<io::Result<T>>) -> io::Result<T> {
-    task.await.map_err(io::Error::other)?
-}
-
 /// `BUFFER` bytes at an `ALIGN`-aligned address, inside an ordinary vector that
 /// is never resized (so the address stays put when the buffer moves).
 struct Aligned {
@@ -498,6 +499,34 @@ mod tests {
             removed_soon(&root.path().join("uploads/a")).await,
             "a file dropped while its first write is in flight is removed"
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_request_dropped_while_it_waits_for_the_disk_leaves_nothing() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let disk = Disk::new(root.path());
+        let once = std::time::Duration::ZERO;
+
+        let mut finishing = disk.create("uploads/a/1/original");
+        finishing.write(b"small").await.expect("disk io");
+        let cut = tokio::time::timeout(once, finishing.finish()).await;
+        assert!(
+            cut.is_err(),
+            "the sync is still on its way when the request goes"
+        );
+        assert!(removed_soon(&root.path().join("uploads/a")).await);
+
+        let (first, more) = (pattern(BUFFER + 1), pattern(BUFFER));
+        let mut waiting = disk.create("uploads/b/1/original");
+        waiting
+            .write(&first)
+            .await
+            .expect("the first write is on its way");
+        // Usually cut while it waits for the first write; if that was quicker,
+        // the file is still to be removed as a dropped one.
+        let _ = tokio::time::timeout(once, waiting.write(&more)).await;
+        drop(waiting);
+        assert!(removed_soon(&root.path().join("uploads/b")).await);
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
