@@ -503,18 +503,19 @@ mod tests {
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn a_request_dropped_while_it_waits_for_the_disk_leaves_nothing() {
+        use futures_util::FutureExt;
         let root = tempfile::tempdir().expect("temp dir");
         let disk = Disk::new(root.path());
-        let once = std::time::Duration::ZERO;
 
+        // Polled once, then dropped: what a request cut during its sync does.
         let mut finishing = disk.create("uploads/a/1/original");
         finishing.write(b"small").await.expect("disk io");
-        let cut = tokio::time::timeout(once, finishing.finish()).await;
-        assert!(
-            cut.is_err(),
-            "the sync is still on its way when the request goes"
-        );
-        assert!(removed_soon(&root.path().join("uploads/a")).await);
+        if let Some(done) = finishing.finish().now_or_never() {
+            // Only a disk quicker than one poll gets here, and then the file is whole.
+            assert_eq!(done.expect("disk io"), 5);
+        } else {
+            assert!(removed_soon(&root.path().join("uploads/a")).await);
+        }
 
         let (first, more) = (pattern(BUFFER + 1), pattern(BUFFER));
         let mut waiting = disk.create("uploads/b/1/original");
@@ -524,7 +525,7 @@ mod tests {
             .expect("the first write is on its way");
         // Usually cut while it waits for the first write; if that was quicker,
         // the file is still to be removed as a dropped one.
-        let _ = tokio::time::timeout(once, waiting.write(&more)).await;
+        let _ = waiting.write(&more).now_or_never();
         drop(waiting);
         assert!(removed_soon(&root.path().join("uploads/b")).await);
     }
