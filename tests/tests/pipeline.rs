@@ -506,16 +506,12 @@ async fn cancelling_a_running_job_stops_it_after_the_current_page() {
 async fn outputs_pdfa_travels_with_the_job_and_results_say_what_was_made() {
     let app = TestApp::spawn(|_| {}).await;
     let (png, _) = page_png(3);
-    let r = app
-        .submit(
-            ALICE,
+    let id = app
+        .submit_ok(
             vec![("scan.png", png)],
             &[("language", "eng"), ("outputs", "pdfa")],
         )
         .await;
-    assert_eq!(r.status().as_u16(), 202);
-    let body: serde_json::Value = r.json().await.expect("json");
-    let id = body["id"].as_str().expect("id").to_owned();
     let job = app.wait_for_job(&id, LIMIT).await;
     assert_eq!(job["status"], "complete", "{job}");
     let file = &job["files"][0];

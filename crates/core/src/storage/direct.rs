@@ -134,19 +134,12 @@ impl DiskFile {
         if let Some(spare) = self.settle().await? {
             self.disk.give_back(spare);
         }
-        let mut tail = self.filling.take().unwrap_or_else(|| self.disk.buffer());
-        let (open, path, offset, size) =
-            (self.open.clone(), self.path.clone(), self.offset, self.size);
-        self.writing = Some(spawn_blocking(move || {
-            // The padding of the last block goes; the size is part of what syncs.
-            let sync = |file: &File| file.set_len(size).and_then(|()| file.sync_data());
-            let (open, created) = put(&path, open, &mut tail, offset, sync)?;
-            Ok(Written {
-                buffer: tail,
-                open,
-                created,
-            })
-        }));
+        let tail = self.filling.take().unwrap_or_else(|| self.disk.buffer());
+        let size = self.size;
+        // The padding of the last block goes; the size is part of what syncs.
+        self.send(tail, move |file| {
+            file.set_len(size).and_then(|()| file.sync_data())
+        });
         if let Some(buffer) = self.settle().await? {
             self.disk.give_back(buffer);
         }
@@ -170,21 +163,29 @@ impl DiskFile {
             Some(spare) => spare,
             None => self.disk.buffer(),
         };
-        let Some(mut full) = self.filling.replace(next) else {
-            return Ok(());
-        };
+        if let Some(full) = self.filling.replace(next) {
+            self.send(full, |_| Ok(()));
+        }
+        Ok(())
+    }
+
+    /// Starts writing `buffer` at the next offset on a blocking thread, then
+    /// `then` on the file; [`DiskFile::settle`] waits for it.
+    fn send(
+        &mut self,
+        mut buffer: Aligned,
+        then: impl FnOnce(&File) -> io::Result<()> + Send + 'static,
+    ) {
         let (open, path, offset) = (self.open.clone(), self.path.clone(), self.offset);
-        self.offset += full.len as u64;
+        self.offset += buffer.len as u64;
         self.writing = Some(spawn_blocking(move || {
-            let (open, created) = put(&path, open, &mut full, offset, |_| Ok(()))?;
-            full.len = 0;
+            let (open, created) = put(&path, open, &mut buffer, offset, then)?;
             Ok(Written {
-                buffer: full,
+                buffer,
                 open,
                 created,
             })
         }));
-        Ok(())
     }
 
     /// Waits for the write in flight; returns its buffer, emptied.
@@ -197,10 +198,11 @@ impl DiskFile {
         let outcome = writing.await;
         self.writing = None;
         let Written {
-            buffer,
+            mut buffer,
             open,
             created,
         } = outcome.map_err(io::Error::other)??;
+        buffer.len = 0;
         self.open = Some(open);
         self.created.extend(created);
         Ok(Some(buffer))
