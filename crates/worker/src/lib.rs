@@ -4,9 +4,6 @@
 pub mod ocr;
 pub mod queue;
 
-/// Tesseract's OpenMP threads fight our own one-engine-per-core threads (about
-/// 2× slower on 2 cores), and OpenMP reads its limit once at start-up, so the
-/// process re-executes itself with `OMP_THREAD_LIMIT=1` when it is not set.
 /// This binary, which tries each PDF parse in a child before the worker parses
 /// it (`scribe_core::pdf::guard`): set on the settings the commands load.
 pub fn trial_parser() -> Option<std::path::PathBuf> {
@@ -15,6 +12,9 @@ pub fn trial_parser() -> Option<std::path::PathBuf> {
         .ok()
 }
 
+/// Tesseract's OpenMP threads fight our own one-engine-per-core threads (about
+/// 2× slower on 2 cores), and OpenMP reads its limit once at start-up, so the
+/// process re-executes itself with `OMP_THREAD_LIMIT=1` when it is not set.
 pub fn single_threaded_tesseract() {
     if std::env::var_os("OMP_THREAD_LIMIT").is_some() {
         return;
