@@ -18,17 +18,22 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 REL = Path(os.environ.get("SCRIBE_BENCH_BIN", ROOT / "target" / "release"))
 KEY = "bench-key-0001"
+# `scripts/bench accept --against REV`: the revision, and the worktree it was built in.
+AGAINST = None
+if os.environ.get("SCRIBE_BENCH_AGAINST"):
+    _tree = Path(os.environ["SCRIBE_BENCH_AGAINST_TREE"])
+    AGAINST = (os.environ["SCRIBE_BENCH_AGAINST"], _tree / "target" / "release", _tree / "config")
 PORT = 18470
 
 
-def env_for(db, prefix, storage):
+def env_for(db, prefix, storage, port=PORT):
     return dict(
         os.environ,
         OMP_THREAD_LIMIT="1",
         SCRIBE__DATABASE__URL=f"postgres://postgres@127.0.0.1:5432/{db}",
         SCRIBE__BROKER__PREFIX=prefix,
         SCRIBE__STORAGE__ROOT=str(storage),
-        SCRIBE__WEB__PORT=str(PORT),
+        SCRIBE__WEB__PORT=str(port),
         SCRIBE__WEB__API_KEYS=f"bench:{KEY}",
         SCRIBE__LIMITS__MAX_FILE_BYTES=str(2 << 30),
         SCRIBE__WEB__MAX_REQUEST_BYTES=str(2 << 30),
@@ -52,10 +57,10 @@ def queue_depth(queue):
     return 0
 
 
-def wait_ready():
+def wait_ready(port=PORT):
     for _ in range(100):
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{PORT}/readyz", timeout=1)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=1)
             return
         except Exception:
             time.sleep(0.1)
@@ -70,7 +75,7 @@ def multipart(path, boundary="scribeBENCHboundary"):
     return head + data + tail, boundary
 
 
-def wrk(work, body, boundary, clients, secs):
+def wrk(work, body, boundary, clients, secs, port=PORT):
     body_file = work / "body.bin"
     body_file.write_bytes(body)
     script = work / "post.lua"
@@ -81,7 +86,7 @@ wrk.headers["Content-Type"] = "multipart/form-data; boundary={boundary}"
 wrk.headers["Authorization"] = "Bearer {KEY}"
 """)
     out = subprocess.run(["wrk", "-t", str(min(clients, 2)), "-c", str(clients), "-d", f"{secs}s", "--latency",
-                          "-s", str(script), f"http://127.0.0.1:{PORT}/api/v1/jobs"],
+                          "-s", str(script), f"http://127.0.0.1:{port}/api/v1/jobs"],
                          check=True, capture_output=True, text=True).stdout
     def lat(p):
         m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)", out, re.M)
@@ -174,6 +179,43 @@ def rss_peak_kb(pid):
     return 0
 
 
+def door_rounds(web, queue, work, body, boundary, port=PORT):
+    """One row per client count (1, 16, 64) against the running `web`; returns req/s by count."""
+    rates = {}
+    for clients in (1, 16, 64):
+        depth = queue_depth(queue)
+        cpu0 = cpu_seconds(web.pid)
+        p50, p99, rps, errors = wrk(work, body, boundary, clients, 8, port)
+        per_req = (cpu_seconds(web.pid) - cpu0) * 1000 / max(rps * 8, 1)
+        print(f"{depth:>12} {clients:>8} {p50:8.2f} {p99:8.2f} {rps:8.1f} {errors:>7} {per_req:15.2f}")
+        rates[clients] = rps
+    return rates
+
+
+def reference_door(work, body, boundary):
+    """The door of the reference build (`--against`): its own web binary and config, a
+    fresh database, queues and storage, the same requests."""
+    rev, bin_dir, config = AGAINST
+    db = f"scribe_bench_ref_{uuid.uuid4().hex[:8]}"
+    prefix = f"bench-ref-{uuid.uuid4().hex[:8]}"
+    storage = work / "ref-data"
+    psql(f"CREATE DATABASE {db}")
+    port = PORT + 1
+    env = env_for(db, prefix, storage, port)
+    subprocess.run([bin_dir / "scribe-web", "--config", config, "migrate"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    web = subprocess.Popen([bin_dir / "scribe-web", "--config", config], env=env)
+    try:
+        wait_ready(port)
+        return door_rounds(web, f"{prefix}.ocr", work, body, boundary, port)
+    finally:
+        web.terminate()
+        web.wait()
+        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        drop_queues(prefix)
+        shutil.rmtree(storage, ignore_errors=True)
+
+
 def main():
     work = Path(tempfile.mkdtemp(prefix="scribe-bench-accept-"))
     db = f"scribe_bench_{uuid.uuid4().hex[:8]}"
@@ -201,19 +243,18 @@ def main():
               f"({ceiling * len(data) / 1e6:.0f} MB/s)\n")
         print(f"{'queue':>12} {'clients':>8} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7} {'web CPU ms/req':>15}")
         queue = f"{prefix}.ocr"
-        for label in ("empty", "2000+"):
-            if label == "2000+":
-                while queue_depth(queue) < 2000:
-                    wrk(work, body, boundary, 16, 5)
+        ours = door_rounds(web, queue, work, body, boundary)
+        if AGAINST:
+            # The reference in the same run, between our two rounds, on its own database and queues.
+            print(f"\nthe same requests to the reference build ({AGAINST[0]}), empty queue:")
+            theirs = reference_door(work, body, boundary)
             for clients in (1, 16, 64):
-                depth = queue_depth(queue)
-                cpu0 = cpu_seconds(web.pid)
-                p50, p99, rps, errors = wrk(work, body, boundary, clients, 8)
-                per_req = (cpu_seconds(web.pid) - cpu0) * 1000 / max(rps * 8, 1)
-                print(f"{depth:>12} {clients:>8} {p50:8.2f} {p99:8.2f} {rps:8.1f} {errors:>7} {per_req:15.2f}")
-            if label == "empty":
-                # Drain what the first round queued so the next round starts from a known backlog.
-                pass
+                print(f"{'':>12} {clients:>8} ours {ours[clients]:.1f} req/s = "
+                      f"{ours[clients] / max(theirs[clients], 0.1):.1f}× the reference's {theirs[clients]:.1f}")
+            print()
+        while queue_depth(queue) < 2000:
+            wrk(work, body, boundary, 16, 5)
+        door_rounds(web, queue, work, body, boundary)
         shutil.rmtree(storage, ignore_errors=True)
         storage.mkdir(exist_ok=True)
 
