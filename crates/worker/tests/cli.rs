@@ -310,6 +310,63 @@ fn a_gigapixel_image_in_a_tiny_pdf_never_aborts_the_process() {
 }
 
 #[test]
+fn an_object_stream_inflating_to_700_mb_is_never_inflated_by_the_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inflated = 700 << 20;
+    let bomb =
+        hostile::object_stream_bomb_pdf("Nobody needs this object stream", inflated).expect("bomb");
+    assert!(bomb.len() < inflated / 500, "{}", bomb.len());
+    let path = write(dir.path(), "bomb.pdf", &bomb);
+    let log = std::fs::File::create(dir.path().join("stderr")).expect("log");
+    let mut worker = limited()
+        .args([
+            "ocr",
+            "--threads",
+            "1",
+            "-q",
+            "--format",
+            "txt,pdf",
+            "--out",
+        ])
+        .arg(dir.path().join("out"))
+        .arg(&path)
+        .stderr(log)
+        .spawn()
+        .expect("prlimit (util-linux)");
+    // prlimit execs the worker, so this is the worker's own high-water mark.
+    let mut peak_kb = 0;
+    let status = loop {
+        peak_kb = peak_kb.max(resident_high_water_kb(worker.id()));
+        if let Some(status) = worker.try_wait().expect("wait") {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+    assert_eq!(status.code(), Some(0), "{status:?}: {stderr}");
+    assert!(
+        peak_kb < 500 * 1024,
+        "the worker held {peak_kb} kB: it inflated the stream"
+    );
+    let text = std::fs::read_to_string(dir.path().join("out/bomb/text.txt")).expect("text");
+    assert!(text.contains("object stream"), "{text}");
+    assert!(dir.path().join("out/bomb/searchable.pdf").exists());
+}
+
+/// `VmHWM` of a running process, in kB (0 once it has exited).
+fn resident_high_water_kb(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[test]
 fn a_pdf_nested_deeper_than_any_document_is_read_without_parsing_its_objects() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(

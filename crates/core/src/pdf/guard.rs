@@ -9,6 +9,15 @@
 //! on a thread with less stack than any of ours that parse, under the render
 //! limits — and the file is parsed here only if the child came back. A file
 //! the child dies on is left to poppler, which has its own recursion limit.
+//!
+//! The child must also stay within a memory budget scaled to the file's size.
+//! lopdf inflates every object stream as it loads, so a stream of a megabyte
+//! that inflates to a gigabyte would otherwise pass the trial and then be
+//! inflated here, once per parse, beside every page in flight; and lopdf
+//! ignores a failed inflation, so a memory limit alone makes the child come
+//! back, not die. The child compares its peak address space with the budget
+//! instead. Poppler only opens an object stream when a page needs one of its
+//! objects.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -23,6 +32,12 @@ pub const PROBE_ARG: &str = "__scribe-probe-pdf";
 /// The probe's parsing stack: half the 2 MiB of tokio's blocking threads,
 /// which is the least any thread of ours that parses a PDF has.
 const PROBE_STACK_BYTES: usize = 1024 * 1024;
+/// Address space the probe may use whatever the file: this binary and its
+/// libraries, a thread's malloc arena, lopdf's tables.
+const PARSE_ALLOWANCE_BYTES: u64 = 512 * 1024 * 1024;
+/// And per byte of the file: lopdf keeps streams compressed, and the object
+/// streams it inflates hold dictionaries, which seldom compress tenfold.
+const PARSE_BYTES_PER_FILE_BYTE: u64 = 10;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
@@ -36,8 +51,9 @@ pub enum GuardError {
 
 /// Whether the PDF at `path` may be parsed here: `probe` (a program that
 /// answers [`PROBE_ARG`], the worker binary itself) parsed it in a child
-/// process and came back. Without a probe every file may: for tests and tools
-/// that only read files they made.
+/// process under `limits`, within the file's memory budget, and came back.
+/// Without a probe every file may: for tests and tools that only read files
+/// they made.
 pub fn trial(path: &Path, probe: Option<&Path>, limits: ChildLimits) -> Result<(), GuardError> {
     let Some(program) = probe else {
         return Ok(());
@@ -49,9 +65,18 @@ pub fn trial(path: &Path, probe: Option<&Path>, limits: ChildLimits) -> Result<(
         .map_err(|e: SubprocessError| GuardError::Refused(e.to_string()))
 }
 
-/// The probe: parses `path` as the worker will once [`trial`] allows it, on a small stack. Returns
-/// (success) whether or not lopdf can read the file; it only has to return.
+/// The address space a parse of a file of `size` bytes may need.
+fn parse_budget(size: u64) -> u64 {
+    PARSE_ALLOWANCE_BYTES.saturating_add(size.saturating_mul(PARSE_BYTES_PER_FILE_BYTE))
+}
+
+/// The probe: parses `path` as the worker will once [`trial`] allows it, on a
+/// small stack. Returns (success) whether or not lopdf can read the file, if it
+/// returns within the file's memory budget.
 pub fn probe_main(path: &Path) -> ExitCode {
+    let Ok(size) = std::fs::metadata(path).map(|m| m.len()) else {
+        return ExitCode::FAILURE;
+    };
     let path = path.to_owned();
     let parse = std::thread::Builder::new()
         .stack_size(PROBE_STACK_BYTES)
@@ -62,9 +87,26 @@ pub fn probe_main(path: &Path) -> ExitCode {
             }
         });
     match parse.map(std::thread::JoinHandle::join) {
-        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Ok(())) if peak_address_space().is_some_and(|peak| peak <= parse_budget(size)) => {
+            ExitCode::SUCCESS
+        }
         _ => ExitCode::FAILURE,
     }
+}
+
+/// The most address space this process has held (`VmPeak`), in bytes; unknown
+/// without `/proc`, which then refuses every file rather than trusting it.
+fn peak_address_space() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: u64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmPeak:"))?
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
 }
 
 #[cfg(test)]
