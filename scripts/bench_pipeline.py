@@ -199,19 +199,21 @@ def reference_door(work, body, boundary):
     db = f"scribe_bench_ref_{uuid.uuid4().hex[:8]}"
     prefix = f"bench-ref-{uuid.uuid4().hex[:8]}"
     storage = work / "ref-data"
-    psql(f"CREATE DATABASE {db}")
     port = PORT + 1
     env = env_for(db, prefix, storage, port)
-    subprocess.run([bin_dir / "scribe-web", "--config", config, "migrate"], env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    web = subprocess.Popen([bin_dir / "scribe-web", "--config", config], env=env)
+    web = None
     try:
+        psql(f"CREATE DATABASE {db}")
+        subprocess.run([bin_dir / "scribe-web", "--config", config, "migrate"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        web = subprocess.Popen([bin_dir / "scribe-web", "--config", config], env=env)
         wait_ready(port)
         return door_rounds(web, f"{prefix}.ocr", work, body, boundary, port)
     finally:
-        web.terminate()
-        web.wait()
-        psql(f"DROP DATABASE {db} WITH (FORCE)")
+        if web:
+            web.terminate()
+            web.wait()
+        psql(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         drop_queues(prefix)
         shutil.rmtree(storage, ignore_errors=True)
 
@@ -245,7 +247,8 @@ def main():
         queue = f"{prefix}.ocr"
         ours = door_rounds(web, queue, work, body, boundary)
         if AGAINST:
-            # The reference in the same run, between our two rounds, on its own database and queues.
+            # Between our two rounds, so that both see the machine as it is in this run
+            # (its CPU speed drifts by minutes); on its own database and queues.
             print(f"\nthe same requests to the reference build ({AGAINST[0]}), empty queue:")
             theirs = reference_door(work, body, boundary)
             for clients in (1, 16, 64):

@@ -11,13 +11,15 @@
 //! the child dies on is left to poppler, which has its own recursion limit.
 //!
 //! The child must also stay within a memory budget scaled to the file's size.
-//! lopdf inflates every object stream as it loads, so a stream of a megabyte
-//! that inflates to a gigabyte would otherwise pass the trial and then be
-//! inflated here, once per parse, beside every page in flight; and lopdf
-//! ignores a failed inflation, so a memory limit alone makes the child come
-//! back, not die. The child compares its peak address space with the budget
-//! instead. Poppler only opens an object stream when a page needs one of its
-//! objects.
+//! lopdf inflates every object stream (and cross-reference stream) as it
+//! loads, so a stream of a megabyte that inflates to a gigabyte would otherwise
+//! pass the trial and then be inflated here, once per parse, beside every page
+//! in flight. lopdf also ignores an inflation that runs out of memory, so the
+//! child's memory limit alone would make it come back, not die: the child
+//! compares its resident high-water mark with the budget, which is at most
+//! half its limit, so an inflation cut short by the limit has already filled
+//! more than the budget. Poppler only opens an object stream when a page needs
+//! one of its objects.
 
 use std::ffi::OsStr;
 use std::path::Path;
@@ -32,12 +34,14 @@ pub const PROBE_ARG: &str = "__scribe-probe-pdf";
 /// The probe's parsing stack: half the 2 MiB of tokio's blocking threads,
 /// which is the least any thread of ours that parses a PDF has.
 const PROBE_STACK_BYTES: usize = 1024 * 1024;
-/// Address space the probe may use whatever the file: this binary and its
-/// libraries, a thread's malloc arena, lopdf's tables.
-const PARSE_ALLOWANCE_BYTES: u64 = 512 * 1024 * 1024;
+/// Memory the probe may hold whatever the file: this binary's pages, lopdf's
+/// tables for a small file.
+const PARSE_ALLOWANCE_BYTES: u64 = 256 * 1024 * 1024;
 /// And per byte of the file: lopdf keeps streams compressed, and the object
-/// streams it inflates hold dictionaries, which seldom compress tenfold.
-const PARSE_BYTES_PER_FILE_BYTE: u64 = 10;
+/// streams it inflates hold dictionaries, which seldom compress eightfold.
+const PARSE_BYTES_PER_FILE_BYTE: u64 = 8;
+/// The probe's address-space limit when the render limit sets none.
+const DEFAULT_PROBE_LIMIT_BYTES: u64 = 2048 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GuardError {
@@ -58,6 +62,14 @@ pub fn trial(path: &Path, probe: Option<&Path>, limits: ChildLimits) -> Result<(
     let Some(program) = probe else {
         return Ok(());
     };
+    // Unlimited, the probe itself would inflate a bomb to its end.
+    let limits = ChildLimits {
+        memory_bytes: match limits.memory_bytes {
+            0 => DEFAULT_PROBE_LIMIT_BYTES,
+            limit => limit,
+        },
+        ..limits
+    };
     let program = program.to_string_lossy();
     let args: [&OsStr; 2] = [PROBE_ARG.as_ref(), path.as_os_str()];
     subprocess::run(&program, &args, limits)
@@ -65,9 +77,16 @@ pub fn trial(path: &Path, probe: Option<&Path>, limits: ChildLimits) -> Result<(
         .map_err(|e: SubprocessError| GuardError::Refused(e.to_string()))
 }
 
-/// The address space a parse of a file of `size` bytes may need.
-fn parse_budget(size: u64) -> u64 {
-    PARSE_ALLOWANCE_BYTES.saturating_add(size.saturating_mul(PARSE_BYTES_PER_FILE_BYTE))
+/// The memory a parse of a file of `size` bytes may hold, under an address-space
+/// `limit`: at most half of it (less this binary's share), so that an
+/// allocation the limit refuses comes only after the budget is exceeded.
+fn parse_budget(size: u64, limit: Option<u64>) -> u64 {
+    let wanted =
+        PARSE_ALLOWANCE_BYTES.saturating_add(size.saturating_mul(PARSE_BYTES_PER_FILE_BYTE));
+    match limit {
+        Some(limit) => wanted.min(limit.saturating_sub(PARSE_ALLOWANCE_BYTES) / 2),
+        None => wanted,
+    }
 }
 
 /// The probe: parses `path` as the worker will once [`trial`] allows it, on a
@@ -77,6 +96,7 @@ pub fn probe_main(path: &Path) -> ExitCode {
     let Ok(size) = std::fs::metadata(path).map(|m| m.len()) else {
         return ExitCode::FAILURE;
     };
+    let budget = parse_budget(size, address_space_limit());
     let path = path.to_owned();
     let parse = std::thread::Builder::new()
         .stack_size(PROBE_STACK_BYTES)
@@ -86,27 +106,49 @@ pub fn probe_main(path: &Path) -> ExitCode {
                 let _ = doc.get_pages();
             }
         });
-    match parse.map(std::thread::JoinHandle::join) {
-        Ok(Ok(())) if peak_address_space().is_some_and(|peak| peak <= parse_budget(size)) => {
-            ExitCode::SUCCESS
+    if !matches!(parse.map(std::thread::JoinHandle::join), Ok(Ok(()))) {
+        return ExitCode::FAILURE;
+    }
+    match status_kb("VmHWM:") {
+        Some(kb) if kb.saturating_mul(1024) <= budget => ExitCode::SUCCESS,
+        held => {
+            // The worker logs this line with the refusal.
+            eprintln!(
+                "the parse held {} kB, more than this file's budget of {} kB",
+                held.map_or_else(|| "an unknown number of".to_owned(), |kb| kb.to_string()),
+                budget / 1024
+            );
+            ExitCode::FAILURE
         }
-        _ => ExitCode::FAILURE,
     }
 }
 
-/// The most address space this process has held (`VmPeak`), in bytes; unknown
-/// without `/proc`, which then refuses every file rather than trusting it.
-fn peak_address_space() -> Option<u64> {
+/// A `kB` field of `/proc/self/status`; unknown without `/proc`, which then
+/// refuses every file rather than trusting it.
+fn status_kb(field: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: u64 = status
+    status
         .lines()
-        .find_map(|l| l.strip_prefix("VmPeak:"))?
+        .find_map(|l| l.strip_prefix(field))?
         .trim()
         .trim_end_matches("kB")
         .trim()
         .parse()
-        .ok()?;
-    Some(kb * 1024)
+        .ok()
+}
+
+/// This process's address-space limit (`RLIMIT_AS`, which `prlimit` set), if any.
+fn address_space_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max address space"))?;
+    // "Max address space   <soft>   <hard>   bytes": the soft limit is what applies.
+    line["Max address space".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 #[cfg(test)]
@@ -120,6 +162,25 @@ mod tests {
             timeout: Duration::from_secs(10),
             memory_bytes: 0,
         }
+    }
+
+    #[test]
+    fn an_allocation_the_limit_refuses_comes_only_after_the_budget_is_spent() {
+        let limit = 2048 << 20;
+        for size in [0, 1 << 20, 64 << 20, 256 << 20, u64::MAX] {
+            let budget = parse_budget(size, Some(limit));
+            // A growing buffer asks for twice what it holds: refused, it held more than the budget.
+            assert!(
+                PARSE_ALLOWANCE_BYTES + 2 * budget <= limit,
+                "{size}: {budget}"
+            );
+        }
+        assert_eq!(parse_budget(1 << 20, None), (256 << 20) + (8 << 20));
+        // A small file gets its whole budget under the default limit.
+        assert_eq!(
+            parse_budget(1 << 20, Some(DEFAULT_PROBE_LIMIT_BYTES)),
+            (256 << 20) + (8 << 20)
+        );
     }
 
     #[test]

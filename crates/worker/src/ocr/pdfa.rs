@@ -20,6 +20,14 @@ use super::icc;
 
 /// Deeper nesting than any real file has is treated as hostile and not walked.
 const MAX_DEPTH: usize = 64;
+/// Most bytes one drawing may inflate to: far beyond any page's drawing, far
+/// below a worker's memory. The survey reads every stream in the file, used or
+/// not, so a few kilobytes of Flate must not become gigabytes here.
+const MAX_DRAWING_BYTES: u64 = 64 << 20;
+/// Most bytes all drawings together may inflate to, which bounds the time.
+const MAX_DRAWINGS_BYTES: u64 = 1 << 30;
+/// Flate's largest expansion: a deflate stream of maximal runs.
+const FLATE_MAX_RATIO: u64 = 1032;
 /// Annotation types PDF/A-2 forbids (ISO 19005-2, 6.3.1).
 const FORBIDDEN_ANNOTATIONS: [&[u8]; 5] = [b"3D", b"Sound", b"Screen", b"Movie", b"FileAttachment"];
 /// Actions PDF/A-2 allows (6.5.1); named actions only for page moves.
@@ -163,6 +171,8 @@ struct Survey {
     blockers: Vec<String>,
     /// Appearance dictionaries held by reference, to trim to their normal appearance.
     appearance_refs: HashSet<ObjectId>,
+    /// Bytes of drawing inflated so far.
+    inflated: u64,
 }
 
 fn survey(doc: &Document) -> Survey {
@@ -262,16 +272,58 @@ fn look_stream(d: &Dictionary, stream: &Stream, subtype: Option<&[u8]>, s: &mut 
     if !may_be_drawn(d, subtype) {
         return;
     }
-    let content = if filters.is_empty() {
-        Ok(stream.content.clone())
-    } else {
-        stream.decompressed_content()
+    match drawing(stream, &filters, s.inflated) {
+        Ok(content) => {
+            s.inflated += content.len() as u64;
+            colours_drawn(&content, s);
+        }
+        Err(blocker) => s.blockers.push(blocker.to_owned()),
+    }
+}
+
+/// A stream's drawing, decoded, unless it would inflate past [`MAX_DRAWING_BYTES`]
+/// or, with the `inflated` bytes before it, past [`MAX_DRAWINGS_BYTES`].
+fn drawing(stream: &Stream, filters: &[Vec<u8>], inflated: u64) -> Result<Vec<u8>, &'static str> {
+    if filters.is_empty() {
+        return Ok(stream.content.clone());
+    }
+    let limit = MAX_DRAWING_BYTES.min(MAX_DRAWINGS_BYTES.saturating_sub(inflated));
+    // ASCII85 shrinks; only Flate stages can grow, each by at most its ratio.
+    let flates = filters
+        .iter()
+        .filter(|f| f.as_slice() == b"FlateDecode")
+        .count();
+    let worst = u32::try_from(flates)
+        .ok()
+        .and_then(|n| FLATE_MAX_RATIO.checked_pow(n))
+        .and_then(|ratio| ratio.checked_mul(stream.content.len() as u64));
+    let fits = worst.is_some_and(|worst| worst <= limit)
+        || (filters == [b"FlateDecode".to_vec()] && inflated_size(&stream.content, limit) <= limit);
+    if !fits {
+        return Err("it has more drawing than can be checked");
+    }
+    stream
+        .decompressed_content()
+        .map_err(|_| "it has a stream whose drawing cannot be read")
+}
+
+/// How many bytes zlib `data` inflates to, counted up to `limit` + 1, as lopdf
+/// reads it: what inflates before an error counts, and data that fails from
+/// its first byte is read again as raw deflate past the two-byte header.
+fn inflated_size(data: &[u8], limit: u64) -> u64 {
+    use std::io::Read;
+    let count = |reader: &mut dyn Read| {
+        let mut reader = reader.take(limit + 1);
+        let mut buf = [0u8; 64 * 1024];
+        let mut total = 0u64;
+        while let Ok(n @ 1..) = reader.read(&mut buf) {
+            total += n as u64;
+        }
+        total
     };
-    match content {
-        Ok(content) => colours_drawn(&content, s),
-        Err(_) => s
-            .blockers
-            .push("it has a stream whose drawing cannot be read".to_owned()),
+    match count(&mut flate2::read::ZlibDecoder::new(data)) {
+        0 if data.len() > 2 => count(&mut flate2::read::DeflateDecoder::new(&data[2..])),
+        n => n,
     }
 }
 
@@ -797,6 +849,48 @@ mod tests {
         let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
         doc.trailer.set("Root", catalog);
         doc
+    }
+
+    #[test]
+    fn a_stream_that_would_inflate_past_the_limit_is_not_inflated() {
+        use std::io::Write;
+        let zlib = |bytes: &[u8]| {
+            let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::best());
+            z.write_all(bytes).expect("deflate");
+            z.finish().expect("deflate")
+        };
+        let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
+        // Referred to by nothing, with no type: it could be a drawing.
+        let once = zlib(&vec![b' '; (MAX_DRAWING_BYTES + 1) as usize]);
+        doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, once));
+        let blockers = survey(&doc).blockers;
+        assert!(
+            blockers.contains(&"it has more drawing than can be checked".to_owned()),
+            "{blockers:?}"
+        );
+        // Twice deflated, a few kilobytes that would be a gigabyte: not even inflated once.
+        let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
+        let twice = zlib(&zlib(&vec![0; 64 << 20]));
+        assert!(twice.len() < 64 << 10, "{}", twice.len());
+        doc.add_object(Stream::new(
+            dictionary! { "Filter" => vec![Object::from("FlateDecode"), Object::from("FlateDecode")] },
+            twice,
+        ));
+        let blockers = survey(&doc).blockers;
+        assert!(
+            blockers.contains(&"it has more drawing than can be checked".to_owned()),
+            "{blockers:?}"
+        );
+        // Within the limit, a stream is read for its colours.
+        let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
+        let drawn = zlib(b"1 0 0 rg 0 0 5 5 re f");
+        doc.add_object(Stream::new(
+            dictionary! { "Filter" => "FlateDecode" },
+            drawn,
+        ));
+        let survey = survey(&doc);
+        assert!(survey.blockers.is_empty(), "{:?}", survey.blockers);
+        assert!(survey.rgb);
     }
 
     #[test]
