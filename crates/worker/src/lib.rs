@@ -1,6 +1,7 @@
 //! Scribe's worker: consumes OCR tasks and runs Tesseract on warm engines.
 //! It is the only crate that links Tesseract; the web must never depend on it.
 
+pub mod allocation;
 pub mod ocr;
 pub mod queue;
 

@@ -27,12 +27,20 @@ enum Command {
     },
 }
 
+/// Notes refused allocations, which the PDF trial parse must see (see `allocation`).
+#[global_allocator]
+static ALLOCATOR: scribe_worker::allocation::NotingRefusals =
+    scribe_worker::allocation::NotingRefusals;
+
 fn main() -> ExitCode {
     // A child started by `pdf::guard` to try a parse: nothing else to set up.
     let mut raw = std::env::args_os().skip(1);
     if raw.next().as_deref() == Some(std::ffi::OsStr::new(guard::PROBE_ARG)) {
         return match raw.next() {
-            Some(path) => guard::probe_main(std::path::Path::new(&path)),
+            Some(path) => guard::probe_main(
+                std::path::Path::new(&path),
+                scribe_worker::allocation::refused,
+            ),
             None => ExitCode::FAILURE,
         };
     }

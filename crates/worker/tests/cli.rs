@@ -317,34 +317,59 @@ fn an_object_stream_inflating_to_700_mb_is_never_inflated_by_the_worker() {
         hostile::object_stream_bomb_pdf("Nobody needs this object stream", inflated).expect("bomb");
     assert!(bomb.len() < inflated / 500, "{}", bomb.len());
     let path = write(dir.path(), "bomb.pdf", &bomb);
-    let log = std::fs::File::create(dir.path().join("stderr")).expect("log");
-    let mut worker = limited()
+    let mut worker = limited();
+    worker
         .args(["ocr", "--threads", "1", "--format", "txt,pdf", "--out"])
         .arg(dir.path().join("out"))
-        .arg(&path)
-        .stderr(log)
+        .arg(&path);
+    run_within_500_mb(worker, dir.path(), "more than this file's budget");
+    let text = std::fs::read_to_string(dir.path().join("out/bomb/text.txt")).expect("text");
+    assert!(text.contains("object stream"), "{text}");
+    assert!(dir.path().join("out/bomb/searchable.pdf").exists());
+}
+
+#[test]
+fn a_predictor_claiming_gigabyte_rows_is_never_allocated_by_the_worker() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bomb = hostile::predictor_bomb_pdf("Rows as wide as the sky", 2_500_000_000).expect("pdf");
+    assert!(bomb.len() < 4096, "{}", bomb.len());
+    let path = write(dir.path(), "rows.pdf", &bomb);
+    // Room for the worker to make the two rows, should it try: the harm shows as memory.
+    let mut worker = Command::new("prlimit");
+    worker
+        .arg("--as=8589934592")
+        .arg(env!("CARGO_BIN_EXE_scribe-worker"))
+        .env("SCRIBE_ENV", "test-none")
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["ocr", "--threads", "1", "--format", "txt", "--out"])
+        .arg(dir.path().join("out"))
+        .arg(&path);
+    run_within_500_mb(worker, dir.path(), "more memory than the trial's limit");
+    let text = std::fs::read_to_string(dir.path().join("out/rows/text.txt")).expect("text");
+    assert!(text.contains("sky"), "{text}");
+}
+
+/// Runs `command` (prlimit, which execs the worker, so the pid is the worker's)
+/// to its end, and checks that it succeeded, never held 500 MB and said `why`
+/// on stderr (kept in `dir`).
+fn run_within_500_mb(mut command: Command, dir: &Path, why: &str) {
+    let log = dir.join("stderr");
+    let mut child = command
+        .stderr(std::fs::File::create(&log).expect("log"))
         .spawn()
         .expect("prlimit (util-linux)");
-    // prlimit execs the worker, so this is the worker's own high-water mark.
     let mut peak_kb = 0;
     let status = loop {
-        peak_kb = peak_kb.max(resident_high_water_kb(worker.id()));
-        if let Some(status) = worker.try_wait().expect("wait") {
+        peak_kb = peak_kb.max(resident_high_water_kb(child.id()));
+        if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
     };
-    let stderr = std::fs::read_to_string(dir.path().join("stderr")).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert_eq!(status.code(), Some(0), "{status:?}: {stderr}");
-    assert!(
-        peak_kb < 500 * 1024,
-        "the worker held {peak_kb} kB: it inflated the stream"
-    );
-    // Refused for its size, not for some other reason.
-    assert!(stderr.contains("more than this file's budget"), "{stderr}");
-    let text = std::fs::read_to_string(dir.path().join("out/bomb/text.txt")).expect("text");
-    assert!(text.contains("object stream"), "{text}");
-    assert!(dir.path().join("out/bomb/searchable.pdf").exists());
+    assert!(peak_kb < 500 * 1024, "the worker held {peak_kb} kB");
+    assert!(stderr.contains(why), "{stderr}");
 }
 
 /// `VmHWM` of a running process, in kB (0 once it has exited).

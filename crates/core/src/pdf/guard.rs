@@ -91,8 +91,11 @@ fn parse_budget(size: u64, limit: Option<u64>) -> u64 {
 
 /// The probe: parses `path` as the worker will once [`trial`] allows it, on a
 /// small stack. Returns (success) whether or not lopdf can read the file, if it
-/// returns within the file's memory budget.
-pub fn probe_main(path: &Path) -> ExitCode {
+/// returns within the file's memory budget and `refused` (the process's
+/// allocator: was any allocation refused?) says no: lopdf drops some
+/// allocation errors, which under the probe's limit would hide what the
+/// worker, without one, would then allocate.
+pub fn probe_main(path: &Path, refused: fn() -> bool) -> ExitCode {
     let Ok(size) = std::fs::metadata(path).map(|m| m.len()) else {
         return ExitCode::FAILURE;
     };
@@ -107,6 +110,10 @@ pub fn probe_main(path: &Path) -> ExitCode {
             }
         });
     if !matches!(parse.map(std::thread::JoinHandle::join), Ok(Ok(()))) {
+        return ExitCode::FAILURE;
+    }
+    if refused() {
+        eprintln!("the parse asked for more memory than the trial's limit");
         return ExitCode::FAILURE;
     }
     match status_kb("VmHWM:") {

@@ -28,6 +28,8 @@ const MAX_DRAWING_BYTES: u64 = 64 << 20;
 const MAX_DRAWINGS_BYTES: u64 = 1 << 30;
 /// Flate's largest expansion: a deflate stream of maximal runs.
 const FLATE_MAX_RATIO: u64 = 1032;
+/// ASCII85's: `z` stands for four zero bytes.
+const ASCII85_MAX_RATIO: u64 = 4;
 /// Annotation types PDF/A-2 forbids (ISO 19005-2, 6.3.1).
 const FORBIDDEN_ANNOTATIONS: [&[u8]; 5] = [b"3D", b"Sound", b"Screen", b"Movie", b"FileAttachment"];
 /// Actions PDF/A-2 allows (6.5.1); named actions only for page moves.
@@ -260,7 +262,8 @@ fn look_dict(
 
 fn look_stream(d: &Dictionary, stream: &Stream, subtype: Option<&[u8]>, s: &mut Survey) {
     let filters = filters(d);
-    if filters.iter().any(|f| f == b"LZWDecode") {
+    let lzw = filters.iter().any(|f| f == b"LZWDecode");
+    if lzw {
         s.blockers.push("it has LZW-compressed streams".to_owned());
     }
     if subtype == Some(b"PS".as_slice())
@@ -269,42 +272,65 @@ fn look_stream(d: &Dictionary, stream: &Stream, subtype: Option<&[u8]>, s: &mut 
     {
         s.blockers.push("it has PostScript XObjects".to_owned());
     }
-    if !may_be_drawn(d, subtype) {
+    // LZW is refused anyway, and its expansion has no useful bound.
+    if lzw || !may_be_drawn(d, subtype) {
         return;
     }
-    match drawing(stream, &filters, s.inflated) {
-        Ok(content) => {
-            s.inflated += content.len() as u64;
-            colours_drawn(&content, s);
-        }
+    match drawing(stream, &filters, &mut s.inflated) {
+        Ok(content) => colours_drawn(&content, s),
         Err(blocker) => s.blockers.push(blocker.to_owned()),
     }
 }
 
-/// A stream's drawing, decoded, unless it would inflate past [`MAX_DRAWING_BYTES`]
-/// or, with the `inflated` bytes before it, past [`MAX_DRAWINGS_BYTES`].
-fn drawing(stream: &Stream, filters: &[Vec<u8>], inflated: u64) -> Result<Vec<u8>, &'static str> {
+/// A stream's drawing, decoded, unless it could inflate past [`MAX_DRAWING_BYTES`]
+/// or, with the `inflated` bytes before it (which this adds to, refused or
+/// not, so the time spent is bounded too), past [`MAX_DRAWINGS_BYTES`].
+fn drawing(
+    stream: &Stream,
+    filters: &[Vec<u8>],
+    inflated: &mut u64,
+) -> Result<Vec<u8>, &'static str> {
+    const TOO_MUCH: &str = "it has more drawing than can be checked";
     if filters.is_empty() {
         return Ok(stream.content.clone());
     }
-    let limit = MAX_DRAWING_BYTES.min(MAX_DRAWINGS_BYTES.saturating_sub(inflated));
-    // ASCII85 shrinks; only Flate stages can grow, each by at most its ratio.
-    let flates = filters
-        .iter()
-        .filter(|f| f.as_slice() == b"FlateDecode")
-        .count();
-    let worst = u32::try_from(flates)
-        .ok()
-        .and_then(|n| FLATE_MAX_RATIO.checked_pow(n))
-        .and_then(|ratio| ratio.checked_mul(stream.content.len() as u64));
-    let fits = worst.is_some_and(|worst| worst <= limit)
-        || (filters == [b"FlateDecode".to_vec()] && inflated_size(&stream.content, limit) <= limit);
-    if !fits {
-        return Err("it has more drawing than can be checked");
+    let limit = MAX_DRAWING_BYTES.min(MAX_DRAWINGS_BYTES.saturating_sub(*inflated));
+    // lopdf makes room for two rows of a PNG predictor, as wide as the file says.
+    let predictor = stream
+        .dict
+        .get(b"DecodeParms")
+        .and_then(Object::as_dict)
+        .and_then(|p| p.get(b"Predictor"))
+        .and_then(Object::as_i64)
+        .is_ok_and(|p| p >= 2);
+    if predictor || limit == 0 {
+        return Err(TOO_MUCH);
     }
-    stream
+    let mut worst = Some(stream.content.len() as u64);
+    for filter in filters {
+        let ratio = match filter.as_slice() {
+            b"FlateDecode" => FLATE_MAX_RATIO,
+            b"ASCII85Decode" => ASCII85_MAX_RATIO,
+            _ => return Err("it has a stream whose drawing cannot be read"),
+        };
+        worst = worst.and_then(|w| w.checked_mul(ratio));
+    }
+    if worst.is_none_or(|worst| worst > limit) {
+        // One Flate stage, the usual case, is counted rather than refused.
+        if filters != [b"FlateDecode".to_vec()] {
+            return Err(TOO_MUCH);
+        }
+        let counted = inflated_size(&stream.content, limit);
+        if counted > limit {
+            *inflated += counted;
+            return Err(TOO_MUCH);
+        }
+    }
+    let content = stream
         .decompressed_content()
-        .map_err(|_| "it has a stream whose drawing cannot be read")
+        .map_err(|_| "it has a stream whose drawing cannot be read")?;
+    *inflated += content.len() as u64;
+    Ok(content)
 }
 
 /// How many bytes zlib `data` inflates to, counted up to `limit` + 1, as lopdf
@@ -859,38 +885,55 @@ mod tests {
             z.write_all(bytes).expect("deflate");
             z.finish().expect("deflate")
         };
-        let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
-        // Referred to by nothing, with no type: it could be a drawing.
+        // A stream referred to by nothing, with no type: it could be a drawing.
+        let survey_with = |dict: Dictionary, content: Vec<u8>| {
+            let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
+            doc.add_object(Stream::new(dict, content));
+            survey(&doc)
+        };
+        let flate = || dictionary! { "Filter" => "FlateDecode" };
+        let too_much = |found: Survey| {
+            found
+                .blockers
+                .contains(&"it has more drawing than can be checked".to_owned())
+        };
         let once = zlib(&vec![b' '; (MAX_DRAWING_BYTES + 1) as usize]);
-        doc.add_object(Stream::new(dictionary! { "Filter" => "FlateDecode" }, once));
-        let blockers = survey(&doc).blockers;
-        assert!(
-            blockers.contains(&"it has more drawing than can be checked".to_owned()),
-            "{blockers:?}"
-        );
-        // Twice deflated, a few kilobytes that would be a gigabyte: not even inflated once.
-        let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
+        assert!(too_much(survey_with(flate(), once)));
+        // Twice deflated, a few hundred bytes that could be a gigabyte: not even inflated once.
         let twice = zlib(&zlib(&vec![0; 64 << 20]));
         assert!(twice.len() < 64 << 10, "{}", twice.len());
-        doc.add_object(Stream::new(
-            dictionary! { "Filter" => vec![Object::from("FlateDecode"), Object::from("FlateDecode")] },
-            twice,
-        ));
-        let blockers = survey(&doc).blockers;
-        assert!(
-            blockers.contains(&"it has more drawing than can be checked".to_owned()),
-            "{blockers:?}"
-        );
+        let chain = vec![Object::from("FlateDecode"), Object::from("FlateDecode")];
+        assert!(too_much(survey_with(
+            dictionary! { "Filter" => chain },
+            twice
+        )));
+        // A predictor's rows, as wide as the file says, are not made.
+        let rows = dictionary! {
+            "Filter" => "FlateDecode",
+            "DecodeParms" => dictionary! { "Predictor" => 12, "Columns" => 2_500_000_000i64 },
+        };
+        assert!(too_much(survey_with(rows, zlib(b"1 0 0 rg"))));
         // Within the limit, a stream is read for its colours.
-        let mut doc = page_doc(b"0 0 10 10 re f", dictionary! {});
-        let drawn = zlib(b"1 0 0 rg 0 0 5 5 re f");
-        doc.add_object(Stream::new(
-            dictionary! { "Filter" => "FlateDecode" },
-            drawn,
-        ));
-        let survey = survey(&doc);
-        assert!(survey.blockers.is_empty(), "{:?}", survey.blockers);
-        assert!(survey.rgb);
+        let found = survey_with(flate(), zlib(b"1 0 0 rg 0 0 5 5 re f"));
+        assert!(
+            found.blockers.is_empty() && found.rgb,
+            "{:?}",
+            found.blockers
+        );
+        // Large enough that Flate's worst ratio would refuse it: counted, then read.
+        let mut big = b"1 0 0 rg\n".to_vec();
+        for i in 0u64..200_000 {
+            let n = i.wrapping_mul(2_654_435_761) % 100_000;
+            big.extend_from_slice(format!("{n} {} 3 4 re f\n", n / 7).as_bytes());
+        }
+        let drawn = zlib(&big);
+        assert!(drawn.len() as u64 * FLATE_MAX_RATIO > MAX_DRAWING_BYTES);
+        let found = survey_with(flate(), drawn);
+        assert!(
+            found.blockers.is_empty() && found.rgb,
+            "{:?}",
+            found.blockers
+        );
     }
 
     #[test]
