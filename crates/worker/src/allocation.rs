@@ -27,9 +27,9 @@ fn note(ptr: *mut u8) -> *mut u8 {
     ptr
 }
 
-// The only unsafe code in the workspace: a global allocator cannot be written
-// without it. Every call is passed to `System` unchanged, with the caller's
-// own guarantees; only the answer is looked at.
+// A global allocator cannot be written without unsafe code. Every call is
+// passed to `System` unchanged, with the caller's own guarantees; only the
+// answer is looked at.
 #[allow(unsafe_code)]
 unsafe impl GlobalAlloc for NotingRefusals {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
