@@ -279,7 +279,8 @@ pub struct Limits {
     pub max_pixels: u64,
     /// Wall-clock limit for rendering one PDF page.
     pub render_timeout_secs: u64,
-    /// Address-space limit for the renderer subprocess.
+    /// Address-space limit for the renderer subprocess (and the PDF trial
+    /// parse); 0 for none.
     pub render_memory_mb: u64,
     /// The program that tries each PDF parse first (see `pdf::guard`): set by
     /// the worker binary to itself at start-up, never read from configuration.
@@ -365,6 +366,14 @@ impl Settings {
         if l.render_timeout_secs == 0 {
             return invalid("limits.render_timeout_secs", "must be at least 1");
         }
+        // Below this the PDF trial parse's budget (under half the limit) is
+        // nothing, and every PDF would silently lose its in-process reading.
+        if (1..MIN_RENDER_MEMORY_MB).contains(&l.render_memory_mb) {
+            return invalid(
+                "limits.render_memory_mb",
+                "must be 0 (no limit) or at least 512",
+            );
+        }
         if self.preprocess.max_deskew_degrees > 45.0 || self.preprocess.max_deskew_degrees < 0.0 {
             return invalid("preprocess.max_deskew_degrees", "must be between 0 and 45");
         }
@@ -432,6 +441,9 @@ impl Settings {
     }
 }
 
+/// The least `limits.render_memory_mb` other than 0.
+const MIN_RENDER_MEMORY_MB: u64 = 512;
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -447,5 +459,11 @@ mod tests {
         s.ocr.min_dpi = 500;
         let err = s.validate().expect_err("min above max is refused");
         assert!(err.to_string().contains("ocr.min_dpi"), "{err}");
+        let mut s = Settings::default();
+        s.limits.render_memory_mb = 256;
+        let err = s.validate().expect_err("too little for a parse");
+        assert!(err.to_string().contains("limits.render_memory_mb"), "{err}");
+        s.limits.render_memory_mb = 0;
+        s.validate().expect("no limit at all is allowed");
     }
 }
