@@ -31,6 +31,19 @@ pub enum DbError {
     Migration(String),
 }
 
+impl DbError {
+    /// PostgreSQL broke a deadlock by failing this statement (SQLSTATE 40P01,
+    /// which diesel reports only by its message): nothing it did remains, and
+    /// trying it again may well succeed.
+    pub fn is_deadlock(&self) -> bool {
+        matches!(
+            self,
+            Self::Query(diesel::result::Error::DatabaseError(_, info))
+                if info.message().starts_with("deadlock detected")
+        )
+    }
+}
+
 pub type DbPool = Pool;
 
 /// A connection used this recently is taken as alive without a round trip.
