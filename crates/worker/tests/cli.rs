@@ -6,6 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::Command;
 
+use scribe_core::pdf::guard;
 use scribe_fixtures::{hostile, pdf, tiff_file};
 use support::*;
 
@@ -194,8 +195,13 @@ fn page_and_language_limits_are_refused_clearly() {
 
 /// The binary under a 2 GiB address-space limit, as a worker pod might have.
 fn limited() -> Command {
+    limited_to(2 << 30)
+}
+
+/// `scribe-worker` with at most `bytes` of address space.
+fn limited_to(bytes: u64) -> Command {
     let mut c = Command::new("prlimit");
-    c.arg("--as=2147483648")
+    c.arg(format!("--as={bytes}"))
         .arg(env!("CARGO_BIN_EXE_scribe-worker"))
         .env("SCRIBE_ENV", "test-none")
         .current_dir(env!("CARGO_MANIFEST_DIR"));
@@ -335,12 +341,8 @@ fn a_predictor_claiming_gigabyte_rows_is_never_allocated_by_the_worker() {
     assert!(bomb.len() < 4096, "{}", bomb.len());
     let path = write(dir.path(), "rows.pdf", &bomb);
     // Room for the worker to make the two rows, should it try: the harm shows as memory.
-    let mut worker = Command::new("prlimit");
+    let mut worker = limited_to(8 << 30);
     worker
-        .arg("--as=8589934592")
-        .arg(env!("CARGO_BIN_EXE_scribe-worker"))
-        .env("SCRIBE_ENV", "test-none")
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .args(["ocr", "--threads", "1", "--format", "txt", "--out"])
         .arg(dir.path().join("out"))
         .arg(&path);
@@ -360,7 +362,7 @@ fn run_within_500_mb(mut command: Command, dir: &Path, why: &str) {
         .expect("prlimit (util-linux)");
     let mut peak_kb = 0;
     let status = loop {
-        peak_kb = peak_kb.max(resident_high_water_kb(child.id()));
+        peak_kb = peak_kb.max(guard::status_kb(&child.id().to_string(), "VmHWM:").unwrap_or(0));
         if let Some(status) = child.try_wait().expect("wait") {
             break status;
         }
@@ -370,19 +372,6 @@ fn run_within_500_mb(mut command: Command, dir: &Path, why: &str) {
     assert_eq!(status.code(), Some(0), "{status:?}: {stderr}");
     assert!(peak_kb < 500 * 1024, "the worker held {peak_kb} kB");
     assert!(stderr.contains(why), "{stderr}");
-}
-
-/// `VmHWM` of a running process, in kB (0 once it has exited).
-fn resident_high_water_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
 }
 
 #[test]

@@ -116,7 +116,7 @@ pub fn probe_main(path: &Path, refused: fn() -> bool) -> ExitCode {
         eprintln!("the parse asked for more memory than the trial's limit");
         return ExitCode::FAILURE;
     }
-    match status_kb("VmHWM:") {
+    match status_kb("self", "VmHWM:") {
         Some(kb) if kb.saturating_mul(1024) <= budget => ExitCode::SUCCESS,
         held => {
             // The worker logs this line with the refusal.
@@ -130,10 +130,11 @@ pub fn probe_main(path: &Path, refused: fn() -> bool) -> ExitCode {
     }
 }
 
-/// A `kB` field of `/proc/self/status`; unknown without `/proc`, which then
-/// refuses every file rather than trusting it.
-fn status_kb(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+/// A `kB` field (`"VmHWM:"`) of `/proc/<process>/status`, `process` being a pid
+/// or `self`; unknown without `/proc`, which then refuses every file rather
+/// than trusting it.
+pub fn status_kb(process: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{process}/status")).ok()?;
     status
         .lines()
         .find_map(|l| l.strip_prefix(field))?

@@ -316,15 +316,16 @@ fn drawing(
         worst = worst.and_then(|w| w.checked_mul(ratio));
     }
     if worst.is_none_or(|worst| worst > limit) {
-        // One Flate stage, the usual case, is counted rather than refused.
+        // One Flate stage, the usual case, is inflated within the limit rather than refused.
         if filters != [b"FlateDecode".to_vec()] {
             return Err(TOO_MUCH);
         }
-        let counted = inflated_size(&stream.content, limit);
-        if counted > limit {
-            *inflated += counted;
+        let content = inflate_within(&stream.content, limit);
+        *inflated += content.len() as u64;
+        if content.len() as u64 > limit {
             return Err(TOO_MUCH);
         }
+        return Ok(content);
     }
     let content = stream
         .decompressed_content()
@@ -333,23 +334,22 @@ fn drawing(
     Ok(content)
 }
 
-/// How many bytes zlib `data` inflates to, counted up to `limit` + 1, as lopdf
-/// reads it: what inflates before an error counts, and data that fails from
-/// its first byte is read again as raw deflate past the two-byte header.
-fn inflated_size(data: &[u8], limit: u64) -> u64 {
+/// Zlib `data` inflated as lopdf does it, but to at most `limit` + 1 bytes: what
+/// inflates before an error is kept, and data that fails from its first byte is
+/// read again as raw deflate past the two-byte header.
+fn inflate_within(data: &[u8], limit: u64) -> Vec<u8> {
     use std::io::Read;
-    let count = |reader: &mut dyn Read| {
-        let mut reader = reader.take(limit + 1);
-        let mut buf = [0u8; 64 * 1024];
-        let mut total = 0u64;
-        while let Ok(n @ 1..) = reader.read(&mut buf) {
-            total += n as u64;
-        }
-        total
+    let read = |reader: &mut dyn Read| {
+        let mut out = Vec::new();
+        // An error ends the stream; what came before it stays, as in lopdf.
+        let _ = reader.take(limit + 1).read_to_end(&mut out);
+        out
     };
-    match count(&mut flate2::read::ZlibDecoder::new(data)) {
-        0 if data.len() > 2 => count(&mut flate2::read::DeflateDecoder::new(&data[2..])),
-        n => n,
+    match read(&mut flate2::read::ZlibDecoder::new(data)) {
+        out if out.is_empty() && data.len() > 2 => {
+            read(&mut flate2::read::DeflateDecoder::new(&data[2..]))
+        }
+        out => out,
     }
 }
 
@@ -920,7 +920,7 @@ mod tests {
             "{:?}",
             found.blockers
         );
-        // Large enough that Flate's worst ratio would refuse it: counted, then read.
+        // Large enough that Flate's worst ratio would refuse it: inflated within the limit.
         let mut big = b"1 0 0 rg\n".to_vec();
         for i in 0u64..200_000 {
             let n = i.wrapping_mul(2_654_435_761) % 100_000;
