@@ -166,6 +166,34 @@ async fn a_corrupt_file_fails_alone_and_the_other_files_complete() {
             .is_some_and(|m| m.contains("did not ask")),
         "{body}"
     );
+    let failed = app
+        .download(&format!(
+            "/api/v1/jobs/{id}/files/{}/text",
+            files[1]["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(failed.status().as_u16(), 409);
+    let body: serde_json::Value = failed.json().await.expect("json");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.starts_with("this file could not be read, so it has no downloads: ")
+            && message.contains("damaged"),
+        "{body}"
+    );
+    let unknown = app
+        .download(&format!(
+            "/api/v1/jobs/{id}/files/{}/exe",
+            files[0]["id"].as_str().expect("id")
+        ))
+        .await;
+    assert_eq!(unknown.status().as_u16(), 404);
+    let body: serde_json::Value = unknown.json().await.expect("json");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no `exe` download")),
+        "{body}"
+    );
     let url = files[0]["downloads"]["text"].as_str().expect("url");
     let text = app.download(url).await.text().await.expect("body");
     let got: Vec<&str> = text.split('\u{c}').collect();
@@ -370,7 +398,15 @@ async fn the_request_trace_id_travels_with_the_task() {
 async fn the_worker_serves_metrics() {
     let app = TestApp::spawn(|_| {}).await;
     let (png, _) = page_png(80);
-    let id = app.submit_ok(vec![("m.png", png)], &[]).await;
+    let id = app
+        .submit_ok(
+            vec![
+                ("m.png", png),
+                ("broken.pdf", b"%PDF-1.7\ngarbage that is no PDF".to_vec()),
+            ],
+            &[],
+        )
+        .await;
     assert_eq!(app.wait_for_job(&id, LIMIT).await["status"], "complete");
     let port = app.worker_metrics[0];
     let body = app
@@ -386,6 +422,10 @@ async fn the_worker_serves_metrics() {
     assert!(
         body.contains("scribe_tasks_total{outcome=\"ok\"} 1"),
         "{body}"
+    );
+    assert!(
+        body.contains("scribe_tasks_total{outcome=\"permanent\"} 1"),
+        "the refused file counts as a permanent failure: {body}"
     );
     assert!(body.contains("scribe_ocr_seconds_count 1"), "{body}");
 }

@@ -134,6 +134,7 @@ async fn hostile_file_names_are_display_text_only() {
             !shown.contains("..") && !shown.contains('\0') && shown.chars().count() <= 255,
             "{shown}"
         );
+        assert!(shown.ends_with(".png"), "the type stays visible: {shown}");
     }
     for path in app.stored_files() {
         let rel = path
@@ -218,4 +219,63 @@ async fn meta_endpoints_answer() {
     assert_eq!(app.get_json(ALICE, "/readyz").await.0, 200);
     let (_, metrics) = app.scrape(app.web_metrics, "/metrics").await;
     assert!(metrics.contains("scribe_jobs_accepted_total"));
+}
+
+/// One multipart part, its Content-Disposition parameters written raw.
+fn raw_part(disposition: &str, bytes: &[u8]) -> Vec<u8> {
+    let mut body = format!(
+        "--XYZ\r\nContent-Disposition: form-data; {disposition}\r\nContent-Type: image/png\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(b"\r\n--XYZ--\r\n");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_parts_are_taken_however_their_name_is_sent() {
+    let app = TestApp::web_only(|_| {}).await;
+    let (png, _) = page_png(3);
+    let post = |body: Vec<u8>| {
+        app.client
+            .post(app.url("/api/v1/jobs"))
+            .bearer_auth(ALICE)
+            .header("content-type", "multipart/form-data; boundary=XYZ")
+            .body(body)
+            .send()
+    };
+    for (disposition, shown) in [
+        // `curl -F file=<scan.png`: no file name at all.
+        ("name=\"file\"", "upload"),
+        // RFC 5987 only.
+        (
+            "name=\"file\"; filename*=UTF-8''%C3%9Cbersicht.png",
+            "Übersicht.png",
+        ),
+    ] {
+        let r = post(raw_part(disposition, &png)).await.expect("send");
+        assert_eq!(r.status().as_u16(), 202, "{disposition}");
+        let body: serde_json::Value = r.json().await.expect("json");
+        assert_eq!(body["files"][0]["file_name"], shown, "{disposition}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_control_character_in_a_file_name_is_named_as_the_cause() {
+    let app = TestApp::web_only(|_| {}).await;
+    let (png, _) = page_png(4);
+    let r = app
+        .client
+        .post(app.url("/api/v1/jobs"))
+        .bearer_auth(ALICE)
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body(raw_part(
+            "name=\"file\"; filename=\"scan\x1b[0m.png\"",
+            &png,
+        ))
+        .send()
+        .await
+        .expect("send");
+    let message = refused(&app, r, 400, "malformed_multipart").await;
+    assert!(message.contains("control characters"), "{message}");
 }

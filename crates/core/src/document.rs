@@ -27,10 +27,19 @@ pub enum DocumentError {
     Encrypted,
     #[error("the PDF has no pages")]
     NoPages,
-    #[error("{} pages is more than the limit of {limit}", pages.map_or("the document has more".to_owned(), |p| format!("the document has {p}")))]
+    #[error("{}", too_many_pages(*pages, *limit))]
     TooManyPages { pages: Option<usize>, limit: usize },
     #[error("the image is {width}×{height} pixels, more than the limit of {limit} pixels")]
     TooManyPixels { width: u32, height: u32, limit: u64 },
+    #[error(
+        "the page is {width_in:.0}×{height_in:.0} inches: even at {dpi} dpi that is more than the {limit} pixels a page may have"
+    )]
+    PageTooLarge {
+        width_in: f64,
+        height_in: f64,
+        dpi: u32,
+        limit: u64,
+    },
     #[error("the file is {size} bytes, more than the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("rendering a page took longer than {secs} s and was stopped")]
@@ -56,12 +65,19 @@ impl DocumentError {
             Self::Encrypted => "encrypted_pdf",
             Self::NoPages => "no_pages",
             Self::TooManyPages { .. } => "too_many_pages",
-            Self::TooManyPixels { .. } => "too_many_pixels",
+            Self::TooManyPixels { .. } | Self::PageTooLarge { .. } => "too_many_pixels",
             Self::TooLarge { .. } => "file_too_large",
             Self::RenderTimeout { .. } => "render_timeout",
             Self::ToolMissing(_) => "tool_missing",
             Self::Io(_) => "io_error",
         }
+    }
+}
+
+fn too_many_pages(pages: Option<usize>, limit: usize) -> String {
+    match pages {
+        Some(p) => format!("the document has {p} pages, more than the limit of {limit}"),
+        None => format!("the document has more than {limit} pages, the most one may have"),
     }
 }
 

@@ -82,12 +82,17 @@ pub async fn receive(
             }
             continue;
         }
-        let file_name = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .map(str::to_owned);
+        let file_name = field.content_disposition().and_then(|cd| {
+            cd.get_filename().map(str::to_owned).or_else(|| {
+                // RFC 5987's `filename*=UTF-8''…`, which some clients send alone.
+                cd.get_filename_ext()
+                    .map(|ext| String::from_utf8_lossy(&ext.value).into_owned())
+            })
+        });
         match (name.as_str(), file_name) {
-            ("file" | "files" | "files[]", Some(file_name)) => {
+            // `curl -F file=<scan.pdf` sends the bytes without a file name.
+            ("file" | "files" | "files[]", file_name) => {
+                let file_name = file_name.unwrap_or_else(|| "upload".to_owned());
                 if received.files.len() >= limits.max_files {
                     return Err(ApiError::bad(
                         "too_many_files",
@@ -268,26 +273,52 @@ async fn text_field(field: &mut actix_multipart::Field) -> Result<String, ApiErr
         .map_err(|_| ApiError::bad("bad_field", "a form field is not valid UTF-8"))
 }
 
-/// The client's file name as display text: no path, no control characters, bounded.
+/// The client's file name as display text: no path, no control or bidi
+/// formatting characters (`invoice\u{202E}gnp.exe` would read as `invoiceexe.png`),
+/// bounded with its extension kept.
 pub fn display_name(raw: &str) -> String {
     let base = raw.rsplit(['/', '\\']).next().unwrap_or(raw);
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control())
-        .take(MAX_NAME_CHARS)
+        .filter(|&c| !c.is_control() && !is_bidi_control(c))
         .collect();
     let trimmed = cleaned.trim();
     if trimmed.is_empty() || trimmed == "." || trimmed == ".." {
-        "upload".to_owned()
-    } else {
-        trimmed.to_owned()
+        return "upload".to_owned();
     }
+    if trimmed.chars().count() <= MAX_NAME_CHARS {
+        return trimmed.to_owned();
+    }
+    // A short extension is what tells the user (and the download's name) the type.
+    let extension = trimmed
+        .rsplit_once('.')
+        .map(|(_, ext)| ext)
+        .filter(|ext| !ext.is_empty() && ext.chars().count() <= 16)
+        .map_or(String::new(), |ext| format!(".{ext}"));
+    let keep = MAX_NAME_CHARS - extension.chars().count();
+    let stem: String = trimmed.chars().take(keep).collect();
+    format!("{}{extension}", stem.trim_end())
+}
+
+/// Marks and embeddings that reorder how the text around them is shown.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn malformed(e: actix_multipart::MultipartError) -> ApiError {
+    use actix_multipart::MultipartError as E;
+    let why = match e {
+        // httparse refuses control characters and over-long header lines.
+        E::Parse(_) => "a part's headers could not be read: a file name holds control \
+                        characters, or a header is too long; rename the file and send it again"
+            .to_owned(),
+        E::Payload(_) => "the body ended early or a part's headers were too long".to_owned(),
+        E::Incomplete => "the body ended before its closing boundary".to_owned(),
+        other => other.to_string(),
+    };
     ApiError::bad(
         "malformed_multipart",
-        format!("the multipart body could not be read: {e}"),
+        format!("the multipart body could not be read: {why}"),
     )
 }
 
@@ -309,6 +340,11 @@ mod tests {
         assert_eq!(display_name("bad\0name.png"), "badname.png");
         assert_eq!(display_name(".."), "upload");
         assert_eq!(display_name(&"x".repeat(500)).chars().count(), 255);
+        let long = display_name(&format!("{}.pdf", "ä".repeat(300)));
+        assert_eq!(long.chars().count(), 255);
+        assert!(long.ends_with("ää.pdf"), "{long}");
+        assert_eq!(display_name("invoice\u{202E}gnp.exe"), "invoicegnp.exe");
+        assert_eq!(display_name("\u{2067}scan\u{2069}.png"), "scan.png");
         assert_eq!(display_name("<b>hi</b>.png"), "b>.png");
     }
 }

@@ -157,6 +157,31 @@ fn bad_files_each_get_one_line_and_the_good_ones_still_finish() {
 }
 
 #[test]
+fn a_page_too_large_to_read_says_its_size_and_the_limit_it_passes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let poster = write(
+        dir.path(),
+        "poster.pdf",
+        &hostile::oversized_page_pdf("WANTED", 200, 200),
+    );
+    let out = scribe()
+        .arg("ocr")
+        .arg(&poster)
+        .arg("--out")
+        .arg(dir.path())
+        .arg("-q")
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // 200 in at 50 dpi is 10000 px a side: 100 MP, past the 25 MP OCR reads.
+    assert!(
+        stderr.contains("the page is 200×200 inches: even at 50 dpi that is more than the 25000000 pixels a page may have"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn page_and_language_limits_are_refused_clearly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let tiff = dir.path().join("three.tif");
@@ -173,7 +198,8 @@ fn page_and_language_limits_are_refused_clearly() {
         .expect("run");
     assert!(!out.status.success());
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("more than the limit of 2"),
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the document has more than 2 pages, the most one may have"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );

@@ -148,10 +148,11 @@ impl PdfDocument {
         let budget = self.max_pixels.min(crate::document::MAX_OCR_PIXELS) as f64;
         let fitting = ((budget / area_in2.max(1e-6)).sqrt()).floor() as u32;
         if fitting < MIN_RENDER_DPI {
-            return Err(DocumentError::TooManyPixels {
-                width: (w_pt / 72.0 * f64::from(MIN_RENDER_DPI)) as u32,
-                height: (h_pt / 72.0 * f64::from(MIN_RENDER_DPI)) as u32,
-                limit: self.max_pixels,
+            return Err(DocumentError::PageTooLarge {
+                width_in: w_pt / 72.0,
+                height_in: h_pt / 72.0,
+                dpi: MIN_RENDER_DPI,
+                limit: budget as u64,
             });
         }
         Ok(wanted.min(fitting))

@@ -1,7 +1,9 @@
 //! Results and per-file downloads, with the right content types and
 //! `Content-Disposition` names derived from the uploaded file's display name.
 
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
+use actix_web::http::header::{
+    Charset, ContentDisposition, DispositionParam, DispositionType, ExtendedValue,
+};
 use actix_web::{HttpResponse, get, web};
 use bytes::Bytes;
 use futures_util::stream::BoxStream;
@@ -160,28 +162,35 @@ pub async fn file(
     let (id, upload, kind) = path.into_inner();
     let (job, upload) = owned_upload(&state, &owner, &id, &upload).await?;
     let Some(output) = Output::named(&kind) else {
-        return Err(ApiError::NotFound);
+        return Err(ApiError::Missing(format!(
+            "there is no `{kind}` download; a file has {}",
+            Output::ALL.map(|o| format!("`{}`", o.kind)).join(", ")
+        )));
     };
     let (name, content_type) = (output.stored, output.content_type);
-    let disposition = ContentDisposition {
-        disposition: DispositionType::Attachment,
-        parameters: vec![DispositionParam::Filename(
-            output.file_name(&upload.file_name),
-        )],
-    };
-    if upload.status == Status::Cancelled {
-        let body = partial_download(&state, job.id, &upload, &kind).await?;
-        return Ok(HttpResponse::Ok()
-            .content_type(content_type)
-            .insert_header(disposition)
-            .insert_header((NOTE_HEADER, CANCELLED_NOTE))
-            .body(body));
-    }
-    if upload.status != Status::Complete {
-        return Err(ApiError::Conflict(format!(
-            "this file is {}; downloads are ready when it is complete",
-            upload.status
-        )));
+    let disposition = attachment(&output.file_name(&upload.file_name));
+    match upload.status {
+        Status::Complete => {}
+        Status::Cancelled => {
+            let body = partial_download(&state, job.id, &upload, &kind).await?;
+            return Ok(HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header(disposition)
+                .insert_header((NOTE_HEADER, CANCELLED_NOTE))
+                .body(body));
+        }
+        Status::Error => {
+            return Err(ApiError::Conflict(format!(
+                "this file could not be read, so it has no downloads: {}",
+                upload.error.as_deref().unwrap_or("no reason was recorded")
+            )));
+        }
+        Status::Pending | Status::Processing => {
+            return Err(ApiError::Conflict(
+                "this file is still being read; its downloads are ready when it is complete"
+                    .to_owned(),
+            ));
+        }
     }
     let bytes = get(&state, &keys::upload_file(job.id, upload.id, name))
         .await
@@ -348,6 +357,31 @@ pub async fn owned_upload(
     Ok((job, upload))
 }
 
+/// `Content-Disposition: attachment` naming `file_name`: as plain `filename` when it
+/// is ASCII, else also as RFC 5987's `filename*`, which browsers prefer and read
+/// as UTF-8 (raw UTF-8 in `filename` is read differently by each).
+pub fn attachment(file_name: &str) -> ContentDisposition {
+    let mut parameters = Vec::with_capacity(2);
+    if file_name.is_ascii() {
+        parameters.push(DispositionParam::Filename(file_name.to_owned()));
+    } else {
+        let fallback: String = file_name
+            .chars()
+            .map(|c| if c.is_ascii() { c } else { '_' })
+            .collect();
+        parameters.push(DispositionParam::Filename(fallback));
+        parameters.push(DispositionParam::FilenameExt(ExtendedValue {
+            charset: Charset::Ext("UTF-8".to_owned()),
+            language_tag: None,
+            value: file_name.as_bytes().to_vec(),
+        }));
+    }
+    ContentDisposition {
+        disposition: DispositionType::Attachment,
+        parameters,
+    }
+}
+
 /// Turns "no such object" into a message about what is missing.
 fn missing(e: ApiError, what: &str) -> ApiError {
     match e {
@@ -373,8 +407,25 @@ async fn get(
 
 #[cfg(test)]
 mod tests {
-    use super::{Output, OutputKind};
+    use super::{Output, OutputKind, attachment};
     use utoipa::{OpenApi, PartialSchema};
+
+    #[test]
+    fn a_name_beyond_ascii_travels_as_utf8_with_an_ascii_fallback() {
+        assert_eq!(
+            attachment("scan.txt").to_string(),
+            "attachment; filename=\"scan.txt\""
+        );
+        let header = attachment("Übersicht 2024.txt").to_string();
+        assert!(
+            header.contains("filename=\"_bersicht 2024.txt\""),
+            "{header}"
+        );
+        assert!(
+            header.contains("filename*=UTF-8''%C3%9Cbersicht%202024.txt"),
+            "{header}"
+        );
+    }
 
     #[test]
     fn the_contract_names_exactly_the_outputs_served() {

@@ -256,7 +256,7 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     let outcome =
         tracing::Instrument::instrument(upload_task::handle(ctx, &task, &trace_id), span).await;
     let label = match &outcome {
-        Ok(()) => "ok",
+        Ok(handled) => handled.label(),
         Err(TaskError::Transient(_)) => "transient",
         Err(TaskError::Permanent { .. }) => "permanent",
         Err(TaskError::Cancelled) => "cancelled",
@@ -264,7 +264,7 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     };
     ctx.metrics.tasks.with_label_values(&[label]).inc();
     match outcome {
-        Ok(()) => {
+        Ok(_) => {
             let _ = delivery.ack(BasicAckOptions::default()).await;
         }
         Err(TaskError::Transient(reason)) => {

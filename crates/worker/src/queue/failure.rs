@@ -61,12 +61,57 @@ impl From<crate::ocr::RunError> for TaskError {
             return Self::Stopped(None);
         }
         if e.is_permanent() {
+            // A page the document itself refused says why in its own code
+            // (`too_many_pixels`, `corrupt_file`), as a whole-file refusal does.
+            let code = match &e {
+                crate::ocr::RunError::Page {
+                    source: crate::ocr::page::PageError::Document(d),
+                    ..
+                } => d.code(),
+                _ => "ocr_failed",
+            };
             Self::Permanent {
-                code: "ocr_failed",
+                code,
                 message: e.to_string(),
             }
         } else {
             Self::transient(e)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ocr::RunError;
+    use crate::ocr::page::PageError;
+    use scribe_core::document::DocumentError;
+
+    #[test]
+    fn a_page_the_document_refuses_keeps_the_documents_code() {
+        let refused = RunError::Page {
+            page: 3,
+            source: PageError::Document(DocumentError::Corrupt(
+                "the TIFF file is truncated".to_owned(),
+            )),
+        };
+        match TaskError::from(refused) {
+            TaskError::Permanent { code, message } => {
+                assert_eq!(code, "corrupt_file");
+                assert_eq!(message, "page 3: the TIFF file is truncated");
+            }
+            other => panic!("expected a permanent failure, got {other:?}"),
+        }
+        let engine = RunError::Page {
+            page: 1,
+            source: PageError::Engine(crate::ocr::tesseract::TesseractError::Recognize),
+        };
+        assert!(matches!(
+            TaskError::from(engine),
+            TaskError::Permanent {
+                code: "ocr_failed",
+                ..
+            }
+        ));
     }
 }

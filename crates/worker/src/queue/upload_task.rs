@@ -44,9 +44,30 @@ pub struct Context {
     pub stopping: Arc<std::sync::atomic::AtomicBool>,
 }
 
-/// Runs the task. `Ok(())` also covers "nothing to do" (already finished,
-/// cancelled or deleted).
-pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskError> {
+/// How a task that needs no retry ended, for the metrics: the file's own
+/// failure and a cancel are answers, not errors of the task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Handled {
+    /// Read, or nothing to do (already finished, or deleted).
+    Done,
+    /// The file was refused for good (its error recorded).
+    Failed,
+    /// The job was cancelled while this task ran.
+    Cancelled,
+}
+
+impl Handled {
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Done => "ok",
+            Self::Failed => "permanent",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// Runs the task.
+pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<Handled, TaskError> {
     let outcome = run(ctx, task, trace_id).await;
     if matches!(outcome, Err(TaskError::Stopped(_))) {
         return outcome;
@@ -59,13 +80,13 @@ pub async fn handle(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(),
         Ok(None) => {
             tracing::info!("job deleted while its task ran; task dropped");
             scribe_core::storage::delete_job(&ctx.store, job_id).await?;
-            Ok(())
+            Ok(Handled::Done)
         }
         _ => outcome,
     }
 }
 
-async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskError> {
+async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<Handled, TaskError> {
     let upload_id = task.upload_id;
     let Some((upload, job)) =
         db::run(&ctx.db, move |c| queries::claim_upload(c, upload_id)).await?
@@ -73,7 +94,7 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskEr
         // A repeat of finished work; but the worker that did it may have died
         // between writing the job's results and marking it finished.
         tracing::info!("upload already finished or cancelled; task dropped");
-        return finish_job(ctx, task.job_id).await;
+        return finish_job(ctx, task.job_id).await.map(|()| Handled::Done);
     };
     let job_id = job.id;
     // The claim moved the job to processing too (if it was pending): say both.
@@ -88,10 +109,10 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskEr
         })
         .await;
 
-    match process(ctx, &upload, &job, task, trace_id).await {
+    let handled = match process(ctx, &upload, &job, task, trace_id).await {
         Ok(false) => {
             tracing::info!("page range done; other ranges are still running");
-            return Ok(());
+            return Ok(Handled::Done);
         }
         Ok(true) => {
             db::run(&ctx.db, move |c| {
@@ -99,6 +120,7 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskEr
             })
             .await?;
             publish(ctx, job_id, upload_id, Some(Status::Complete), None).await;
+            Handled::Done
         }
         Err(TaskError::Permanent { code, message }) => {
             tracing::info!(error = %message, "upload failed permanently");
@@ -108,18 +130,20 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<(), TaskEr
             })
             .await?;
             publish(ctx, job_id, upload_id, Some(Status::Error), None).await;
+            Handled::Failed
         }
         Err(TaskError::Cancelled) => {
             tracing::info!("job cancelled; stopped after the current page");
-            return Ok(());
+            return Ok(Handled::Cancelled);
         }
         Err(TaskError::Stopped(range)) => {
             tracing::info!("worker stopping; the pages not yet read go back to the queue");
             return Err(TaskError::Stopped(range));
         }
         Err(e) => return Err(e),
-    }
-    finish_job(ctx, job_id).await
+    };
+    finish_job(ctx, job_id).await?;
+    Ok(handled)
 }
 
 /// Marks an upload Error once its retries are used up.
