@@ -9,6 +9,11 @@ const CREDIBLE_DPI: std::ops::RangeInclusive<f64> = 50.0..=4800.0;
 
 const METRES_PER_INCH: f64 = 0.0254;
 
+/// The longest side of any page a screen resolution may describe (tabloid, A3).
+const LARGEST_PAGE_INCHES: f64 = 17.0;
+/// Below this a resolution may be a display's default (72, 96) rather than a scan's.
+const SCREEN_DPI: f64 = 150.0;
+
 /// Horizontal and vertical resolution in dots per inch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Density {
@@ -26,6 +31,17 @@ impl Density {
     pub fn dpi(self) -> u32 {
         self.y.round() as u32
     }
+}
+
+/// `density` when it can describe a document of `width` × `height` pixels, else
+/// `None`. Image editors, screenshot tools and cameras write 72 or 96 dpi by
+/// default: a 4000-pixel photo "at 72 dpi" would be a page 55 inches tall (a
+/// poster-sized searchable PDF) and would be enlarged for OCR, while at 72 dpi
+/// a real scanned page is under 1,300 pixels.
+pub fn for_page(density: Option<Density>, width: u32, height: u32) -> Option<Density> {
+    let d = density?;
+    let longest = (f64::from(width) / d.x).max(f64::from(height) / d.y);
+    (d.x.min(d.y) >= SCREEN_DPI || longest <= LARGEST_PAGE_INCHES).then_some(d)
 }
 
 /// Reads the density from the first bytes of a PNG file (the pHYs chunk comes before IDAT).
@@ -54,7 +70,9 @@ pub fn png(bytes: &[u8]) -> Option<Density> {
     None
 }
 
-/// JFIF's density when it states a unit, else EXIF's XResolution/YResolution.
+/// JFIF's density when it states a unit, else EXIF's XResolution/YResolution
+/// unless a camera wrote them: a photo's dpi (72, 180, 300, by maker) says
+/// nothing about the paper in it.
 pub fn jpeg(bytes: &[u8]) -> Option<Density> {
     let mut exif = None;
     let mut at = 2;
@@ -170,7 +188,8 @@ fn find_box<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     None
 }
 
-/// XResolution, YResolution and ResolutionUnit from IFD0 of an EXIF TIFF block.
+/// XResolution, YResolution and ResolutionUnit from IFD0 of an EXIF TIFF block,
+/// unless its EXIF sub-IFD records an exposure, aperture or focal length (a camera).
 fn tiff_ifd0(tiff: &[u8]) -> Option<Density> {
     let big = match tiff.get(0..2)? {
         b"MM" => true,
@@ -193,12 +212,15 @@ fn tiff_ifd0(tiff: &[u8]) -> Option<Density> {
             u32::from_le_bytes(b)
         })
     };
-    let ifd = u32_at(4)? as usize;
-    let count = usize::from(u16_at(ifd)?);
-    let (mut x, mut y, mut unit) = (None, None, None);
-    for i in 0..count.min(256) {
-        let entry = ifd + 2 + i * 12;
-        let tag = u16_at(entry)?;
+    let tags = |ifd: usize| {
+        let count = u16_at(ifd).map_or(0, usize::from).min(256);
+        (0..count).map_while(move |i| {
+            let entry = ifd + 2 + i * 12;
+            Some((u16_at(entry)?, entry))
+        })
+    };
+    let (mut x, mut y, mut unit, mut exif) = (None, None, None, None);
+    for (tag, entry) in tags(u32_at(4)? as usize) {
         let rational = || {
             let at = u32_at(entry + 8)? as usize;
             let (n, d) = (u32_at(at)?, u32_at(at + 4)?);
@@ -208,8 +230,16 @@ fn tiff_ifd0(tiff: &[u8]) -> Option<Density> {
             0x011A => x = rational(),
             0x011B => y = rational(),
             0x0128 => unit = u16_at(entry + 8),
+            0x8769 => exif = u32_at(entry + 8),
             _ => {}
         }
+    }
+    // ExposureTime, FNumber, FocalLength.
+    let camera = exif.is_some_and(|at| {
+        tags(at as usize).any(|(tag, _)| matches!(tag, 0x829A | 0x829D | 0x920A))
+    });
+    if camera {
+        return None;
     }
     from_tiff_tags(x, y, unit)
 }
@@ -261,6 +291,59 @@ mod tests {
         assert_eq!(jpeg(&jfif(1, 200)).map(Density::dpi), Some(200));
         assert_eq!(jpeg(&jfif(2, 118)).map(Density::dpi), Some(300));
         assert_eq!(jpeg(&jfif(0, 1)), None);
+    }
+
+    /// A JPEG whose only density is EXIF's 72 dpi, with an EXIF sub-IFD
+    /// holding `sub_tag` (little-endian TIFF).
+    fn exif_jpeg(sub_tag: u16) -> Vec<u8> {
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        let entry = |tag: u16, kind: u16, value: u32| {
+            let mut e = tag.to_le_bytes().to_vec();
+            e.extend_from_slice(&kind.to_le_bytes());
+            e.extend_from_slice(&1u32.to_le_bytes());
+            e.extend_from_slice(&value.to_le_bytes());
+            e
+        };
+        // IFD0 at 8: 4 entries (2 + 48 + 4 bytes), then the rational at 62, the sub-IFD at 70.
+        tiff.extend_from_slice(&4u16.to_le_bytes());
+        tiff.extend(entry(0x011A, 5, 62));
+        tiff.extend(entry(0x011B, 5, 62));
+        tiff.extend(entry(0x0128, 3, 2));
+        tiff.extend(entry(0x8769, 4, 70));
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+        tiff.extend_from_slice(&72u32.to_le_bytes());
+        tiff.extend_from_slice(&1u32.to_le_bytes());
+        tiff.extend_from_slice(&1u16.to_le_bytes());
+        tiff.extend(entry(sub_tag, 3, 1));
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+        let mut j = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        j.extend_from_slice(&((tiff.len() + 8) as u16).to_be_bytes());
+        j.extend_from_slice(b"Exif\0\0");
+        j.extend_from_slice(&tiff);
+        j.extend_from_slice(&[0xFF, 0xDA]);
+        j
+    }
+
+    #[test]
+    fn a_cameras_exif_resolution_is_not_the_papers() {
+        // ColorSpace only: an editor's or scanner's EXIF, believed.
+        assert_eq!(jpeg(&exif_jpeg(0xA001)).map(Density::dpi), Some(72));
+        // FocalLength: a camera's.
+        assert_eq!(jpeg(&exif_jpeg(0x920A)), None);
+    }
+
+    #[test]
+    fn a_screen_resolution_is_believed_only_for_a_page_sized_image() {
+        let at = |dpi: f64| Some(Density { x: dpi, y: dpi });
+        // A phone photo "at 72 dpi" would be 42 × 56 inches.
+        assert_eq!(for_page(at(72.0), 3000, 4000), None);
+        // A 1080p screenshot at 96 dpi: 20 inches wide.
+        assert_eq!(for_page(at(96.0), 1920, 1080), None);
+        // A letter page scanned at 72 dpi.
+        assert_eq!(for_page(at(72.0), 612, 792), at(72.0));
+        // A large drawing scanned at 300 dpi: a real 24 × 36 inch sheet.
+        assert_eq!(for_page(at(300.0), 7200, 10800), at(300.0));
+        assert_eq!(for_page(None, 100, 100), None);
     }
 
     #[test]

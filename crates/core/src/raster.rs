@@ -77,7 +77,7 @@ impl RasterDocument {
                 vec![RasterPage {
                     width,
                     height,
-                    density: density::jp2(&head),
+                    density: density::for_page(density::jp2(&head), width, height),
                     orientation: 1,
                     bits_per_sample: 8,
                 }]
@@ -92,12 +92,13 @@ impl RasterDocument {
                     .map_or(1, |o| u16::from(o.to_exif()));
                 check_pixels(width, height, max_pixels)?;
                 let head = read_head(path)?;
-                let density = match kind {
+                let declared = match kind {
                     DocumentKind::Png => density::png(&head),
                     DocumentKind::Jpeg => density::jpeg(&head),
                     DocumentKind::Bmp => density::bmp(&head),
                     _ => None,
                 };
+                let density = density::for_page(declared, width, height);
                 let bits_per_sample = match (kind, head.get(0..2)) {
                     (DocumentKind::Pnm, Some(b"P1" | b"P4")) => 1,
                     _ => 8,
@@ -359,7 +360,7 @@ fn tiff_pages(
         pages.push(RasterPage {
             width,
             height,
-            density: density::from_tiff_tags(x, y, unit),
+            density: density::for_page(density::from_tiff_tags(x, y, unit), width, height),
             orientation,
             bits_per_sample,
         });

@@ -190,6 +190,60 @@ fn skip_text_keeps_a_born_digital_pages_own_text() {
 }
 
 #[test]
+fn a_born_digital_page_in_two_columns_keeps_its_reading_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let column = |words: &[&str]| -> Vec<String> {
+        words
+            .iter()
+            .map(|w| format!("{w} is set in this column"))
+            .collect()
+    };
+    let left = column(&["Alpha", "Bravo", "Charlie", "Delta"]);
+    let right = column(&["Echo", "Foxtrot", "Golf", "Hotel"]);
+    let path = dir.path().join("columns.pdf");
+    pdf::write_two_columns(&left, &right, &path).expect("pdf");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(p.source, PageSource::TextLayer);
+    let want = [left, right].concat().join("\n");
+    assert_eq!(
+        p.text.split_whitespace().collect::<Vec<_>>(),
+        want.split_whitespace().collect::<Vec<_>>(),
+        "{:?}",
+        p.text
+    );
+}
+
+#[test]
+fn a_scan_whose_text_layer_is_only_a_stamp_is_read_and_one_that_holds_its_text_is_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scan = page(71);
+    let stamped = dir.path().join("stamped.pdf");
+    let stamp = pdf::OverScan::Stamp("ACME-000123 Confidential");
+    pdf::write_scan_with_text(&scan.image, DPI, stamp, &stamped).expect("pdf");
+    let (result, _) = ocr_file(&stamped, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(
+        p.source,
+        PageSource::Ocr,
+        "the scan is read, not just its stamp"
+    );
+    // The stamp is on the page too, below the scan's text.
+    let rate = cer(
+        &p.text,
+        &format!("{}\nACME-000123 Confidential", scan.text()),
+    );
+    assert!(rate <= 0.03, "CER {rate:.4}: {:?}", p.text);
+
+    // A layer holding the page's words (as an earlier OCR leaves) is not read again.
+    let layered = dir.path().join("layered.pdf");
+    let layer = pdf::OverScan::Layer(&scan.lines);
+    pdf::write_scan_with_text(&scan.image, DPI, layer, &layered).expect("pdf");
+    let (result, _) = ocr_file(&layered, "eng", Settings::default()).expect("ocr");
+    assert_eq!(result.pages[0].source, PageSource::TextLayer);
+}
+
+#[test]
 fn german_and_english_together() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lines = vec![

@@ -39,6 +39,8 @@ pub struct PdfDocument {
     image_ppi: HashMap<usize, u32>,
     /// Pages holding a colour image (1-based).
     colour_pages: HashSet<usize>,
+    /// The share of each page's area its raster images are drawn over (1-based).
+    image_cover: HashMap<usize, f64>,
     /// The file parsed, for pages whose scan can be read without rendering.
     scans: Option<Box<ScanPages>>,
     limits: ChildLimits,
@@ -93,6 +95,7 @@ impl PdfDocument {
         let parse_safe = guard::trial(path, limits.pdf_trial_parser.as_deref(), child)
             .map_err(|e| tracing::warn!(error = %e, "PDF left to poppler: lopdf will not parse it"))
             .is_ok();
+        let cover = image_cover(&listing, &sizes);
         let scans = parse_safe
             .then(|| ScanPages::load(path))
             .flatten()
@@ -103,6 +106,7 @@ impl PdfDocument {
             sizes,
             image_ppi: image_resolutions(&listing),
             colour_pages: colour_pages(&listing),
+            image_cover: cover,
             scans,
             limits: child,
             parse_safe,
@@ -115,6 +119,12 @@ impl PdfDocument {
 
     pub fn page_count(&self) -> usize {
         self.sizes.len()
+    }
+
+    /// The share (0–1) of page `number`'s area that raster images are drawn
+    /// over: near 1 for a scan, small for a born-digital page with figures.
+    pub fn image_cover(&self, number: usize) -> f64 {
+        self.image_cover.get(&number).copied().unwrap_or(0.0)
     }
 
     /// The file's objects, parsed by lopdf when its trial parse came back.
@@ -237,7 +247,8 @@ impl PdfDocument {
                 n.as_ref(),
                 "-l".as_ref(),
                 n.as_ref(),
-                "-layout".as_ref(),
+                // Not `-layout`: that keeps columns side by side, so a line of
+                // the text reads across both; the default follows the reading order.
                 self.path.as_os_str(),
                 "-".as_ref(),
             ],
@@ -349,6 +360,35 @@ fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
     ppi
 }
 
+/// Parses `pdfimages -list`: the share of each page its images are drawn over.
+/// An image's drawn size is its pixels over its ppi (which poppler derives from
+/// the drawn size); overlaps count twice, so the share is capped at 1.
+fn image_cover(listing: &str, sizes: &[(f64, f64)]) -> HashMap<usize, f64> {
+    let mut cover = HashMap::new();
+    for cols in image_rows(listing) {
+        let n = cols.len();
+        let (Ok(page), Ok(w), Ok(h), Ok(x_ppi), Ok(y_ppi)) = (
+            cols[0].parse::<usize>(),
+            cols[3].parse::<f64>(),
+            cols[4].parse::<f64>(),
+            cols[n - 4].parse::<f64>(),
+            cols[n - 3].parse::<f64>(),
+        ) else {
+            continue;
+        };
+        let Some(&(w_pt, h_pt)) = sizes.get(page.wrapping_sub(1)) else {
+            continue;
+        };
+        if x_ppi <= 0.0 || y_ppi <= 0.0 || w_pt <= 0.0 || h_pt <= 0.0 {
+            continue;
+        }
+        let drawn = (w / x_ppi) * (h / y_ppi) / ((w_pt / 72.0) * (h_pt / 72.0));
+        let share = cover.entry(page).or_insert(0.0);
+        *share = f64::min(1.0, *share + drawn);
+    }
+    cover
+}
+
 /// Parses `pdfimages -list`: the pages with an image of three or more colour
 /// components, or a palette (which may hold colour).
 fn colour_pages(listing: &str) -> HashSet<usize> {
@@ -382,6 +422,16 @@ mod tests {
         assert_eq!(ppi.get(&1), Some(&200));
         assert_eq!(ppi.get(&2), None);
         assert!(colour_pages(listing).is_empty());
+        // 1654 × 2339 px at 200 ppi is 8.27 × 11.7 in: all of an A4 page, none of page 2
+        // (a soft mask is not drawn).
+        let cover = image_cover(listing, &page_sizes(info, 2));
+        assert!((cover[&1] - 1.0).abs() < 0.01, "{cover:?}");
+        assert_eq!(cover.get(&2), None);
+        let half = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
+--------------------------------------------------------------------------------------------\n\
+   1     0 image    1700  1100  gray    1   8  image  no         8  0   200   200  120K 3.2%\n";
+        let cover = image_cover(half, &[(612.0, 792.0)]);
+        assert!((cover[&1] - 0.5).abs() < 0.01, "{cover:?}");
     }
 
     #[test]

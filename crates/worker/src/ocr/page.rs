@@ -55,14 +55,52 @@ impl PageError {
     }
 }
 
+/// A page whose images cover this share of it may hold a scan: its text
+/// layer is checked against a reading of the page.
+const SCANNED_COVER: f64 = 0.3;
+
 pub fn process(
     engine: &mut Engine,
     run: &DocumentRun,
     number: usize,
 ) -> Result<PageArtifacts, PageError> {
-    if let Some(artifacts) = from_text_layer(run, number)? {
-        return Ok(artifacts);
+    let Some(layer) = from_text_layer(run, number)? else {
+        return recognize(engine, run, number);
+    };
+    let scanned = run
+        .document
+        .pdf()
+        .is_some_and(|pdf| pdf.image_cover(number) >= SCANNED_COVER);
+    if !scanned {
+        return Ok(layer);
     }
+    // A scan with an OCR layer reads as its layer does; one with only a stamp,
+    // a fax header or a typed part holds far more in its image than in its text.
+    let read = recognize(engine, run, number)?;
+    Ok(if holds_more(&read.result.text, &layer.result.text) {
+        tracing::debug!(
+            page = number,
+            "the text layer holds less than the page's scan: OCR kept"
+        );
+        read
+    } else {
+        layer
+    })
+}
+
+/// Whether `read` has clearly more to it than `layer`: half as much again and
+/// a hundred letters more, so an OCR layer that OCR merely repeats is kept.
+fn holds_more(read: &str, layer: &str) -> bool {
+    let letters = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).count();
+    let (read, layer) = (letters(read), letters(layer));
+    read > layer + layer / 2 + 100
+}
+
+fn recognize(
+    engine: &mut Engine,
+    run: &DocumentRun,
+    number: usize,
+) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     let page = run.document.load_page(number)?;
     let render_ms = started.elapsed().as_millis() as u64;
