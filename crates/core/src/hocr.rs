@@ -56,6 +56,34 @@ pub fn to_original(fragment: &str, map: Affine, size: (u32, u32), dpi: Option<u3
     out
 }
 
+/// Numbers a page fragment as page `number` (1-based) of its document.
+/// Tesseract reads each page alone, so every fragment calls itself page 1
+/// (`id='page_1'`, `word_1_7`, `ppageno 0`): joined, their ids would clash.
+pub fn numbered(fragment: &str, number: usize) -> String {
+    let mut out = String::with_capacity(fragment.len() + 64);
+    let mut rest = fragment;
+    while let Some(at) = rest.find("id='") {
+        let (before, after) = rest.split_at(at + "id='".len());
+        out.push_str(before);
+        let end = after.find('\'').unwrap_or(after.len());
+        let id = &after[..end];
+        // `page_1`, or `word_1_7`: a class, the page, then the item.
+        match id.split_once('_') {
+            Some((class, tail)) if tail == "1" || tail.starts_with("1_") => {
+                out.push_str(&format!("{class}_{number}{}", &tail[1..]));
+            }
+            _ => out.push_str(id),
+        }
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out.replacen(
+        "ppageno 0",
+        &format!("ppageno {}", number.saturating_sub(1)),
+        1,
+    )
+}
+
 /// One `title` attribute: `;`-separated properties, each a name and numbers.
 fn remap_title(title: &str, map: Affine, scale: f64, size: (u32, u32), dpi: Option<u32>) -> String {
     let props: Vec<String> = title
@@ -133,6 +161,27 @@ mod tests {
             out.starts_with("<div class='ocr_page' id='page_1' title='image \"x\";"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn numbers_a_fragment_as_its_page_of_the_document() {
+        let fragment = "<div class='ocr_page' id='page_1' title='bbox 0 0 9 9; ppageno 0'>\
+            <span class='ocr_line' id='line_1_12'><span class='ocrx_word' id='word_1_7'>a</span>\
+            <span id='block_11_1'>b</span></span></div>";
+        let out = super::numbered(fragment, 3);
+        assert!(
+            out.contains("id='page_3' title='bbox 0 0 9 9; ppageno 2'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("id='line_3_12'") && out.contains("id='word_3_7'"),
+            "{out}"
+        );
+        assert!(
+            out.contains("id='block_11_1'"),
+            "only page 1's own ids: {out}"
+        );
+        assert_eq!(super::numbered(fragment, 1), fragment);
     }
 
     #[test]

@@ -78,6 +78,12 @@ fn writes_every_output_for_each_input() {
     );
     // Same stem, second input: its own directory.
     assert!(out.join("letter-2").join("results.json").is_file());
+    let hocr = std::fs::read_to_string(doc.join("hocr.html")).expect("hOCR");
+    assert_eq!(hocr.matches("id='page_1'").count(), 1, "one page 1");
+    assert!(
+        hocr.contains("id='page_2'") && hocr.contains("ppageno 1"),
+        "the second page numbered as such"
+    );
 }
 
 #[test]

@@ -175,12 +175,13 @@ fn recognize(
         ),
     };
     let hocr = recognized.hocr.take().map(|fragment| {
-        scribe_core::hocr::to_original(
+        let placed = scribe_core::hocr::to_original(
             &fragment,
             prepared.to_original,
             (original.width, original.height),
             dpi,
-        )
+        );
+        scribe_core::hocr::numbered(&placed, number)
     });
     let pdf_page = match &pdf_base {
         Some(base) => {
