@@ -9,7 +9,7 @@ use std::path::Path;
 use image::GrayImage;
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
-use scribe_fixtures::{page_text, pdf, render_columns, render_page};
+use scribe_fixtures::{page_text, pdf, render_columns, render_page, tiff_file};
 use support::*;
 
 /// Page sizes in points from `pdfinfo`.
@@ -151,6 +151,13 @@ fn a_colour_jpeg_stays_colour_and_is_passed_through() {
     let (_, sink) = ocr_file(&tiff, "eng", Settings::default()).expect("ocr");
     let pdf = searchable(&sink, dir.path());
     assert_eq!(images(&pdf)[0].2, "rgb", "{:?}", images(&pdf));
+    // Every page of a colour TIFF, not only its first.
+    let pages = dir.path().join("pages.tif");
+    tiff_file::write_multipage_rgb(&[colour.clone(), colour.clone()], &pages).expect("tiff");
+    let (_, sink) = ocr_file(&pages, "eng", Settings::default()).expect("ocr");
+    let pdf = searchable(&sink, dir.path());
+    let spaces: Vec<_> = images(&pdf).into_iter().map(|i| i.2).collect();
+    assert_eq!(spaces, ["rgb", "rgb"]);
     // And Tesseract is given its colour, as for the JPEG, in the right orientation.
     let doc = scribe_core::Document::open(&tiff, &Settings::default()).expect("open");
     let loaded = doc.load_page(1).expect("page");

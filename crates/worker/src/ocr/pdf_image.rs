@@ -171,14 +171,17 @@ pub fn rgb(image: &image::RgbImage) -> Result<Embedded, EmbedError> {
 fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError> {
     let bilevel = raster.page(index).is_some_and(|p| p.bits_per_sample == 1);
     let image = if bilevel || raster.kind() == DocumentKind::Tiff {
-        // Our own TIFF path knows min-is-white and the orientation tag.
-        let gray = raster
-            .decode(index)
+        // Our own TIFF path knows min-is-white, the orientation tag and every
+        // page of the file, in colour when it holds colour.
+        let page = raster
+            .decode_page(index)
             .map_err(|e| EmbedError::Decode(e.to_string()))?;
-        if raster.kind() == DocumentKind::Tiff && !bilevel {
-            colour_tiff(raster, index).unwrap_or(DynamicImage::ImageLuma8(gray))
-        } else {
-            DynamicImage::ImageLuma8(gray)
+        match page.colour {
+            Some(colour) if !bilevel => DynamicImage::ImageRgb8(colour),
+            _ if raster.kind() == DocumentKind::Tiff && !bilevel => {
+                colour_tiff(raster, index).unwrap_or(DynamicImage::ImageLuma8(page.gray))
+            }
+            _ => DynamicImage::ImageLuma8(page.gray),
         }
     } else {
         let mut reader = ImageReader::open(raster.path())?
@@ -267,8 +270,9 @@ fn flate_image(
     Ok(Stream::new(dict, data).with_compression(false))
 }
 
-/// A colour TIFF through `image` (which reads RGB, palette and 16-bit TIFFs),
-/// upright; `None` when it cannot, and the gray page is used instead.
+/// A colour TIFF our own path reads as gray (palette, 16-bit) through `image`,
+/// upright; `None` when it cannot, and the gray page is used instead. `image`
+/// reads only a TIFF's first page.
 fn colour_tiff(raster: &RasterDocument, index: usize) -> Option<DynamicImage> {
     if index != 0 {
         return None;
