@@ -52,6 +52,9 @@ pub struct HitView {
     pub boxes: Vec<BBox>,
     pub page_width: Option<u32>,
     pub page_height: Option<u32>,
+    /// The clockwise quarter-turn (0, 90, 180, 270) that set the page upright:
+    /// the preview shows it turned so, the boxes are not.
+    pub rotation_applied: u16,
     /// When the job made previews.
     pub preview_url: Option<String>,
     /// The job's portal page, opened at this page.
@@ -140,6 +143,7 @@ async fn view(state: &AppState, hit: fulltext::Hit) -> HitView {
         boxes,
         page_width: stored.as_ref().map(|p| p.width),
         page_height: stored.as_ref().map(|p| p.height),
+        rotation_applied: stored.as_ref().map_or(0, |p| p.rotation_applied),
         preview_url: hit.previews.then(|| {
             format!(
                 "/api/v1/jobs/{}/files/{}/pages/{}/preview.png",
@@ -155,7 +159,35 @@ async fn view(state: &AppState, hit: fulltext::Hit) -> HitView {
 struct StoredPage {
     width: u32,
     height: u32,
+    #[serde(default)]
+    rotation_applied: u16,
     words: Vec<StoredWord>,
+}
+
+/// Where a hit's boxes are drawn over its (upright) preview: the upright
+/// page's size, and the SVG transform from the page as uploaded onto it.
+pub struct Overlay {
+    pub width: u32,
+    pub height: u32,
+    pub transform: String,
+}
+
+impl HitView {
+    pub fn overlay(&self) -> Option<Overlay> {
+        let (w, h) = (self.page_width?, self.page_height?);
+        // Turning clockwise by a quarter takes (x, y) to (h − y, x).
+        let (width, height, transform) = match self.rotation_applied {
+            90 => (h, w, format!("matrix(0 1 -1 0 {h} 0)")),
+            180 => (w, h, format!("matrix(-1 0 0 -1 {w} {h})")),
+            270 => (h, w, format!("matrix(0 -1 1 0 0 {w})")),
+            _ => (w, h, String::new()),
+        };
+        Some(Overlay {
+            width,
+            height,
+            transform,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -258,6 +290,7 @@ mod tests {
         let page = StoredPage {
             width: 100,
             height: 100,
+            rotation_applied: 0,
             words: vec![
                 word("Invoice", 0),
                 word("total:", 20),
@@ -271,6 +304,45 @@ mod tests {
             .map(|b| b.x)
             .collect();
         assert_eq!(xs, vec![20, 60]);
+    }
+
+    #[test]
+    fn boxes_land_on_the_upright_preview_of_a_turned_page() {
+        let hit = |rotation_applied| super::HitView {
+            job_id: uuid::Uuid::nil(),
+            file_id: uuid::Uuid::nil(),
+            file_name: String::new(),
+            page: 1,
+            rank: 1.0,
+            snippet: String::new(),
+            boxes: Vec::new(),
+            page_width: Some(2200),
+            page_height: Some(1700),
+            rotation_applied,
+            preview_url: None,
+            job_url: String::new(),
+        };
+        let apply = |o: &super::Overlay, (x, y): (f64, f64)| -> (f64, f64) {
+            let m: Vec<f64> = o
+                .transform
+                .trim_start_matches("matrix(")
+                .trim_end_matches(')')
+                .split(' ')
+                .map(|v| v.parse().expect("number"))
+                .collect();
+            (m[0] * x + m[2] * y + m[4], m[1] * x + m[3] * y + m[5])
+        };
+        // A landscape scan of a portrait page, turned 270° clockwise to read:
+        // its top-left corner ends at the upright page's bottom-left.
+        let o = hit(270).overlay().expect("overlay");
+        assert_eq!((o.width, o.height), (1700, 2200));
+        assert_eq!(apply(&o, (0.0, 0.0)), (0.0, 2200.0));
+        assert_eq!(apply(&o, (2200.0, 1700.0)), (1700.0, 0.0));
+        let o = hit(90).overlay().expect("overlay");
+        assert_eq!(apply(&o, (0.0, 0.0)), (1700.0, 0.0));
+        let o = hit(180).overlay().expect("overlay");
+        assert_eq!(apply(&o, (0.0, 0.0)), (2200.0, 1700.0));
+        assert!(hit(0).overlay().expect("overlay").transform.is_empty());
     }
 
     #[test]
