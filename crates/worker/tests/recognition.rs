@@ -244,6 +244,37 @@ fn a_scan_whose_text_layer_is_only_a_stamp_is_read_and_one_that_holds_its_text_i
 }
 
 #[test]
+fn a_page_photographed_in_uneven_light_is_read_evenly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(73);
+    let (w, h) = page.image.dimensions();
+    // Lit from the top left; the far corner gets a third of the light.
+    let lit = image::GrayImage::from_fn(w, h, |x, y| {
+        let reach = (f64::from(x) / f64::from(w) + f64::from(y) / f64::from(h)) / 2.0;
+        let light = 1.0 - 0.65 * reach;
+        let ink = f64::from(page.image.get_pixel(x, y).0[0]);
+        image::Luma([(ink * light).round() as u8])
+    });
+    let path = save_png(&lit, dir.path(), "photo.png");
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert!(
+        p.preprocessing.steps.contains(&"flatten".to_owned()),
+        "{:?}",
+        p.preprocessing.steps
+    );
+    let rate = cer(&p.text, &page.text());
+    assert!(rate <= 0.03, "CER {rate:.4}: {:?}", p.text);
+
+    let mut unflattened = Settings::default();
+    unflattened.preprocess.flatten = false;
+    let (plain, _) = ocr_file(&path, "eng", unflattened).expect("ocr");
+    // Measured: 0.079 without, against under 0.03 with.
+    let plain_rate = cer(&plain.pages[0].text, &page.text());
+    assert!(plain_rate > rate, "without flattening: CER {plain_rate:.4}");
+}
+
+#[test]
 fn german_and_english_together() {
     let dir = tempfile::tempdir().expect("tempdir");
     let lines = vec![

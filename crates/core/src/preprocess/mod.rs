@@ -6,6 +6,8 @@ mod binarize;
 #[cfg(feature = "preprocess")]
 mod deskew;
 #[cfg(feature = "preprocess")]
+mod flatten;
+#[cfg(feature = "preprocess")]
 mod layout;
 #[cfg(feature = "preprocess")]
 mod orientation;
@@ -43,6 +45,9 @@ pub struct Preprocess {
     /// Skews smaller than this are left alone: rotating costs time and blurs glyphs.
     pub min_deskew_degrees: f32,
     pub binarize: Binarize,
+    /// Divide a page lit unevenly (a photo) by its own paper, so that the
+    /// engine's global threshold holds across it; evenly lit scans are untouched.
+    pub flatten: bool,
     /// A 3×3 median filter against salt-and-pepper noise.
     pub denoise: bool,
     /// Enlarge pages scanned below `upscale_below_dpi` to 300 dpi.
@@ -60,6 +65,7 @@ impl Default for Preprocess {
             max_deskew_degrees: 15.0,
             min_deskew_degrees: 0.3,
             binarize: Binarize::None,
+            flatten: true,
             denoise: false,
             upscale: true,
             upscale_below_dpi: 150,

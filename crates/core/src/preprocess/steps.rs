@@ -198,8 +198,19 @@ impl Preprocess {
             }
         }
         let mut ocr = None;
+        if self.flatten
+            && layout == Layout::Page
+            && let Some(flat) = super::flatten::even_out(&image)
+        {
+            ocr = Some(flat);
+            applied.steps.push("flatten".to_owned());
+        }
         if self.denoise {
-            ocr = Some(imageproc::filter::median_filter(&image, 1, 1));
+            ocr = Some(imageproc::filter::median_filter(
+                ocr.as_ref().unwrap_or(&image),
+                1,
+                1,
+            ));
             applied.steps.push("denoise".to_owned());
         }
         if self.binarize != Binarize::None {
