@@ -118,6 +118,24 @@ async fn forged_and_cross_site_posts_are_refused_before_anything_is_stored() {
         .await
         .expect("POST");
     assert_eq!(cross_site.status().as_u16(), 403);
+    let page = cross_site.text().await.expect("html");
+    assert!(
+        page.contains("<html") && page.contains("cross-site requests are refused"),
+        "a person gets a page: {page}"
+    );
+    let cookieless = browser
+        .http
+        .post(app.url("/upload"))
+        .multipart(upload_form(Some(&browser.csrf), "a.png", png.clone()))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(cookieless.status().as_u16(), 403);
+    let page = cookieless.text().await.expect("html");
+    assert!(
+        page.contains("<html") && page.contains("no Scribe session"),
+        "{page}"
+    );
 
     // Another browser's token does not work with this browser's cookie.
     let other = PlainBrowser::visit(&app).await;

@@ -72,7 +72,8 @@ fn owner_of(req: &HttpRequest) -> Result<Owner, ApiError> {
 pub struct Browser(pub Session);
 
 impl FromRequest for Browser {
-    type Error = ApiError;
+    /// A page, not JSON: only portal pages ask for a browser.
+    type Error = crate::portal::errors::PageError;
     type Future = Ready<Result<Self, Self::Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
@@ -87,6 +88,7 @@ impl FromRequest for Browser {
                          open the upload page and try again"
                             .to_owned(),
                     )
+                    .into()
                 }),
         )
     }

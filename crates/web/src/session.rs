@@ -8,7 +8,7 @@ use actix_web::cookie::{Cookie, CookieJar, Key, SameSite};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError, web};
+use actix_web::{HttpMessage, web};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use uuid::Uuid;
@@ -114,8 +114,9 @@ pub async fn middleware(
         let refusal = ApiError::Forbidden(
             "cross-site requests are refused; use the Scribe page itself".to_owned(),
         );
+        let answer = crate::portal::errors::for_request(req.request(), refusal);
         return Ok(req
-            .into_response(refusal.error_response())
+            .into_response(answer.error_response())
             .map_into_right_body());
     }
     let keys = &state.sessions;
