@@ -517,6 +517,19 @@ async fn the_archive_streams_every_output_of_every_file_under_its_own_name() {
             "scan (2).ocr.pdf",
         ]
     );
+    // Dated when the job finished (this year), not ZIP's empty 1980-00-00.
+    let since_1970 = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let this_year = 1970 + (since_1970 / 31_556_952) as i32;
+    for e in zip.file().entries() {
+        let date = e.last_modification_date();
+        assert!(
+            date.year() >= this_year - 1 && (1..=12).contains(&date.month()) && date.day() >= 1,
+            "{date:?}"
+        );
+    }
     let member = |i: usize| {
         let zip = &zip;
         async move {

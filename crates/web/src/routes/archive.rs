@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
 use async_zip::tokio::write::ZipFileWriter;
-use async_zip::{Compression, ZipEntryBuilder};
+use async_zip::{Compression, ZipDateTime, ZipDateTimeBuilder, ZipEntryBuilder};
 use futures_util::{StreamExt, TryStreamExt};
 use object_store::ObjectStoreExt;
 use object_store::path::Path;
@@ -93,12 +93,14 @@ pub async fn archive(
             (u.file_name.as_str(), outputs)
         });
     let members = plan(keys::job_results(job_id), files);
+    // Members are dated when the job finished; unset, ZIP readers show 1980-00-00.
+    let dated = zip_date(rows.job.finished_at.unwrap_or_else(chrono::Utc::now));
 
     let (reader, writer) = tokio::io::duplex(PIPE_BYTES);
     let (done, written) = tokio::sync::oneshot::channel();
     let store = state.store.clone();
     tokio::spawn(async move {
-        let result = write(&store, &members, writer).await;
+        let result = write(&store, &members, dated, writer).await;
         if let Err(e) = &result {
             tracing::warn!(job = %job_id, error = %e, "archive cut short");
         }
@@ -157,10 +159,24 @@ fn plan<'a>(
     members
 }
 
+/// `at` as a ZIP timestamp (UTC; ZIP has no zone).
+fn zip_date(at: chrono::DateTime<chrono::Utc>) -> ZipDateTime {
+    use chrono::{Datelike, Timelike};
+    ZipDateTimeBuilder::new()
+        .year(at.year())
+        .month(at.month())
+        .day(at.day())
+        .hour(at.hour())
+        .minute(at.minute())
+        .second(at.second())
+        .build()
+}
+
 /// Writes the ZIP into `out`, streaming each member from storage.
 async fn write(
     store: &Store,
     members: &[Member],
+    dated: ZipDateTime,
     out: tokio::io::DuplexStream,
 ) -> Result<(), ApiError> {
     let mut zip = ZipFileWriter::with_tokio(out);
@@ -170,8 +186,9 @@ async fn write(
         } else {
             Compression::Stored
         };
-        let entry =
-            ZipEntryBuilder::new(member.name.clone().into(), compression).unix_permissions(0o644);
+        let entry = ZipEntryBuilder::new(member.name.clone().into(), compression)
+            .unix_permissions(0o644)
+            .last_modification_date(dated);
         let mut source = store.get(&member.key).await?.into_stream();
         let mut sink = zip
             .write_entry_stream(entry)
