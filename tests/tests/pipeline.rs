@@ -222,6 +222,10 @@ async fn a_cancelled_pending_job_never_starts() {
     let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
     assert_eq!(job["status"], "cancelled");
     assert_eq!(job["files"][0]["status"], "cancelled");
+    assert!(
+        job["files"][0]["finished_at"].is_string(),
+        "a cancelled file says when it ended: {job}"
+    );
     assert_eq!(
         app.count("SELECT count(*) AS n FROM pages"),
         0,
@@ -540,6 +544,10 @@ async fn cancelling_a_running_job_stops_it_after_the_current_page() {
     let (_, job) = app.get_json(ALICE, &format!("/api/v1/jobs/{id}")).await;
     assert_eq!(job["status"], "cancelled");
     assert_eq!(job["files"][0]["status"], "cancelled");
+    assert!(
+        job["files"][0]["finished_at"].is_string(),
+        "a cancelled file says when it ended: {job}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -271,6 +271,7 @@ pub fn cancel(conn: &mut PgConnection, id: Uuid, owner: &str) -> QueryResult<boo
                 .set((
                     uploads::status.eq(Status::Cancelled),
                     uploads::updated_at.eq(now),
+                    uploads::finished_at.eq(now),
                 ))
                 .execute(conn)?;
         }
