@@ -372,6 +372,13 @@ fn a_born_digital_pdf_keeps_its_own_text_and_pages_untouched() {
     assert_eq!(after, before, "the text layer is the original's, unchanged");
     assert!(images(&pdf).is_empty(), "nothing rasterised");
     assert_eq!(page_sizes(&pdf), page_sizes(&path));
+    // Its preview is rendered as wide as previews are, not at 72 dpi (612 px).
+    let preview = image::load_from_memory(sink.pages[0].2.as_deref().expect("preview"))
+        .expect("preview is an image");
+    assert_eq!(preview.width(), Settings::default().ocr.preview_width);
+    // 8.5 in at 118 dpi.
+    assert_eq!(result.pages[0].width, 1003);
+    assert_eq!(result.pages[0].dpi, Some(118));
 }
 
 #[test]

@@ -121,6 +121,17 @@ impl PdfDocument {
         self.sizes.len()
     }
 
+    /// The resolution at which page `number` renders at least `width` pixels
+    /// wide (a preview's), between 72 and 300 dpi.
+    pub fn dpi_for_width(&self, number: usize, width: u32) -> u32 {
+        let w_pt = self
+            .sizes
+            .get(number.wrapping_sub(1))
+            .map_or(612.0, |&(w, _)| w)
+            .max(1.0);
+        ((f64::from(width) * 72.0 / w_pt).ceil() as u32).clamp(72, 300)
+    }
+
     /// The share (0–1) of page `number`'s area that raster images are drawn
     /// over: near 1 for a scan, small for a born-digital page with figures.
     pub fn image_cover(&self, number: usize) -> f64 {

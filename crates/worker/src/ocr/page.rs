@@ -291,8 +291,10 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
     let Some(text) = pdf.text_layer(number)? else {
         return Ok(None);
     };
+    // Rendered as wide as the preview is shown, so its text is as sharp as an OCR'd page's.
+    let dpi = pdf.dpi_for_width(number, run.settings.ocr.preview_width);
     let (preview_png, width, height) = if run.formats.preview {
-        let img = pdf.render_colour(number, 72)?;
+        let img = pdf.render_colour(number, dpi)?;
         (
             Some(preview::colour(&img, 0, run.settings.ocr.preview_width)?),
             img.width(),
@@ -306,7 +308,7 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
             number,
             width,
             height,
-            dpi: Some(72),
+            dpi: Some(dpi),
             dpi_estimated: false,
             source: PageSource::TextLayer,
             text,
