@@ -252,6 +252,10 @@ async fn file_parts_are_taken_however_their_name_is_sent() {
             "name=\"file\"; filename*=UTF-8''%C3%9Cbersicht.png",
             "Übersicht.png",
         ),
+        (
+            "name=\"file\"; filename*=ISO-8859-1''%DCbersicht.png",
+            "Übersicht.png",
+        ),
     ] {
         let r = post(raw_part(disposition, &png)).await.expect("send");
         assert_eq!(r.status().as_u16(), 202, "{disposition}");

@@ -11,8 +11,8 @@ const METRES_PER_INCH: f64 = 0.0254;
 
 /// The longest side of any page a screen resolution may describe (tabloid, A3).
 const LARGEST_PAGE_INCHES: f64 = 17.0;
-/// Below this a resolution may be a display's default (72, 96) rather than a scan's.
-const SCREEN_DPI: f64 = 150.0;
+/// Displays' defaults, which editors and screenshot tools write for any image.
+const SCREEN_DPI: [f64; 2] = [72.0, 96.0];
 
 /// Horizontal and vertical resolution in dots per inch.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -35,13 +35,15 @@ impl Density {
 
 /// `density` when it can describe a document of `width` × `height` pixels, else
 /// `None`. Image editors, screenshot tools and cameras write 72 or 96 dpi by
-/// default: a 4000-pixel photo "at 72 dpi" would be a page 55 inches tall (a
+/// default, whatever the image: a 4000-pixel photo "at 72 dpi" would be a page 55 inches tall (a
 /// poster-sized searchable PDF) and would be enlarged for OCR, while at 72 dpi
 /// a real scanned page is under 1,300 pixels.
 pub fn for_page(density: Option<Density>, width: u32, height: u32) -> Option<Density> {
     let d = density?;
+    // A fax's 204 × 98 or a plan scanned at 100 dpi is a scanner's, and kept.
+    let screen = d.x == d.y && SCREEN_DPI.contains(&d.x.round());
     let longest = (f64::from(width) / d.x).max(f64::from(height) / d.y);
-    (d.x.min(d.y) >= SCREEN_DPI || longest <= LARGEST_PAGE_INCHES).then_some(d)
+    (!screen || longest <= LARGEST_PAGE_INCHES).then_some(d)
 }
 
 /// Reads the density from the first bytes of a PNG file (the pHYs chunk comes before IDAT).
@@ -341,8 +343,12 @@ mod tests {
         assert_eq!(for_page(at(96.0), 1920, 1080), None);
         // A letter page scanned at 72 dpi.
         assert_eq!(for_page(at(72.0), 612, 792), at(72.0));
-        // A large drawing scanned at 300 dpi: a real 24 × 36 inch sheet.
+        // A large drawing scanned at 300 or 100 dpi: a real 24 × 36 inch sheet.
         assert_eq!(for_page(at(300.0), 7200, 10800), at(300.0));
+        assert_eq!(for_page(at(100.0), 2400, 3600), at(100.0));
+        // A long fax page at 204 × 98 dpi keeps its oblong pixels.
+        let fax = Some(Density { x: 204.0, y: 98.0 });
+        assert_eq!(for_page(fax, 1728, 2200), fax);
         assert_eq!(for_page(None, 100, 100), None);
     }
 

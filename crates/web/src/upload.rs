@@ -85,8 +85,13 @@ pub async fn receive(
         let file_name = field.content_disposition().and_then(|cd| {
             cd.get_filename().map(str::to_owned).or_else(|| {
                 // RFC 5987's `filename*=UTF-8''…`, which some clients send alone.
-                cd.get_filename_ext()
-                    .map(|ext| String::from_utf8_lossy(&ext.value).into_owned())
+                cd.get_filename_ext().map(|ext| match ext.charset {
+                    // Latin-1's bytes are its code points.
+                    actix_web::http::header::Charset::Iso_8859_1 => {
+                        ext.value.iter().map(|&b| char::from(b)).collect()
+                    }
+                    _ => String::from_utf8_lossy(&ext.value).into_owned(),
+                })
             })
         });
         match (name.as_str(), file_name) {

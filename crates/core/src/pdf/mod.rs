@@ -121,15 +121,17 @@ impl PdfDocument {
         self.sizes.len()
     }
 
-    /// The resolution at which page `number` renders at least `width` pixels
-    /// wide (a preview's), between 72 and 300 dpi.
+    /// The resolution at which page `number` renders about `width` pixels
+    /// wide (a preview's) either way up, between 10 and 300 dpi: a poster
+    /// needs few, and a page turned by `/Rotate` is as wide as it is tall.
     pub fn dpi_for_width(&self, number: usize, width: u32) -> u32 {
-        let w_pt = self
+        let (w_pt, h_pt) = self
             .sizes
             .get(number.wrapping_sub(1))
-            .map_or(612.0, |&(w, _)| w)
-            .max(1.0);
-        ((f64::from(width) * 72.0 / w_pt).ceil() as u32).clamp(72, 300)
+            .copied()
+            .unwrap_or((612.0, 792.0));
+        let side = w_pt.min(h_pt).max(1.0);
+        ((f64::from(width) * 72.0 / side).ceil() as u32).clamp(10, 300)
     }
 
     /// The share (0–1) of page `number`'s area that raster images are drawn
@@ -376,7 +378,13 @@ fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
 /// the drawn size); overlaps count twice, so the share is capped at 1.
 fn image_cover(listing: &str, sizes: &[(f64, f64)]) -> HashMap<usize, f64> {
     let mut cover = HashMap::new();
-    for cols in image_rows(listing) {
+    // A 1-bit scan may be drawn as a stencil (an image mask) in black.
+    let drawn = listing
+        .lines()
+        .skip(2)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|cols| cols.len() >= 14 && matches!(cols[2], "image" | "stencil"));
+    for cols in drawn {
         let n = cols.len();
         let (Ok(page), Ok(w), Ok(h), Ok(x_ppi), Ok(y_ppi)) = (
             cols[0].parse::<usize>(),
@@ -440,7 +448,7 @@ mod tests {
         assert_eq!(cover.get(&2), None);
         let half = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
 --------------------------------------------------------------------------------------------\n\
-   1     0 image    1700  1100  gray    1   8  image  no         8  0   200   200  120K 3.2%\n";
+   1     0 stencil  1700  1100  -       1   1  image  no         8  0   200   200  120K 3.2%\n";
         let cover = image_cover(half, &[(612.0, 792.0)]);
         assert!((cover[&1] - 0.5).abs() < 0.01, "{cover:?}");
     }

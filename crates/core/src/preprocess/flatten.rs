@@ -13,62 +13,161 @@ const SMALL_EDGE: u32 = 256;
 /// A page darker than this at its median is not dark text on paper (a
 /// dark-mode screenshot, a negative): its "paper" would be its text.
 const MIN_PAPER_MEDIAN: u8 = 140;
-/// The paper is uneven when its brightest and dimmest parts (2nd and 98th
-/// percentile) differ by more than this; an evenly lit scan's differ by a few levels.
+/// The paper is uneven when the typical paper of two parts of the page differs
+/// by more than this; an evenly lit scan's differs by a few levels.
 const UNEVEN_SPREAD: u8 = 40;
 
-/// The page divided by its paper, or `None` when its paper is even (a scan)
-/// or it is not dark text on light paper.
+/// The page divided by its paper, or `None` when its paper is evenly lit (a
+/// scan) or it is not dark text on light paper.
 ///
-/// What is darker than half the brightest paper is not taken for paper (the
-/// black edges of a scan with the lid open, the table under a photographed
-/// page, a dark box or picture): it does not make the paper uneven. Nothing is
-/// divided by less than a quarter of the brightest paper, so a dark box is not
-/// turned white along with the white text on it.
+/// Paper is what is at least half as bright as the brightest paper, and a
+/// shadow deeper than that where it bears ink (a block holding strokes well
+/// darker than its brightest pixel). The rest (the black edges of a scan with
+/// the lid open, the desk under a photographed page, an empty dark box) is not
+/// paper: it does not make the light uneven, and it is divided by the light of
+/// the paper next to it, so it stays as dark as it was against that paper
+/// rather than being divided by itself into a white, speckled field.
 pub fn even_out(page: &GrayImage) -> Option<GrayImage> {
     let (w, h) = page.dimensions();
     if w < 64 || h < 64 || percentile(page.pixels().map(|p| p.0[0]), 50) < MIN_PAPER_MEDIAN {
         return None;
     }
-    let closed = paper(page);
-    let brightest = percentile(closed.pixels().map(|p| p.0[0]), 98);
-    // Judged before smoothing, which would blend dark edges into grays.
-    let dimmest = percentile(
-        closed
-            .pixels()
-            .map(|p| p.0[0])
-            .filter(|&v| v >= brightest / 2),
-        2,
-    );
-    if brightest.saturating_sub(dimmest) <= UNEVEN_SPREAD {
+    let blocks = Blocks::of(page);
+    let brightest = percentile(blocks.closed.pixels().map(|p| p.0[0]), 98);
+    let paper = blocks.paper_mask(brightest);
+    if !unevenly_lit(&blocks.closed, &paper) {
         return None;
     }
-    // A shadow may fall deeper than half: only what is darker still is kept from
-    // being divided by itself.
+    let filled = fill_from_paper(blocks.closed, paper);
+    let smooth = imageproc::filter::box_filter(&filled, 2, 2);
+    // Each small pixel stands for a whole block, the last ones reaching past the page.
+    let (sw, sh) = smooth.dimensions();
+    let light = imageops::resize(
+        &smooth,
+        sw * blocks.side,
+        sh * blocks.side,
+        FilterType::Triangle,
+    );
+    // Never more than a fourfold lift: noise in the deepest shadow stays noise.
     let floor = brightest / 4;
-    let smooth = imageproc::filter::box_filter(&closed, 2, 2);
-    let paper = imageops::resize(&smooth, w, h, FilterType::Triangle);
     let mut out = page.clone();
-    for (p, bg) in out.pixels_mut().zip(paper.pixels()) {
-        let bg = u32::from(bg.0[0].max(floor)).max(1);
+    for (x, y, p) in out.enumerate_pixels_mut() {
+        let bg = u32::from(light.get_pixel(x, y).0[0].max(floor)).max(1);
         p.0[0] = (u32::from(p.0[0]) * 255 / bg).min(255) as u8;
     }
     Some(out)
 }
 
-/// The page's paper at low resolution: the brightest pixel of each block
-/// (text strokes are thinner than a block), then closed over its neighbours
-/// so that bold text and small dark marks are bridged.
-fn paper(page: &GrayImage) -> GrayImage {
-    let (w, h) = page.dimensions();
-    let block = (w.max(h) / SMALL_EDGE).max(4);
-    let (sw, sh) = (w.div_ceil(block), h.div_ceil(block));
-    let mut small = GrayImage::new(sw, sh);
-    for (x, y, p) in page.enumerate_pixels() {
-        let s = small.get_pixel_mut(x / block, y / block);
-        s.0[0] = s.0[0].max(p.0[0]);
+/// The page at low resolution, a block of `side` pixels to a cell.
+struct Blocks {
+    side: u32,
+    /// Each block's brightest pixel (text strokes are thinner than a block),
+    /// closed over its neighbours so that bold text and small marks are bridged.
+    closed: GrayImage,
+    /// Each block's darkest pixel.
+    darkest: GrayImage,
+}
+
+impl Blocks {
+    fn of(page: &GrayImage) -> Self {
+        let (w, h) = page.dimensions();
+        let side = (w.max(h) / SMALL_EDGE).max(4);
+        let (sw, sh) = (w.div_ceil(side), h.div_ceil(side));
+        let mut brightest = GrayImage::new(sw, sh);
+        let mut darkest = GrayImage::from_pixel(sw, sh, Luma([255]));
+        for (x, y, p) in page.enumerate_pixels() {
+            let (cx, cy) = (x / side, y / side);
+            let b = brightest.get_pixel_mut(cx, cy);
+            b.0[0] = b.0[0].max(p.0[0]);
+            let d = darkest.get_pixel_mut(cx, cy);
+            d.0[0] = d.0[0].min(p.0[0]);
+        }
+        Self {
+            side,
+            closed: filter3(&filter3(&brightest, u8::max), u8::min),
+            darkest,
+        }
     }
-    filter3(&filter3(&small, u8::max), u8::min)
+
+    /// Which cells are paper (see [`even_out`]).
+    fn paper_mask(&self, brightest: u8) -> Vec<bool> {
+        self.closed
+            .pixels()
+            .zip(self.darkest.pixels())
+            .map(|(light, dark)| {
+                let (light, dark) = (u32::from(light.0[0]), u32::from(dark.0[0]));
+                // Ink stands well below its paper (under 0.7 of its light, even
+                // blurred in a shadow); a desk's grain does not.
+                light * 2 >= u32::from(brightest) || (light >= 24 && dark * 10 < light * 7)
+            })
+            .collect()
+    }
+}
+
+/// `closed` with every cell that is not paper given the light of the nearest
+/// paper around it (the dimmest of it, so that a blank stretch inside a shadow
+/// takes the shadow's light, not the lit paper's), growing inwards ring by ring.
+fn fill_from_paper(mut closed: GrayImage, mut paper: Vec<bool>) -> GrayImage {
+    let (w, h) = closed.dimensions();
+    let index = |x: u32, y: u32| (y * w + x) as usize;
+    let mut open: Vec<(u32, u32)> = closed
+        .enumerate_pixels()
+        .filter(|&(x, y, _)| !paper[index(x, y)])
+        .map(|(x, y, _)| (x, y))
+        .collect();
+    while !open.is_empty() {
+        let mut lit = Vec::new();
+        for &(x, y) in &open {
+            let around = (y.saturating_sub(1)..=(y + 1).min(h - 1))
+                .flat_map(|ny| (x.saturating_sub(1)..=(x + 1).min(w - 1)).map(move |nx| (nx, ny)))
+                .filter(|&(nx, ny)| paper[index(nx, ny)])
+                .map(|(nx, ny)| closed.get_pixel(nx, ny).0[0])
+                .min();
+            if let Some(v) = around {
+                lit.push((x, y, v));
+            }
+        }
+        // No paper anywhere near what is left: leave it as it is.
+        if lit.is_empty() {
+            break;
+        }
+        for &(x, y, v) in &lit {
+            closed.put_pixel(x, y, Luma([v]));
+            paper[index(x, y)] = true;
+        }
+        open.retain(|&(x, y)| !paper[index(x, y)]);
+    }
+    closed
+}
+
+/// Whether the light falling on the paper changes across the page: the
+/// typical paper of each sixteenth of it (a 4 × 4 grid, the median of its
+/// paper cells) differs by more than [`UNEVEN_SPREAD`] from one to another. A
+/// band of colour, a shaded table or a picture changes the paper only locally,
+/// and a sixteenth's median holds unless it fills most of it; a lamp's,
+/// window's or hand's light changes it over whole parts of the page.
+fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
+    let (sw, sh) = closed.dimensions();
+    let mut medians = Vec::with_capacity(16);
+    for gy in 0..4 {
+        for gx in 0..4 {
+            let (x0, x1) = (sw * gx / 4, sw * (gx + 1) / 4);
+            let (y0, y1) = (sh * gy / 4, sh * (gy + 1) / 4);
+            let cells: Vec<u8> = (y0..y1)
+                .flat_map(|y| (x0..x1).map(move |x| (x, y)))
+                .filter(|&(x, y)| paper[(y * sw + x) as usize])
+                .map(|(x, y)| closed.get_pixel(x, y).0[0])
+                .collect();
+            // A sixteenth that is mostly not paper (a desk, a picture) says nothing.
+            if cells.len() * 2 > ((x1 - x0) * (y1 - y0)) as usize {
+                medians.push(percentile(cells.into_iter(), 50));
+            }
+        }
+    }
+    match (medians.iter().max(), medians.iter().min()) {
+        (Some(hi), Some(lo)) => hi - lo > UNEVEN_SPREAD,
+        _ => false,
+    }
 }
 
 /// Each pixel combined with its 3×3 neighbourhood by `pick` (max: dilate, min: erode).
@@ -161,6 +260,38 @@ mod tests {
     }
 
     #[test]
+    fn an_evenly_lit_scan_with_a_colour_band_and_a_shaded_table_is_left_alone() {
+        let page = GrayImage::from_fn(1200, 1600, |x, y| {
+            let ink = y % 40 < 6 && x % 30 < 20;
+            let band = y < 160;
+            let table = (200..700).contains(&x) && (600..900).contains(&y);
+            Luma([match (ink, band, table) {
+                (true, _, _) => 40,
+                (false, true, _) => 154,
+                (false, false, true) => 200,
+                _ => 245,
+            }])
+        });
+        assert!(even_out(&page).is_none());
+    }
+
+    #[test]
+    fn a_long_narrow_strip_is_evened_out_where_it_was_lit() {
+        let page = GrayImage::from_fn(64, 5000, |x, y| {
+            let light = 250.0 - 120.0 * f64::from(y) / 5000.0;
+            let ink = y % 40 < 6 && x % 30 < 20;
+            Luma([(if ink { light * 0.3 } else { light }) as u8])
+        });
+        let flat = even_out(&page).expect("uneven");
+        assert!(
+            flat.get_pixel(63, 4990).0[0] >= 235,
+            "{:?}",
+            flat.get_pixel(63, 4990)
+        );
+        assert!(flat.get_pixel(5, 4962).0[0] < 110);
+    }
+
+    #[test]
     fn white_text_on_a_dark_box_stays_readable() {
         let page = GrayImage::from_fn(1200, 800, |x, y| {
             let light = 250.0 - 120.0 * f64::from(x) / 1200.0;
@@ -178,5 +309,28 @@ mod tests {
         // Deep inside the box, away from its strokes: still dark; a stroke: still light.
         let (ground, stroke) = (flat.get_pixel(400, 330).0[0], flat.get_pixel(401, 321).0[0]);
         assert!(ground < 140 && stroke > 220, "{ground} {stroke}");
+    }
+
+    #[test]
+    fn the_desk_around_a_photographed_page_stays_a_desk() {
+        // A page lit from the left on a mid-gray desk (level 104), which fills the right third.
+        let page = GrayImage::from_fn(1200, 800, |x, y| {
+            if x >= 800 {
+                return Luma([104 + (x * 7 + y * 13) as u8 % 9]);
+            }
+            let light = 250.0 - 120.0 * f64::from(x) / 800.0;
+            let ink = y % 40 < 6 && x % 30 < 20;
+            Luma([(if ink { light * 0.3 } else { light }) as u8])
+        });
+        let flat = even_out(&page).expect("uneven");
+        // Against the dim paper at its edge (130) the desk is about 0.83 of the light.
+        let desk: Vec<u8> = (900..1190)
+            .step_by(7)
+            .map(|x| flat.get_pixel(x, 400).0[0])
+            .collect();
+        assert!(
+            desk.iter().all(|&v| v < 230),
+            "the desk turned white: {desk:?}"
+        );
     }
 }

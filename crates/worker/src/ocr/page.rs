@@ -58,6 +58,9 @@ impl PageError {
 /// A page whose images cover this share of it may hold a scan: its text
 /// layer is checked against a reading of the page.
 const SCANNED_COVER: f64 = 0.3;
+/// A layer with this many letters is a page's text (an earlier OCR's, or a
+/// born-digital page's), not a stamp on a scan: it is not checked.
+const FULL_LAYER_LETTERS: usize = 2000;
 
 pub fn process(
     engine: &mut Engine,
@@ -71,27 +74,36 @@ pub fn process(
         .document
         .pdf()
         .is_some_and(|pdf| pdf.image_cover(number) >= SCANNED_COVER);
-    if !scanned {
+    if !scanned || letters(&layer.result.text) >= FULL_LAYER_LETTERS {
         return Ok(layer);
     }
-    // A scan with an OCR layer reads as its layer does; one with only a stamp,
-    // a fax header or a typed part holds far more in its image than in its text.
-    let read = recognize(engine, run, number)?;
-    Ok(if holds_more(&read.result.text, &layer.result.text) {
-        tracing::debug!(
-            page = number,
-            "the text layer holds less than the page's scan: OCR kept"
-        );
-        read
-    } else {
-        layer
-    })
+    // A scan with only a stamp, a fax header or a typed part as text holds far
+    // more in its image than in its text. The page is readable from its layer
+    // whatever the engine makes of it, so a failed reading keeps the layer.
+    match recognize(engine, run, number) {
+        Ok(read) if holds_more(&read.result.text, &layer.result.text) => {
+            tracing::debug!(
+                page = number,
+                "the text layer holds less than the page's scan: OCR kept"
+            );
+            Ok(read)
+        }
+        Ok(_) => Ok(layer),
+        Err(e @ (PageError::Cancelled | PageError::Stopped)) => Err(e),
+        Err(e) => {
+            tracing::info!(page = number, error = %e, "the page's scan could not be read; its text layer kept");
+            Ok(layer)
+        }
+    }
+}
+
+fn letters(text: &str) -> usize {
+    text.chars().filter(|c| c.is_alphanumeric()).count()
 }
 
 /// Whether `read` has clearly more to it than `layer`: half as much again and
 /// a hundred letters more, so an OCR layer that OCR merely repeats is kept.
 fn holds_more(read: &str, layer: &str) -> bool {
-    let letters = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).count();
     let (read, layer) = (letters(read), letters(layer));
     read > layer + layer / 2 + 100
 }

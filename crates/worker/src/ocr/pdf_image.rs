@@ -115,8 +115,54 @@ pub fn embed(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedErr
             }
             None => decoded(raster, index),
         },
+        DocumentKind::Png => match palette_png(raster.path(), (w, h))? {
+            Some(stream) => Ok(Embedded {
+                stream,
+                orientation: page.orientation,
+                width: w,
+                height: h,
+            }),
+            None => decoded(raster, index),
+        },
         _ => decoded(raster, index),
     }
+}
+
+/// A palette PNG (screenshots, scans saved with few colours) as an indexed
+/// image with its own palette: expanded to RGB it would take three times the
+/// bytes. `None` for other PNGs, and for palettes with transparency, which
+/// the page must show on white.
+fn palette_png(path: &std::path::Path, (w, h): (u32, u32)) -> Result<Option<Stream>, EmbedError> {
+    let mut decoder = png::Decoder::new(BufReader::new(File::open(path)?));
+    decoder.set_transformations(png::Transformations::IDENTITY);
+    let decode = |e: png::DecodingError| EmbedError::Decode(e.to_string());
+    let mut reader = decoder.read_info().map_err(decode)?;
+    let info = reader.info();
+    let Some(palette) = info.palette.as_deref().map(<[u8]>::to_vec) else {
+        return Ok(None);
+    };
+    let bits = info.bit_depth as usize;
+    if info.color_type != png::ColorType::Indexed
+        || info.trns.is_some()
+        || (info.width, info.height) != (w, h)
+        || palette.is_empty()
+        || palette.len() % 3 != 0
+    {
+        return Ok(None);
+    }
+    let size = reader
+        .output_buffer_size()
+        .ok_or_else(|| EmbedError::Decode("the PNG is too large to decode".to_owned()))?;
+    let mut indices = vec![0; size];
+    let frame = reader.next_frame(&mut indices).map_err(decode)?;
+    indices.truncate(frame.buffer_size());
+    let space = Object::Array(vec![
+        "Indexed".into(),
+        "DeviceRGB".into(),
+        Object::Integer(palette.len() as i64 / 3 - 1),
+        Object::String(palette, lopdf::StringFormat::Hexadecimal),
+    ]);
+    flate_image(&indices, w, h, space, 1, bits).map(Some)
 }
 
 /// Embeds page `index` for a PDF/A file: as `embed`, except that a CMYK JPEG
@@ -149,7 +195,7 @@ pub fn embed_archival(raster: &RasterDocument, index: usize) -> Result<Embedded,
 pub fn gray(image: &image::GrayImage) -> Result<Embedded, EmbedError> {
     let (w, h) = image.dimensions();
     Ok(Embedded {
-        stream: flate_image(image.as_raw(), w, h, "DeviceGray", 1, 8)?,
+        stream: flate_image(image.as_raw(), w, h, "DeviceGray".into(), 1, 8)?,
         orientation: 1,
         width: w,
         height: h,
@@ -160,7 +206,7 @@ pub fn gray(image: &image::GrayImage) -> Result<Embedded, EmbedError> {
 pub fn rgb(image: &image::RgbImage) -> Result<Embedded, EmbedError> {
     let (w, h) = image.dimensions();
     Ok(Embedded {
-        stream: flate_image(image.as_raw(), w, h, "DeviceRGB", 3, 8)?,
+        stream: flate_image(image.as_raw(), w, h, "DeviceRGB".into(), 3, 8)?,
         orientation: 1,
         width: w,
         height: h,
@@ -234,7 +280,7 @@ fn decoded(raster: &RasterDocument, index: usize) -> Result<Embedded, EmbedError
         ("DeviceGray", 1, image.into_luma8().into_raw(), 8)
     };
     Ok(Embedded {
-        stream: flate_image(&pixels, w, h, space, colors, bits)?,
+        stream: flate_image(&pixels, w, h, space.into(), colors, bits)?,
         orientation: 1,
         width: w,
         height: h,
@@ -246,7 +292,7 @@ fn flate_image(
     pixels: &[u8],
     w: u32,
     h: u32,
-    space: &str,
+    space: Object,
     colors: usize,
     bits: usize,
 ) -> Result<Stream, EmbedError> {
