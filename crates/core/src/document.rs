@@ -40,6 +40,10 @@ pub enum DocumentError {
         dpi: u32,
         limit: u64,
     },
+    #[error(
+        "the {kind} file is stored in a way Scribe cannot read yet ({how}); save it as PDF, PNG or JPEG and upload it again"
+    )]
+    UnsupportedEncoding { kind: &'static str, how: String },
     #[error("the file is {size} bytes, more than the limit of {limit} bytes")]
     TooLarge { size: u64, limit: u64 },
     #[error("rendering a page took longer than {secs} s and was stopped")]
@@ -61,6 +65,7 @@ impl DocumentError {
         match self {
             Self::Empty => "empty_file",
             Self::Unsupported(_) => "unsupported_type",
+            Self::UnsupportedEncoding { .. } => "unsupported_encoding",
             Self::Corrupt(_) => "corrupt_file",
             Self::Encrypted => "encrypted_pdf",
             Self::NoPages => "no_pages",

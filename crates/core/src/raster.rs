@@ -491,9 +491,16 @@ fn tiff_error(err: &tiff::TiffError) -> DocumentError {
         tiff::TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             DocumentError::Corrupt("the TIFF file is truncated".to_owned())
         }
-        tiff::TiffError::UnsupportedError(e) => DocumentError::Corrupt(format!(
-            "the TIFF file uses a feature Scribe cannot read ({e})"
-        )),
+        // Not damage: a valid file Scribe has no decoder for (a fax machine's G3).
+        tiff::TiffError::UnsupportedError(e) => DocumentError::UnsupportedEncoding {
+            kind: "TIFF",
+            how: match e {
+                tiff::TiffUnsupportedError::UnsupportedCompressionMethod(
+                    tiff::tags::CompressionMethod::Fax3,
+                ) => "CCITT Group 3 fax compression".to_owned(),
+                other => other.to_string(),
+            },
+        },
         other => {
             tracing::info!(error = %other, "TIFF decoder refused a file");
             DocumentError::Corrupt("the TIFF file is damaged and cannot be decoded".to_owned())
@@ -622,5 +629,55 @@ pub fn tool_limits(timeout_secs: u64, memory_mb: u64) -> ChildLimits {
     ChildLimits {
         timeout: Duration::from_secs(timeout_secs),
         memory_bytes: memory_mb * 1024 * 1024,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An 8×8 one-bit TIFF whose only strip claims Group 3 fax compression.
+    fn group3_tiff() -> Vec<u8> {
+        let entries: [(u16, u16, u32); 9] = [
+            (256, 3, 8),   // ImageWidth
+            (257, 3, 8),   // ImageLength
+            (258, 3, 1),   // BitsPerSample
+            (259, 3, 3),   // Compression: CCITT T.4
+            (262, 3, 0),   // PhotometricInterpretation: WhiteIsZero
+            (273, 4, 122), // StripOffsets: after the IFD
+            (277, 3, 1),   // SamplesPerPixel
+            (278, 3, 8),   // RowsPerStrip
+            (279, 4, 8),   // StripByteCounts
+        ];
+        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
+        tiff.extend_from_slice(&(entries.len() as u16).to_le_bytes());
+        for (tag, kind, value) in entries {
+            tiff.extend_from_slice(&tag.to_le_bytes());
+            tiff.extend_from_slice(&kind.to_le_bytes());
+            tiff.extend_from_slice(&1u32.to_le_bytes());
+            tiff.extend_from_slice(&value.to_le_bytes());
+        }
+        tiff.extend_from_slice(&0u32.to_le_bytes());
+        tiff.extend_from_slice(&[0x00, 0x01, 0x4D, 0x9A, 0x00, 0x01, 0x4D, 0x9A]);
+        tiff
+    }
+
+    #[test]
+    fn a_group_3_fax_is_refused_as_unreadable_not_as_damaged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("fax.tif");
+        std::fs::write(&path, group3_tiff()).expect("write");
+        let limits = ChildLimits {
+            timeout: std::time::Duration::from_secs(5),
+            memory_bytes: 0,
+        };
+        let doc = RasterDocument::open(&path, DocumentKind::Tiff, 1 << 20, 10, limits)
+            .expect("its header is valid");
+        let err = doc.decode_page(0).expect_err("no Group 3 decoder");
+        assert_eq!(err.code(), "unsupported_encoding");
+        assert!(
+            err.to_string().contains("CCITT Group 3 fax compression"),
+            "{err}"
+        );
     }
 }
