@@ -25,13 +25,19 @@ pub fn estimate_skew(image: &GrayImage, max_degrees: f32) -> f32 {
         image.clone()
     };
     let level = otsu_level(&small);
-    let ink: Vec<(f32, f32)> = small
+    let mut ink: Vec<(f32, f32)> = small
         .enumerate_pixels()
         .filter(|(_, _, p)| p[0] < level)
         .map(|(x, y, _)| (x as f32, y as f32))
         .collect();
-    // A page that is mostly dark is a photo or an inverted scan: the profile means nothing.
-    if ink.len() < MIN_INK || ink.len() > (small.width() * small.height()) as usize / 2 {
+    let half = (small.width() * small.height()) as usize / 2;
+    if ink.len() > half {
+        // Mostly dark: a page photographed on a desk, or a photo. Only the dark
+        // pixels near paper can be its lines; the desk is dark all around.
+        ink = near_paper(&small, level, &ink);
+    }
+    // What is still mostly dark is a photo or an inverted scan: the profile means nothing.
+    if ink.len() < MIN_INK || ink.len() > half {
         return 0.0;
     }
     let height = small.height() as f32;
@@ -46,6 +52,23 @@ pub fn estimate_skew(image: &GrayImage, max_degrees: f32) -> f32 {
     } else {
         correction
     }
+}
+
+/// The `ink` pixels that share a block of `PAPER_BLOCK` pixels with some paper
+/// (a pixel at or above `level`).
+fn near_paper(small: &GrayImage, level: u8, ink: &[(f32, f32)]) -> Vec<(f32, f32)> {
+    const PAPER_BLOCK: u32 = 8;
+    let bw = small.width().div_ceil(PAPER_BLOCK);
+    let mut lit = vec![false; (bw * small.height().div_ceil(PAPER_BLOCK)) as usize];
+    for (x, y, p) in small.enumerate_pixels() {
+        if p[0] >= level {
+            lit[((y / PAPER_BLOCK) * bw + x / PAPER_BLOCK) as usize] = true;
+        }
+    }
+    ink.iter()
+        .copied()
+        .filter(|&(x, y)| lit[((y as u32 / PAPER_BLOCK) * bw + x as u32 / PAPER_BLOCK) as usize])
+        .collect()
 }
 
 fn best_angle(from: f32, to: f32, step: f32, score: &dyn Fn(f32) -> f64) -> f32 {
@@ -113,6 +136,28 @@ mod tests {
             let found = estimate_skew(&lined_page(skew), 15.0);
             assert!((found + skew).abs() < 0.3, "skewed {skew}, found {found}");
         }
+    }
+
+    #[test]
+    fn a_page_on_a_dark_desk_is_levelled_too() {
+        // A narrow page (a receipt) in the middle of a desk that fills most of the frame.
+        let skew = 4.0f32;
+        let mut frame = GrayImage::from_pixel(1600, 1600, Luma([60]));
+        let page = lined_page(0.0);
+        for y in 0..1600 {
+            for x in 0..600 {
+                // The page's middle third, its lines across it.
+                frame.put_pixel(500 + x, y, *page.get_pixel(300 + x, y));
+            }
+        }
+        let turned = rotate_about_center(
+            &frame,
+            skew.to_radians(),
+            Interpolation::Bilinear,
+            Border::Constant(Luma([60])),
+        );
+        let found = estimate_skew(&turned, 15.0);
+        assert!((found + skew).abs() < 0.3, "skewed {skew}, found {found}");
     }
 
     #[test]
