@@ -152,48 +152,37 @@ async fn a_corrupt_file_fails_alone_and_the_other_files_complete() {
         files[0]["downloads"]["hocr"].is_null(),
         "hOCR was not requested"
     );
-    let hocr = app
-        .download(&format!(
-            "/api/v1/jobs/{id}/files/{}/hocr",
-            files[0]["id"].as_str().expect("id")
-        ))
-        .await;
-    assert_eq!(hocr.status().as_u16(), 404);
-    let body: serde_json::Value = hocr.json().await.expect("json");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("did not ask")),
-        "{body}"
-    );
-    let failed = app
-        .download(&format!(
-            "/api/v1/jobs/{id}/files/{}/text",
-            files[1]["id"].as_str().expect("id")
-        ))
-        .await;
-    assert_eq!(failed.status().as_u16(), 409);
-    let body: serde_json::Value = failed.json().await.expect("json");
-    let message = body["error"]["message"].as_str().unwrap_or_default();
+    // A refused download: its status and message.
+    let refusal = |file: usize, kind: &'static str| {
+        let url = format!(
+            "/api/v1/jobs/{id}/files/{}/{kind}",
+            files[file]["id"].as_str().expect("id")
+        );
+        let app = &app;
+        async move {
+            let r = app.download(&url).await;
+            let status = r.status().as_u16();
+            let body: serde_json::Value = r.json().await.expect("json");
+            let message = body["error"]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned();
+            (status, message)
+        }
+    };
+    let (status, message) = refusal(0, "hocr").await;
+    assert_eq!(status, 404);
+    assert!(message.contains("did not ask"), "{message}");
+    let (status, message) = refusal(1, "text").await;
+    assert_eq!(status, 409);
     assert!(
         message.starts_with("this file could not be read, so it has no downloads: ")
             && message.contains("damaged"),
-        "{body}"
+        "{message}"
     );
-    let unknown = app
-        .download(&format!(
-            "/api/v1/jobs/{id}/files/{}/exe",
-            files[0]["id"].as_str().expect("id")
-        ))
-        .await;
-    assert_eq!(unknown.status().as_u16(), 404);
-    let body: serde_json::Value = unknown.json().await.expect("json");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .is_some_and(|m| m.contains("no `exe` download")),
-        "{body}"
-    );
+    let (status, message) = refusal(0, "exe").await;
+    assert_eq!(status, 404);
+    assert!(message.contains("no `exe` download"), "{message}");
     let url = files[0]["downloads"]["text"].as_str().expect("url");
     let text = app.download(url).await.text().await.expect("body");
     let got: Vec<&str> = text.split('\u{c}').collect();

@@ -88,15 +88,11 @@ async fn bad_uploads_are_refused_with_a_reason() {
         .await;
     refused(&app, r, 400, "unknown_output").await;
 
-    let r = app
-        .client
-        .post(app.url("/api/v1/jobs"))
-        .bearer_auth(ALICE)
-        .header("content-type", "multipart/form-data; boundary=XYZ")
-        .body("--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\nunterminated")
-        .send()
-        .await
-        .expect("send");
+    let r = post_raw(
+        &app,
+        "--XYZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.png\"\r\n\r\nunterminated",
+    )
+    .await;
     refused(&app, r, 400, "malformed_multipart").await;
 }
 
@@ -221,6 +217,18 @@ async fn meta_endpoints_answer() {
     assert!(metrics.contains("scribe_jobs_accepted_total"));
 }
 
+/// POSTs `body` as Alice's job, a multipart body with the boundary `XYZ`.
+async fn post_raw(app: &TestApp, body: impl Into<reqwest::Body>) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/jobs"))
+        .bearer_auth(ALICE)
+        .header("content-type", "multipart/form-data; boundary=XYZ")
+        .body(body)
+        .send()
+        .await
+        .expect("send")
+}
+
 /// One multipart part, its Content-Disposition parameters written raw.
 fn raw_part(disposition: &str, bytes: &[u8]) -> Vec<u8> {
     let mut body = format!(
@@ -236,14 +244,6 @@ fn raw_part(disposition: &str, bytes: &[u8]) -> Vec<u8> {
 async fn file_parts_are_taken_however_their_name_is_sent() {
     let app = TestApp::web_only(|_| {}).await;
     let (png, _) = page_png(3);
-    let post = |body: Vec<u8>| {
-        app.client
-            .post(app.url("/api/v1/jobs"))
-            .bearer_auth(ALICE)
-            .header("content-type", "multipart/form-data; boundary=XYZ")
-            .body(body)
-            .send()
-    };
     for (disposition, shown) in [
         // `curl -F file=<scan.png`: no file name at all.
         ("name=\"file\"", "upload"),
@@ -257,7 +257,7 @@ async fn file_parts_are_taken_however_their_name_is_sent() {
             "Übersicht.png",
         ),
     ] {
-        let r = post(raw_part(disposition, &png)).await.expect("send");
+        let r = post_raw(&app, raw_part(disposition, &png)).await;
         assert_eq!(r.status().as_u16(), 202, "{disposition}");
         let body: serde_json::Value = r.json().await.expect("json");
         assert_eq!(body["files"][0]["file_name"], shown, "{disposition}");
@@ -268,18 +268,11 @@ async fn file_parts_are_taken_however_their_name_is_sent() {
 async fn a_control_character_in_a_file_name_is_named_as_the_cause() {
     let app = TestApp::web_only(|_| {}).await;
     let (png, _) = page_png(4);
-    let r = app
-        .client
-        .post(app.url("/api/v1/jobs"))
-        .bearer_auth(ALICE)
-        .header("content-type", "multipart/form-data; boundary=XYZ")
-        .body(raw_part(
-            "name=\"file\"; filename=\"scan\x1b[0m.png\"",
-            &png,
-        ))
-        .send()
-        .await
-        .expect("send");
+    let r = post_raw(
+        &app,
+        raw_part("name=\"file\"; filename=\"scan\x1b[0m.png\"", &png),
+    )
+    .await;
     let message = refused(&app, r, 400, "malformed_multipart").await;
     assert!(message.contains("control characters"), "{message}");
 }

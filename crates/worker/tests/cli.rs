@@ -355,12 +355,13 @@ fn an_object_stream_inflating_to_700_mb_is_never_inflated_by_the_worker() {
         hostile::object_stream_bomb_pdf("Nobody needs this object stream", inflated).expect("bomb");
     assert!(bomb.len() < inflated / 500, "{}", bomb.len());
     let path = write(dir.path(), "bomb.pdf", &bomb);
-    let mut worker = limited();
-    worker
-        .args(["ocr", "--threads", "1", "--format", "txt,pdf", "--out"])
-        .arg(dir.path().join("out"))
-        .arg(&path);
-    run_within_500_mb(worker, dir.path(), "more than this file's budget");
+    run_within_500_mb(
+        limited(),
+        &path,
+        "txt,pdf",
+        dir.path(),
+        "more than this file's budget",
+    );
     let text = std::fs::read_to_string(dir.path().join("out/bomb/text.txt")).expect("text");
     assert!(text.contains("object stream"), "{text}");
     assert!(dir.path().join("out/bomb/searchable.pdf").exists());
@@ -373,20 +374,25 @@ fn a_predictor_claiming_gigabyte_rows_is_never_allocated_by_the_worker() {
     assert!(bomb.len() < 4096, "{}", bomb.len());
     let path = write(dir.path(), "rows.pdf", &bomb);
     // Room for the worker to make the two rows, should it try: the harm shows as memory.
-    let mut worker = limited_to(8 << 30);
-    worker
-        .args(["ocr", "--threads", "1", "--format", "txt", "--out"])
-        .arg(dir.path().join("out"))
-        .arg(&path);
-    run_within_500_mb(worker, dir.path(), "more memory than the trial's limit");
+    run_within_500_mb(
+        limited_to(8 << 30),
+        &path,
+        "txt",
+        dir.path(),
+        "more memory than the trial's limit",
+    );
     let text = std::fs::read_to_string(dir.path().join("out/rows/text.txt")).expect("text");
     assert!(text.contains("sky"), "{text}");
 }
 
-/// Runs `command` (prlimit, which execs the worker, so the pid is the worker's)
-/// to its end, and checks that it succeeded, never held 500 MB and said `why`
-/// on stderr (kept in `dir`).
-fn run_within_500_mb(mut command: Command, dir: &Path, why: &str) {
+/// Runs `scribe-worker ocr` on `input` through `command` (prlimit, which execs
+/// the worker, so the pid is the worker's) into `dir/out`, to its end, and
+/// checks that it succeeded, never held 500 MB and said `why` on stderr (kept in `dir`).
+fn run_within_500_mb(mut command: Command, input: &Path, format: &str, dir: &Path, why: &str) {
+    command
+        .args(["ocr", "--threads", "1", "--format", format, "--out"])
+        .arg(dir.join("out"))
+        .arg(input);
     let log = dir.join("stderr");
     let mut child = command
         .stderr(std::fs::File::create(&log).expect("log"))

@@ -6,6 +6,7 @@
 
 use image::imageops::{self, FilterType};
 use image::{GrayImage, Luma};
+use imageproc::morphology::{Mask, grayscale_dilate, grayscale_erode};
 
 /// The background is estimated on a copy about this many pixels on its long
 /// side: a block is then a few strokes wide, so it always holds some paper.
@@ -75,6 +76,7 @@ impl Blocks {
         let (sw, sh) = (w.div_ceil(side), h.div_ceil(side));
         let mut brightest = GrayImage::new(sw, sh);
         let mut darkest = GrayImage::from_pixel(sw, sh, Luma([255]));
+        let square = Mask::square(1);
         for (x, y, p) in page.enumerate_pixels() {
             let (cx, cy) = (x / side, y / side);
             let b = brightest.get_pixel_mut(cx, cy);
@@ -84,7 +86,7 @@ impl Blocks {
         }
         Self {
             side,
-            closed: filter3(&filter3(&brightest, u8::max), u8::min),
+            closed: grayscale_erode(&grayscale_dilate(&brightest, &square), &square),
             darkest,
         }
     }
@@ -168,20 +170,6 @@ fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
         (Some(hi), Some(lo)) => hi - lo > UNEVEN_SPREAD,
         _ => false,
     }
-}
-
-/// Each pixel combined with its 3×3 neighbourhood by `pick` (max: dilate, min: erode).
-fn filter3(image: &GrayImage, pick: fn(u8, u8) -> u8) -> GrayImage {
-    let (w, h) = image.dimensions();
-    GrayImage::from_fn(w, h, |x, y| {
-        let mut v = image.get_pixel(x, y).0[0];
-        for ny in y.saturating_sub(1)..=(y + 1).min(h - 1) {
-            for nx in x.saturating_sub(1)..=(x + 1).min(w - 1) {
-                v = pick(v, image.get_pixel(nx, ny).0[0]);
-            }
-        }
-        Luma([v])
-    })
 }
 
 /// The gray level below which `pct` percent of `levels` lie.

@@ -5,7 +5,6 @@
 
 use std::collections::HashSet;
 
-use actix_web::http::header::{ContentDisposition, DispositionParam, DispositionType};
 use actix_web::{HttpResponse, get, web};
 use async_zip::tokio::write::ZipFileWriter;
 use async_zip::{Compression, ZipDateTime, ZipDateTimeBuilder, ZipEntryBuilder};
@@ -17,7 +16,7 @@ use scribe_core::storage::{Store, keys};
 use tokio::io::AsyncWriteExt;
 use tokio_util::compat::FuturesAsyncWriteCompatExt;
 
-use super::downloads::{Output, stem};
+use super::downloads::{Output, attachment, stem};
 use super::jobs::{files_of, owned_job};
 use crate::auth::Owner;
 use crate::error::ApiError;
@@ -120,10 +119,7 @@ pub async fn archive(
     let body = tokio_util::io::ReaderStream::new(reader).chain(failure);
     Ok(HttpResponse::Ok()
         .content_type("application/zip")
-        .insert_header(ContentDisposition {
-            disposition: DispositionType::Attachment,
-            parameters: vec![DispositionParam::Filename(format!("scribe-{job_id}.zip"))],
-        })
+        .insert_header(attachment(&format!("scribe-{job_id}.zip")))
         .streaming(body))
 }
 

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use scribe_core::density;
 use scribe_core::document::DocumentError;
+use scribe_core::pdf::PdfDocument;
 use scribe_core::preprocess::{Applied, Layout, Prepared};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
@@ -67,32 +68,32 @@ pub fn process(
     run: &DocumentRun,
     number: usize,
 ) -> Result<PageArtifacts, PageError> {
-    let Some(layer) = from_text_layer(run, number)? else {
+    let started = Instant::now();
+    let Some((pdf, text)) = text_layer(run, number)? else {
         return recognize(engine, run, number);
     };
-    let scanned = run
-        .document
-        .pdf()
-        .is_some_and(|pdf| pdf.image_cover(number) >= SCANNED_COVER);
-    if !scanned || letters(&layer.result.text) >= FULL_LAYER_LETTERS {
-        return Ok(layer);
+    // What reading the layer took; a reading of the scan, if tried, is not its cost.
+    let extracted = started.elapsed();
+    let scanned = pdf.image_cover(number) >= SCANNED_COVER;
+    if !scanned || letters(&text) >= FULL_LAYER_LETTERS {
+        return from_text_layer(run, pdf, number, text, extracted);
     }
     // A scan with only a stamp, a fax header or a typed part as text holds far
     // more in its image than in its text. The page is readable from its layer
     // whatever the engine makes of it, so a failed reading keeps the layer.
     match recognize(engine, run, number) {
-        Ok(read) if holds_more(&read.result.text, &layer.result.text) => {
+        Ok(read) if holds_more(&read.result.text, &text) => {
             tracing::debug!(
                 page = number,
                 "the text layer holds less than the page's scan: OCR kept"
             );
             Ok(read)
         }
-        Ok(_) => Ok(layer),
+        Ok(_) => from_text_layer(run, pdf, number, text, extracted),
         Err(e @ (PageError::Cancelled | PageError::Stopped)) => Err(e),
         Err(e) => {
             tracing::info!(page = number, error = %e, "the page's scan could not be read; its text layer kept");
-            Ok(layer)
+            from_text_layer(run, pdf, number, text, extracted)
         }
     }
 }
@@ -293,16 +294,27 @@ fn score(r: &Recognized) -> f32 {
         .sum()
 }
 
-/// With `skip_text` (the default), a PDF page that already carries text keeps
-/// it: no OCR, and the searchable PDF keeps the page as it is.
-fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifacts>, PageError> {
+/// With `skip_text` (the default), a PDF page's own text, when it has a real one.
+fn text_layer(
+    run: &DocumentRun,
+    number: usize,
+) -> Result<Option<(&PdfDocument, String)>, PageError> {
     let Some(pdf) = run.document.pdf().filter(|_| run.settings.ocr.skip_text) else {
         return Ok(None);
     };
+    Ok(pdf.text_layer(number)?.map(|text| (pdf, text)))
+}
+
+/// A page that keeps its own `text`: no OCR, and the searchable PDF keeps the
+/// page as it is.
+fn from_text_layer(
+    run: &DocumentRun,
+    pdf: &PdfDocument,
+    number: usize,
+    text: String,
+    extracted: std::time::Duration,
+) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
-    let Some(text) = pdf.text_layer(number)? else {
-        return Ok(None);
-    };
     // Rendered as wide as the preview is shown, so its text is as sharp as an OCR'd page's.
     let dpi = pdf.dpi_for_width(number, run.settings.ocr.preview_width);
     let (preview_png, width, height) = if run.formats.preview {
@@ -315,7 +327,7 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
     } else {
         (None, 0, 0)
     };
-    Ok(Some(PageArtifacts {
+    Ok(PageArtifacts {
         result: PageResult {
             number,
             width,
@@ -333,7 +345,7 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
                 ..Applied::default()
             },
             timings: PageTimings {
-                render_ms: started.elapsed().as_millis() as u64,
+                render_ms: (extracted + started.elapsed()).as_millis() as u64,
                 ..PageTimings::default()
             },
             words: Vec::new(),
@@ -341,5 +353,5 @@ fn from_text_layer(run: &DocumentRun, number: usize) -> Result<Option<PageArtifa
         hocr: None,
         preview_png,
         pdf_page: None,
-    }))
+    })
 }

@@ -258,8 +258,9 @@ async fn handle_delivery(ctx: &Context, names: &Names, retry: &lapin::Channel, d
     let label = match &outcome {
         Ok(handled) => handled.label(),
         Err(TaskError::Transient(_)) => "transient",
-        Err(TaskError::Permanent { .. }) => "permanent",
-        Err(TaskError::Cancelled) => "cancelled",
+        // `handle` records these as answers; counted the same should one come back.
+        Err(TaskError::Permanent { .. }) => upload_task::Handled::Failed.label(),
+        Err(TaskError::Cancelled) => upload_task::Handled::Cancelled.label(),
         Err(TaskError::Stopped(_)) => "stopped",
     };
     ctx.metrics.tasks.with_label_values(&[label]).inc();
