@@ -91,6 +91,10 @@ fn too_many_pages(pages: Option<usize>, limit: usize) -> String {
 /// nothing, so larger pages are read from a downsampled copy.
 pub const MAX_OCR_PIXELS: u64 = 25_000_000;
 
+/// How far a page's two resolutions may differ before it is read with square
+/// pixels (a fax's 204 × 98 dpi differ by 2.08; a scanner's rounding by far less).
+const SQUARE_ENOUGH: f64 = 1.1;
+
 /// One page ready for preprocessing.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -115,8 +119,12 @@ pub struct Original {
     pub height: u32,
     /// What the file states (or, for a PDF, the resolution it was rendered at).
     pub dpi: Option<u32>,
-    /// Pixels of the read copy per original pixel (1.0 unless it was downsampled).
+    /// Pixels of the read copy per original pixel, across (1.0 unless it was
+    /// downsampled).
     pub scale: f64,
+    /// The read copy's scale down the page over its scale across: 1.0 but for
+    /// pixels that are not square (a fax at 204 × 98 dpi is read square, 2.08).
+    pub aspect: f64,
 }
 
 #[derive(Debug)]
@@ -212,8 +220,8 @@ impl Document {
         match &self.source {
             Source::Raster(r) => {
                 let decoded = r.decode_page(number - 1)?;
-                let dpi = r.page(number - 1).and_then(|p| p.density).map(|d| d.dpi());
-                Ok(self.fit_for_ocr(number, decoded, dpi))
+                let density = r.page(number - 1).and_then(|p| p.upright_density());
+                Ok(self.fit_for_ocr(number, decoded, density))
             }
             Source::Pdf(p) => {
                 let (image, colour, dpi) = p.render_page(number)?;
@@ -222,6 +230,7 @@ impl Document {
                     height: image.height(),
                     dpi: Some(dpi),
                     scale: 1.0,
+                    aspect: 1.0,
                 };
                 Ok(Page {
                     number,
@@ -235,26 +244,38 @@ impl Document {
     }
 
     /// A decoded image page, downsampled when it holds more detail than OCR
-    /// uses (a 1200-dpi scan is read at the configured `ocr.dpi`).
-    fn fit_for_ocr(&self, number: usize, decoded: Decoded, dpi: Option<u32>) -> Page {
+    /// uses (a 1200-dpi scan is read at the configured `ocr.dpi`) and made of
+    /// square pixels when its two resolutions differ: glyphs squashed to half
+    /// their height, as a fax's 204 × 98 dpi stores them, read as other letters.
+    fn fit_for_ocr(&self, number: usize, decoded: Decoded, density: Option<(f64, f64)>) -> Page {
         let Decoded {
             gray: image,
             colour,
         } = decoded;
         let (w, h) = image.dimensions();
+        let (dpi, stretch) = match density {
+            Some((x, y)) if x.max(y) / x.min(y) > SQUARE_ENOUGH => {
+                let finer = x.max(y);
+                (Some(finer.round() as u32), (finer / x, finer / y))
+            }
+            Some((_, y)) => (Some(y.round() as u32), (1.0, 1.0)),
+            None => (None, (1.0, 1.0)),
+        };
         let original = Original {
             width: w,
             height: h,
             dpi,
             scale: 1.0,
+            aspect: 1.0,
         };
+        let (sw, sh) = (f64::from(w) * stretch.0, f64::from(h) * stretch.1);
         let by_dpi = match dpi {
             Some(d) if d > self.max_dpi => f64::from(self.ocr_dpi) / f64::from(d),
             _ => 1.0,
         };
-        let by_size = (MAX_OCR_PIXELS as f64 / (f64::from(w) * f64::from(h))).sqrt();
-        let scale = by_dpi.min(by_size);
-        if scale >= 1.0 {
+        let by_size = (MAX_OCR_PIXELS as f64 / (sw * sh)).sqrt();
+        let scale = by_dpi.min(by_size).min(1.0);
+        if scale == 1.0 && stretch == (1.0, 1.0) {
             return Page {
                 number,
                 image,
@@ -263,19 +284,22 @@ impl Document {
                 colour: colour.map(Arc::new),
             };
         }
-        // A downsampled page is a big scan read in gray: its colour would cost
-        // more memory than the few pages it helps are worth.
+        // A resized page is a big scan (or a fax) read in gray: its colour
+        // would cost more memory than the few pages it helps are worth.
         drop(colour);
-        let nw = ((f64::from(w) * scale).round() as u32).max(1);
-        let nh = ((f64::from(h) * scale).round() as u32).max(1);
-        let small = image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Triangle);
+        let nw = ((sw * scale).round() as u32).max(1);
+        let nh = ((sh * scale).round() as u32).max(1);
+        let resized =
+            image::imageops::resize(&image, nw, nh, image::imageops::FilterType::Triangle);
         drop(image);
+        let across = f64::from(nw) / f64::from(w);
         Page {
             number,
-            image: small,
+            image: resized,
             dpi: dpi.map(|d| (f64::from(d) * scale).round() as u32),
             original: Original {
-                scale: f64::from(nw) / f64::from(w),
+                scale: across,
+                aspect: f64::from(nh) / f64::from(h) / across,
                 ..original
             },
             colour: None,

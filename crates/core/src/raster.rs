@@ -36,6 +36,17 @@ pub struct RasterPage {
 }
 
 impl RasterPage {
+    /// Resolution across and down the page as a viewer shows it (a fax is
+    /// 204 × 98 dpi; a turning tag swaps the two).
+    pub fn upright_density(&self) -> Option<(f64, f64)> {
+        let d = self.density?;
+        Some(if self.orientation >= 5 {
+            (d.y, d.x)
+        } else {
+            (d.x, d.y)
+        })
+    }
+
     /// Size as a viewer shows it, with the orientation tag applied.
     pub fn upright_size(&self) -> (u32, u32) {
         if self.orientation >= 5 {
@@ -196,20 +207,9 @@ impl RasterDocument {
             out.as_os_str(),
             "-quiet".as_ref(),
         ];
-        match subprocess::run("opj_decompress", &args, self.tool_limits) {
-            Ok(_) => {}
-            Err(SubprocessError::Missing(tool)) => return Err(DocumentError::ToolMissing(tool)),
-            Err(SubprocessError::Timeout { secs, .. }) => {
-                return Err(DocumentError::RenderTimeout { secs });
-            }
-            Err(SubprocessError::Io { source, .. }) => return Err(DocumentError::Io(source)),
-            Err(SubprocessError::Failed { stderr, .. }) => {
-                tracing::info!(%stderr, "opj_decompress refused a file");
-                return Err(DocumentError::Corrupt(
-                    "the JPEG 2000 file is damaged and cannot be decoded".to_owned(),
-                ));
-            }
-        }
+        self.run_tool("opj_decompress", &args, || {
+            "the JPEG 2000 file is damaged and cannot be decoded".to_owned()
+        })?;
         let mut reader = ImageReader::open(&out).map_err(DocumentError::Io)?;
         reader.set_format(ImageFormat::Pnm);
         reader.limits(self.decode_limits());
@@ -220,38 +220,9 @@ impl RasterDocument {
     }
 
     fn decode_tiff(&self, index: usize) -> Result<Decoded, DocumentError> {
-        let mut decoder = open_tiff(&self.path)?;
-        decoder.seek_to_image(index).map_err(|e| tiff_error(&e))?;
-        let (w, h) = decoder.dimensions().map_err(|e| tiff_error(&e))?;
-        check_pixels(w, h, self.max_pixels)?;
-        let color = decoder.colortype().map_err(|e| tiff_error(&e))?;
-        let white_is_zero = decoder
-            .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
-            .ok()
-            .flatten()
-            == Some(PhotometricInterpretation::WhiteIsZero.to_u16());
-        // G4 pages are decoded here, not by the tiff crate: its fax output
-        // already follows the photometry on some files and not on others (a
-        // min-is-white page came out inverted), and it refuses valid layouts
-        // such as a strip taller than the page.
-        let fax = decoder
-            .find_tag_unsigned::<u16>(Tag::Compression)
-            .ok()
-            .flatten()
-            == Some(4);
-        let decoded = match fax
-            .then(|| g4_strips(&mut decoder, w, h, white_is_zero))
-            .flatten()
-        {
-            Some(gray) => Decoded { gray, colour: None },
-            None => {
-                let data = decoder.read_image().map_err(|e| tiff_error(&e))?;
-                let mut decoded = tiff_pixels(w, h, color, data)?;
-                if white_is_zero {
-                    image::imageops::invert(&mut decoded.gray);
-                }
-                decoded
-            }
+        let decoded = match tiff_page(&self.path, index, self.max_pixels) {
+            Err(DocumentError::UnsupportedEncoding { .. }) => self.through_libtiff(index)?,
+            other => other?,
         };
         let orientation = self.pages.get(index).map_or(1, |p| p.orientation);
         Ok(Decoded {
@@ -259,6 +230,89 @@ impl RasterDocument {
             colour: decoded.colour.map(|c| apply_orientation(c, orientation)),
         })
     }
+
+    /// A page in a compression the `tiff` crate has no decoder for (a fax
+    /// machine's CCITT Group 3, 1D or 2D; old-style JPEG) is rewritten
+    /// uncompressed by libtiff's `tiffcp`, run like the other decoding tools
+    /// with a timeout and a memory limit. libtiff reads past the damaged lines
+    /// a phone line leaves in a fax, as a fax machine would.
+    fn through_libtiff(&self, index: usize) -> Result<Decoded, DocumentError> {
+        let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
+        // tiffcp takes `FILE,N` for page N and splits at the first comma: a
+        // link with a plain name keeps a comma in the upload's path harmless.
+        let input = dir.path().join("in.tif");
+        let target = std::path::absolute(&self.path).map_err(DocumentError::Io)?;
+        std::os::unix::fs::symlink(target, &input).map_err(DocumentError::Io)?;
+        let page = format!("{},{index}", input.display());
+        let out = dir.path().join("page.tif");
+        let args = [
+            "-c".as_ref(),
+            "none".as_ref(),
+            page.as_ref(),
+            out.as_os_str(),
+        ];
+        self.run_tool("tiffcp", &args, || {
+            format!(
+                "the TIFF file is damaged: page {} cannot be decoded",
+                index + 1
+            )
+        })?;
+        tiff_page(&out, 0, self.max_pixels)
+    }
+
+    /// Runs a decoding tool within the render limits; a refusal is reported
+    /// as the damage `damaged` describes.
+    fn run_tool(
+        &self,
+        tool: &str,
+        args: &[&std::ffi::OsStr],
+        damaged: impl FnOnce() -> String,
+    ) -> Result<(), DocumentError> {
+        match subprocess::run(tool, args, self.tool_limits) {
+            Ok(_) => Ok(()),
+            Err(SubprocessError::Missing(tool)) => Err(DocumentError::ToolMissing(tool)),
+            Err(SubprocessError::Timeout { secs, .. }) => {
+                Err(DocumentError::RenderTimeout { secs })
+            }
+            Err(SubprocessError::Io { source, .. }) => Err(DocumentError::Io(source)),
+            Err(SubprocessError::Failed { stderr, .. }) => {
+                tracing::info!(%stderr, tool, "a decoding tool refused a file");
+                Err(DocumentError::Corrupt(damaged()))
+            }
+        }
+    }
+}
+
+/// Page `index` of the TIFF at `path`, as stored (before its orientation tag).
+fn tiff_page(path: &Path, index: usize, max_pixels: u64) -> Result<Decoded, DocumentError> {
+    let mut decoder = open_tiff(path)?;
+    decoder.seek_to_image(index).map_err(|e| tiff_error(&e))?;
+    let (w, h) = decoder.dimensions().map_err(|e| tiff_error(&e))?;
+    check_pixels(w, h, max_pixels)?;
+    let color = decoder.colortype().map_err(|e| tiff_error(&e))?;
+    let white_is_zero = decoder
+        .find_tag_unsigned::<u16>(Tag::PhotometricInterpretation)
+        .ok()
+        .flatten()
+        == Some(PhotometricInterpretation::WhiteIsZero.to_u16());
+    // G4 pages are decoded here, not by the tiff crate: its fax output
+    // already follows the photometry on some files and not on others (a
+    // min-is-white page came out inverted), and it refuses valid layouts
+    // such as a strip taller than the page.
+    let fax = decoder
+        .find_tag_unsigned::<u16>(Tag::Compression)
+        .ok()
+        .flatten()
+        == Some(4);
+    if let Some(gray) = fax
+        .then(|| g4_strips(&mut decoder, w, h, white_is_zero))
+        .flatten()
+    {
+        return Ok(Decoded { gray, colour: None });
+    }
+    // The tiff crate turns WhiteIsZero samples into BlackIsZero itself.
+    let data = decoder.read_image().map_err(|e| tiff_error(&e))?;
+    tiff_pixels(w, h, color, data)
 }
 
 /// A CCITT G4 page decoded strip by strip with the `fax` crate. Fax codes
@@ -491,15 +545,10 @@ fn tiff_error(err: &tiff::TiffError) -> DocumentError {
         tiff::TiffError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => {
             DocumentError::Corrupt("the TIFF file is truncated".to_owned())
         }
-        // Not damage: a valid file Scribe has no decoder for (a fax machine's G3).
+        // Not damage: a valid file Scribe has no decoder for.
         tiff::TiffError::UnsupportedError(e) => DocumentError::UnsupportedEncoding {
             kind: "TIFF",
-            how: match e {
-                tiff::TiffUnsupportedError::UnsupportedCompressionMethod(
-                    tiff::tags::CompressionMethod::Fax3,
-                ) => "CCITT Group 3 fax compression".to_owned(),
-                other => other.to_string(),
-            },
+            how: e.to_string(),
         },
         other => {
             tracing::info!(error = %other, "TIFF decoder refused a file");
@@ -636,48 +685,108 @@ pub fn tool_limits(timeout_secs: u64, memory_mb: u64) -> ChildLimits {
 mod tests {
     use super::*;
 
-    /// An 8×8 one-bit TIFF whose only strip claims Group 3 fax compression.
-    fn group3_tiff() -> Vec<u8> {
-        let entries: [(u16, u16, u32); 9] = [
-            (256, 3, 8),   // ImageWidth
-            (257, 3, 8),   // ImageLength
-            (258, 3, 1),   // BitsPerSample
-            (259, 3, 3),   // Compression: CCITT T.4
-            (262, 3, 0),   // PhotometricInterpretation: WhiteIsZero
-            (273, 4, 122), // StripOffsets: after the IFD
-            (277, 3, 1),   // SamplesPerPixel
-            (278, 3, 8),   // RowsPerStrip
-            (279, 4, 8),   // StripByteCounts
-        ];
-        let mut tiff = b"II*\0\x08\0\0\0".to_vec();
-        tiff.extend_from_slice(&(entries.len() as u16).to_le_bytes());
-        for (tag, kind, value) in entries {
-            tiff.extend_from_slice(&tag.to_le_bytes());
-            tiff.extend_from_slice(&kind.to_le_bytes());
-            tiff.extend_from_slice(&1u32.to_le_bytes());
-            tiff.extend_from_slice(&value.to_le_bytes());
+    fn limits() -> ChildLimits {
+        ChildLimits {
+            timeout: std::time::Duration::from_secs(20),
+            memory_bytes: 512 << 20,
         }
-        tiff.extend_from_slice(&0u32.to_le_bytes());
-        tiff.extend_from_slice(&[0x00, 0x01, 0x4D, 0x9A, 0x00, 0x01, 0x4D, 0x9A]);
-        tiff
+    }
+
+    /// A page of bars and blocks no two rows alike, as a PBM (1 is black).
+    fn pattern() -> (GrayImage, Vec<u8>) {
+        let (w, h) = (173u32, 61u32);
+        let page = GrayImage::from_fn(w, h, |x, y| {
+            let ink = (x * 7 + y * 3) % 23 < 5 || (x / 9 + y / 5) % 11 == 0;
+            image::Luma([if ink { 0 } else { 255 }])
+        });
+        let mut pbm = format!("P4\n{w} {h}\n").into_bytes();
+        for row in page.rows() {
+            for byte in row.collect::<Vec<_>>().chunks(8) {
+                pbm.push(
+                    byte.iter()
+                        .enumerate()
+                        .fold(0u8, |b, (i, p)| if p.0[0] == 0 { b | 0x80 >> i } else { b }),
+                );
+            }
+        }
+        (page, pbm)
+    }
+
+    /// `pbm` as a TIFF made by netpbm's `pnmtotiff` with `options`.
+    fn pnmtotiff(pbm: &[u8], options: &[&str], path: &Path) {
+        let input = path.with_extension("pbm");
+        std::fs::write(&input, pbm).expect("pbm");
+        let out = std::process::Command::new("pnmtotiff")
+            .args(options)
+            .arg(&input)
+            .output()
+            .expect("pnmtotiff (netpbm, scripts/deps)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        std::fs::write(path, out.stdout).expect("tiff");
     }
 
     #[test]
-    fn a_group_3_fax_is_refused_as_unreadable_not_as_damaged() {
+    fn two_tone_tiffs_are_read_exactly_in_every_compression_and_polarity() {
         let dir = tempfile::tempdir().expect("tempdir");
+        let (page, pbm) = pattern();
+        let mut pgm = format!("P5\n{} {}\n255\n", page.width(), page.height()).into_bytes();
+        pgm.extend_from_slice(page.as_raw());
+        // A comma in the path: tiffcp would take what follows it for a page number.
+        let sub = dir.path().join("fax,1");
+        std::fs::create_dir(&sub).expect("dir");
+        for (name, pnm, options) in [
+            // A fax machine's Group 3, which libtiff decodes for us.
+            ("1d.tif", &pbm, &["-g3", "-minisblack"][..]),
+            ("2d.tif", &pbm, &["-g3", "-2d", "-fill", "-minisblack"][..]),
+            ("fax.tif", &pbm, &["-g3", "-miniswhite"][..]),
+            // Min-is-white was read inverted before: the tiff crate inverts
+            // such samples itself.
+            ("plain-white.tif", &pbm, &["-none", "-miniswhite"][..]),
+            (
+                "packbits-white.tif",
+                &pbm,
+                &["-packbits", "-miniswhite"][..],
+            ),
+            ("gray-white.tif", &pgm, &["-lzw", "-miniswhite"][..]),
+            ("gray-black.tif", &pgm, &["-lzw", "-minisblack"][..]),
+        ] {
+            let path = sub.join(name);
+            pnmtotiff(pnm, options, &path);
+            let doc = RasterDocument::open(&path, DocumentKind::Tiff, 1 << 20, 10, limits())
+                .expect("its header is valid");
+            let decoded = doc.decode_page(0).expect("libtiff reads Group 3");
+            assert!(decoded.colour.is_none());
+            assert_eq!(decoded.gray.dimensions(), page.dimensions(), "{name}");
+            let wrong = decoded
+                .gray
+                .pixels()
+                .zip(page.pixels())
+                .filter(|(a, b)| a != b)
+                .count();
+            assert_eq!(wrong, 0, "{name}: {wrong} pixels differ");
+        }
+    }
+
+    #[test]
+    fn a_group_3_page_whose_codes_are_noise_is_reported_as_damaged() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (_, pbm) = pattern();
         let path = dir.path().join("fax.tif");
-        std::fs::write(&path, group3_tiff()).expect("write");
-        let limits = ChildLimits {
-            timeout: std::time::Duration::from_secs(5),
-            memory_bytes: 0,
-        };
-        let doc = RasterDocument::open(&path, DocumentKind::Tiff, 1 << 20, 10, limits)
-            .expect("its header is valid");
-        let err = doc.decode_page(0).expect_err("no Group 3 decoder");
-        assert_eq!(err.code(), "unsupported_encoding");
-        assert!(
-            err.to_string().contains("CCITT Group 3 fax compression"),
-            "{err}"
-        );
+        pnmtotiff(&pbm, &["-g3"], &path);
+        // pnmtotiff writes the strip first, from byte 8, and the directory after it.
+        let mut bytes = std::fs::read(&path).expect("read");
+        let ifd = u32::from_le_bytes(bytes[4..8].try_into().expect("offset")) as usize;
+        assert!(ifd > 64, "the strip comes before the directory");
+        bytes[8..ifd].fill(0xFF);
+        std::fs::write(&path, bytes).expect("write");
+        let doc = RasterDocument::open(&path, DocumentKind::Tiff, 1 << 20, 10, limits())
+            .expect("its header is intact");
+        let err = doc.decode_page(0).expect_err("no line can be decoded");
+        assert_eq!(err.code(), "corrupt_file", "{err}");
+        assert!(err.to_string().contains("page 1"), "{err}");
     }
 }

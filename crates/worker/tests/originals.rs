@@ -328,6 +328,65 @@ fn a_fax_resolution_204_by_98_dpi_gives_a_page_of_its_real_size() {
 }
 
 #[test]
+fn a_group_3_fax_at_204_by_98_dpi_is_read_with_square_pixels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Fax "normal" mode keeps every other row of a 204 × 196-dpi page, so its
+    // letters are stored at half their height.
+    let fine = render_page(&page_text(41, 8), 204, (7.0, 5.0), 7.0).expect("render");
+    let (w, h) = fine.image.dimensions();
+    let fax = GrayImage::from_fn(w, h / 2, |x, y| *fine.image.get_pixel(x, 2 * y));
+    let path = dir.path().join("fax.tif");
+    pnmtotiff(
+        &fax,
+        &[
+            "-g3",
+            "-2d",
+            "-fill",
+            "-miniswhite",
+            "-xresolution",
+            "204",
+            "-yresolution",
+            "98",
+        ],
+        &path,
+    );
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let page = &result.pages[0];
+    // Read squashed (only enlarged), 7-point print comes out at CER ~0.23.
+    let error = cer(&page.text, &fine.text());
+    assert!(error < 0.06, "CER {error:.3}: {}", page.text);
+    assert!(
+        page.preprocessing
+            .steps
+            .iter()
+            .any(|s| s == "square-pixels"),
+        "{:?}",
+        page.preprocessing.steps
+    );
+    // Boxes stay in the file's own pixels, which the searchable PDF places
+    // at 204 × 98 dpi.
+    assert_eq!((page.width, page.height), fax.dimensions());
+    let ink_ends = fax
+        .enumerate_rows()
+        .filter_map(|(y, mut row)| row.any(|(_, _, p)| p.0[0] < 128).then_some(y + 1))
+        .max();
+    let lowest = page.words.iter().map(|w| w.bbox.y + w.bbox.height).max();
+    assert!(
+        lowest
+            .zip(ink_ends)
+            .is_some_and(|(a, b)| a.abs_diff(b) <= 3),
+        "the last line ends at row {lowest:?}; the ink at {ink_ends:?}"
+    );
+    let pdf = searchable(&sink, dir.path());
+    let (pw, ph) = page_sizes(&pdf)[0];
+    let (ew, eh) = (f64::from(w) / 204.0 * 72.0, f64::from(h / 2) / 98.0 * 72.0);
+    assert!(
+        (pw - ew).abs() < 1.0 && (ph - eh).abs() < 1.0,
+        "{pw}×{ph} pt, expected {ew:.1}×{eh:.1}"
+    );
+}
+
+#[test]
 fn pnm_and_jpeg_2000_are_read() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(25);

@@ -113,9 +113,15 @@ impl Preprocess {
             colour,
             ..
         } = page;
-        let mut to_original = Affine::scale(1.0 / original.scale, 1.0 / original.scale);
+        let mut to_original = Affine::scale(
+            1.0 / original.scale,
+            1.0 / (original.scale * original.aspect),
+        );
         if original.scale < 1.0 {
             applied.steps.push("downsample".to_owned());
+        }
+        if original.aspect != 1.0 {
+            applied.steps.push("square-pixels".to_owned());
         }
 
         // Never past what OCR reads at most: a 50-dpi poster header must not
@@ -300,6 +306,7 @@ mod tests {
                 height: h,
                 dpi: Some(dpi),
                 scale: 1.0,
+                aspect: 1.0,
             },
             colour: Some(Arc::new(colour)),
         }

@@ -101,16 +101,7 @@ pub fn build(
             other => other,
         },
         (None, Some(raster)) => from_images(pages, flavour, dest, |n| {
-            // The file's own horizontal and vertical resolution (a fax is 204×98
-            // dpi), across and down the page as it is shown.
-            let stated = raster.page(n - 1).and_then(|p| {
-                let d = p.density?;
-                Some(if p.orientation >= 5 {
-                    (d.y, d.x)
-                } else {
-                    (d.x, d.y)
-                })
-            });
+            let stated = raster.page(n - 1).and_then(|p| p.upright_density());
             let embedded = match flavour {
                 Flavour::Plain => pdf_image::embed(raster, n - 1)?,
                 Flavour::Archival(_) => pdf_image::embed_archival(raster, n - 1)?,

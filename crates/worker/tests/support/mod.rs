@@ -214,17 +214,26 @@ pub fn blue_on_cream(gray: &image::GrayImage) -> RgbImage {
 
 /// `image` as a 300-dpi CCITT G4 TIFF (netpbm's pnmtotiff), `-minisblack` or `-miniswhite`.
 pub fn g4_tiff(image: &GrayImage, photometric: &str, path: &Path) {
-    let pbm_path = path.with_extension("pbm");
-    std::fs::write(&pbm_path, pbm(image)).expect("pbm");
-    let out = Command::new("pnmtotiff")
-        .args([
+    pnmtotiff(
+        image,
+        &[
             "-g4",
             photometric,
             "-xresolution",
             "300",
             "-yresolution",
             "300",
-        ])
+        ],
+        path,
+    );
+}
+
+/// `image`, two-tone, as a TIFF written by netpbm's `pnmtotiff` with `options`.
+pub fn pnmtotiff(image: &GrayImage, options: &[&str], path: &Path) {
+    let pbm_path = path.with_extension("pbm");
+    std::fs::write(&pbm_path, pbm(image)).expect("pbm");
+    let out = Command::new("pnmtotiff")
+        .args(options)
         .arg(&pbm_path)
         .output()
         .expect("pnmtotiff (netpbm, scripts/deps)");
