@@ -95,6 +95,24 @@ fn the_first_column_is_read_before_the_second() {
 }
 
 #[test]
+fn a_page_that_states_no_resolution_is_measured_by_its_words() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A letter's body text, 10.5–12 pt, at two scanner resolutions.
+    for (dpi, points, seed) in [(300, 11.0, 51), (200, 12.0, 52), (300, 10.5, 53)] {
+        let page = render_page(&page_text(seed, 10), dpi, (7.0, 6.0), points).expect("render");
+        let png = save_png(&page.image, dir.path(), &format!("{seed}.png"));
+        let (result, _) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+        let p = &result.pages[0];
+        assert!(p.dpi_estimated);
+        let guess = f64::from(p.dpi.expect("enough words to judge"));
+        assert!(
+            (guess / f64::from(dpi) - 1.0).abs() <= 0.1,
+            "{points} pt at {dpi} dpi was judged {guess} dpi"
+        );
+    }
+}
+
+#[test]
 fn a_stated_resolution_is_read_and_sizes_the_pdf_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(21);
