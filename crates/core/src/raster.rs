@@ -245,7 +245,11 @@ impl RasterDocument {
         std::os::unix::fs::symlink(target, &input).map_err(DocumentError::Io)?;
         let page = format!("{},{index}", input.display());
         let out = dir.path().join("page.tif");
+        // `-m 0`: the memory limit is the child's (tool_limits), not tiffcp's
+        // own 256 MiB, which a big colour page would pass.
         let args = [
+            "-m".as_ref(),
+            "0".as_ref(),
             "-c".as_ref(),
             "none".as_ref(),
             page.as_ref(),
