@@ -171,6 +171,49 @@ pub fn estimate_from_word_heights(mut heights: Vec<u32>) -> Option<u32> {
     Some(dpi.clamp(70.0, 1200.0) as u32)
 }
 
+/// Sheets scanners take whole, portrait, in inches: A4, US Letter, US Legal, A5, A3.
+const PAPERS: [(f64, f64); 5] = [
+    (8.268, 11.693),
+    (8.5, 11.0),
+    (8.5, 14.0),
+    (5.827, 8.268),
+    (11.693, 16.535),
+];
+/// Resolutions scanners offer.
+const SCANNER_DPI: [f64; 7] = [100.0, 150.0, 200.0, 240.0, 300.0, 400.0, 600.0];
+/// How far a scan's pixels may stray from a sheet's exact size (scanners round
+/// and trim a few pixels).
+const SHEET_TOLERANCE: f64 = 0.01;
+
+/// The resolution at which `width` × `height` pixels are a whole sheet of a
+/// standard paper size at a resolution scanners offer (2480 × 3508 is A4 at
+/// 300 dpi), if there is one. A scan that lost its resolution is most often a
+/// whole sheet, and this is exact where the height of its words is a guess.
+pub fn sheet_resolution(width: u32, height: u32) -> Option<u32> {
+    let (short, long) = (f64::from(width.min(height)), f64::from(width.max(height)));
+    let near = |pixels: f64, exact: f64| (pixels - exact).abs() <= exact * SHEET_TOLERANCE;
+    SCANNER_DPI
+        .iter()
+        .find(|&&dpi| {
+            PAPERS
+                .iter()
+                .any(|&(w, h)| near(short, w * dpi) && near(long, h * dpi))
+        })
+        .map(|&dpi| dpi as u32)
+}
+
+/// The resolution of a page that does not state one: that of the sheet it is
+/// the size of, when its words agree within a factor of two (a screenshot may
+/// happen to be a sheet's size), else judged from its words.
+pub fn estimate_for_page(width: u32, height: u32, word_heights: Vec<u32>) -> Option<u32> {
+    let judged = estimate_from_word_heights(word_heights);
+    match (sheet_resolution(width, height), judged) {
+        (Some(sheet), Some(words)) if words * 2 >= sheet && words <= sheet * 2 => Some(sheet),
+        (Some(sheet), None) => Some(sheet),
+        (_, judged) => judged,
+    }
+}
+
 /// The first box of type `kind` among the boxes in `bytes`, as its contents.
 fn find_box<'a>(bytes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     let mut at = 0;
@@ -388,6 +431,24 @@ mod tests {
         assert_eq!(from_tiff_tags(Some(1.0), Some(1.0), Some(2)), None);
         // 11-pt words at 300 dpi: a median box of 0.68 em is 31 pixels.
         assert_eq!(estimate_from_word_heights(vec![31; 50]), Some(300));
+    }
+
+    #[test]
+    fn a_page_the_size_of_a_whole_sheet_takes_the_sheets_resolution() {
+        assert_eq!(sheet_resolution(2480, 3508), Some(300)); // A4
+        assert_eq!(sheet_resolution(3504, 2481), Some(300)); // A4 landscape, trimmed
+        assert_eq!(sheet_resolution(1700, 2200), Some(200)); // Letter
+        assert_eq!(sheet_resolution(1275, 2100), Some(150)); // Legal
+        assert_eq!(sheet_resolution(1920, 1080), None); // a screen
+        assert_eq!(sheet_resolution(3000, 4000), None); // a photo
+        assert_eq!(sheet_resolution(2400, 3508), None); // 3% narrower than A4
+        // 7-pt words on an A4 sheet at 300 dpi judge it 210 dpi: the sheet wins.
+        assert_eq!(estimate_for_page(2480, 3508, vec![20; 50]), Some(300));
+        assert_eq!(estimate_for_page(2480, 3508, vec![]), Some(300));
+        // Words four times too big for the sheet: not a scan of it.
+        assert_eq!(estimate_for_page(2480, 3508, vec![130; 50]), Some(1200));
+        assert_eq!(estimate_for_page(1000, 700, vec![31; 50]), Some(300));
+        assert_eq!(estimate_for_page(1000, 700, vec![]), None);
         assert_eq!(estimate_from_word_heights(vec![35; 2]), None);
     }
 }

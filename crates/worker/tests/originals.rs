@@ -113,6 +113,54 @@ fn a_page_that_states_no_resolution_is_measured_by_its_words() {
 }
 
 #[test]
+fn a_whole_a4_sheet_without_a_resolution_becomes_an_a4_page() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Small print, which the height of its words alone judges ~210 dpi.
+    let sheet = render_page(&page_text(54, 6), 300, (8.268, 11.693), 7.0).expect("render");
+    let png = save_png(&sheet.image, dir.path(), "sheet.png");
+    let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!((p.dpi, p.dpi_estimated), (Some(300), true));
+    let (pw, ph) = page_sizes(&searchable(&sink, dir.path()))[0];
+    assert!(
+        (pw - 595.3).abs() < 2.0 && (ph - 841.9).abs() < 2.0,
+        "{pw}×{ph} pt, not A4"
+    );
+}
+
+#[test]
+fn a_pale_photocopy_is_read_in_black_and_white_when_gray_finds_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = render_page(&page_text(61, 14), 300, (8.268, 11.693), 11.0).expect("render");
+    // Gray ink barely darker than gray paper, soft and grainy, as a worn-out
+    // copier leaves it.
+    let (w, h) = page.image.dimensions();
+    let gray = GrayImage::from_fn(w, h, |x, y| {
+        let v = u32::from(page.image.get_pixel(x, y).0[0]);
+        image::Luma([(200 + v * 36 / 255) as u8])
+    });
+    let soft = image::imageops::blur(&gray, 1.3);
+    let pale = GrayImage::from_fn(w, h, |x, y| {
+        let grain = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 13;
+        let v = i32::from(soft.get_pixel(x, y).0[0]) + grain as i32 - 6;
+        image::Luma([v.clamp(0, 255) as u8])
+    });
+    let png = gray_png_at(&pale, 11811, &dir.path().join("pale.png"));
+    let (result, _) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    let error = cer(&p.text, &page.text());
+    assert!(error < 0.05, "CER {error:.3}: {:?}", p.text);
+    assert!(
+        p.preprocessing
+            .steps
+            .iter()
+            .any(|s| s == "binarize-adaptive"),
+        "{:?}",
+        p.preprocessing.steps
+    );
+}
+
+#[test]
 fn a_stated_resolution_is_read_and_sizes_the_pdf_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(21);

@@ -95,7 +95,7 @@ impl PdfDocument {
         let parse_safe = guard::trial(path, limits.pdf_trial_parser.as_deref(), child)
             .map_err(|e| tracing::warn!(error = %e, "PDF left to poppler: lopdf will not parse it"))
             .is_ok();
-        let cover = image_cover(&listing, &sizes);
+        let drawn = drawn(&listing, &sizes);
         let scans = parse_safe
             .then(|| ScanPages::load(path))
             .flatten()
@@ -104,9 +104,9 @@ impl PdfDocument {
         Ok(Self {
             path: path.to_owned(),
             sizes,
-            image_ppi: image_resolutions(&listing),
+            image_ppi: image_resolutions(&drawn),
             colour_pages: colour_pages(&listing),
-            image_cover: cover,
+            image_cover: image_cover(&drawn),
             scans,
             limits: child,
             parse_safe,
@@ -356,54 +356,72 @@ fn image_rows(listing: &str) -> impl Iterator<Item = Vec<&str>> {
         .filter(|cols| cols.len() >= 14 && cols[2] == "image")
 }
 
-/// Parses `pdfimages -list`: the highest x-ppi of any image on each page.
-fn image_resolutions(listing: &str) -> HashMap<usize, u32> {
+/// One image drawn on a page, as `pdfimages -list` describes it.
+struct Drawn {
+    page: usize,
+    stencil: bool,
+    x_ppi: f64,
+    /// The share of the page it is drawn over.
+    share: f64,
+}
+
+/// The images and stencils (image masks: a 1-bit scan or the text layer of a
+/// layered scan may be drawn as one, in black) of `pdfimages -list`. An
+/// image's drawn size is its pixels over its ppi (which poppler derives from
+/// the drawn size).
+fn drawn(listing: &str, sizes: &[(f64, f64)]) -> Vec<Drawn> {
+    listing
+        .lines()
+        .skip(2)
+        .map(|line| line.split_whitespace().collect::<Vec<_>>())
+        .filter(|cols| cols.len() >= 14 && matches!(cols[2], "image" | "stencil"))
+        .filter_map(|cols| {
+            // Counted from the end: an inline image's object ID is one column, not two.
+            let n = cols.len();
+            let (Ok(page), Ok(w), Ok(h), Ok(x_ppi), Ok(y_ppi)) = (
+                cols[0].parse::<usize>(),
+                cols[3].parse::<f64>(),
+                cols[4].parse::<f64>(),
+                cols[n - 4].parse::<f64>(),
+                cols[n - 3].parse::<f64>(),
+            ) else {
+                return None;
+            };
+            let &(w_pt, h_pt) = sizes.get(page.wrapping_sub(1))?;
+            if x_ppi <= 0.0 || y_ppi <= 0.0 || w_pt <= 0.0 || h_pt <= 0.0 {
+                return None;
+            }
+            Some(Drawn {
+                page,
+                stencil: cols[2] == "stencil",
+                x_ppi,
+                share: (w / x_ppi) * (h / y_ppi) / ((w_pt / 72.0) * (h_pt / 72.0)),
+            })
+        })
+        .collect()
+}
+
+/// The highest resolution of what each page shows: any image, and a stencil
+/// drawn over at least a quarter of the page. A layered scan (mixed raster
+/// content) is a coarse colour background under a sharp 1-bit text stencil,
+/// and must be read at the stencil's resolution; a small stencil (a
+/// signature, a tick) says nothing of the page.
+fn image_resolutions(drawn: &[Drawn]) -> HashMap<usize, u32> {
     let mut ppi = HashMap::new();
-    for cols in image_rows(listing) {
-        // Counted from the end: an inline image's object ID is one column, not two.
-        let (Ok(page), Ok(x)) = (
-            cols[0].parse::<usize>(),
-            cols[cols.len() - 4].parse::<u32>(),
-        ) else {
-            continue;
-        };
-        let slot = ppi.entry(page).or_insert(0);
-        *slot = (*slot).max(x);
+    for d in drawn.iter().filter(|d| !d.stencil || d.share >= 0.25) {
+        let slot = ppi.entry(d.page).or_insert(0);
+        *slot = (*slot).max(d.x_ppi.round() as u32);
     }
     ppi
 }
 
-/// Parses `pdfimages -list`: the share of each page its images are drawn over.
-/// An image's drawn size is its pixels over its ppi (which poppler derives from
-/// the drawn size); overlaps count twice, so the share is capped at 1.
-fn image_cover(listing: &str, sizes: &[(f64, f64)]) -> HashMap<usize, f64> {
+/// The share of each page its images are drawn over; overlaps count twice, so
+/// the share is capped at 1.
+fn image_cover(drawn: &[Drawn]) -> HashMap<usize, f64> {
     let mut cover = HashMap::new();
-    // A 1-bit scan may be drawn as a stencil (an image mask) in black.
-    let drawn = listing
-        .lines()
-        .skip(2)
-        .map(|line| line.split_whitespace().collect::<Vec<_>>())
-        .filter(|cols| cols.len() >= 14 && matches!(cols[2], "image" | "stencil"));
-    for cols in drawn {
-        let n = cols.len();
-        let (Ok(page), Ok(w), Ok(h), Ok(x_ppi), Ok(y_ppi)) = (
-            cols[0].parse::<usize>(),
-            cols[3].parse::<f64>(),
-            cols[4].parse::<f64>(),
-            cols[n - 4].parse::<f64>(),
-            cols[n - 3].parse::<f64>(),
-        ) else {
-            continue;
-        };
-        let Some(&(w_pt, h_pt)) = sizes.get(page.wrapping_sub(1)) else {
-            continue;
-        };
-        if x_ppi <= 0.0 || y_ppi <= 0.0 || w_pt <= 0.0 || h_pt <= 0.0 {
-            continue;
-        }
-        let drawn = (w / x_ppi) * (h / y_ppi) / ((w_pt / 72.0) * (h_pt / 72.0));
-        let share = cover.entry(page).or_insert(0.0);
-        *share = f64::min(1.0, *share + drawn);
+    for d in drawn {
+        let share = cover.entry(d.page).or_insert(0.0);
+        *share = f64::min(1.0, *share + d.share);
     }
     cover
 }
@@ -437,20 +455,37 @@ mod tests {
 --------------------------------------------------------------------------------------------\n\
    1     0 image    1654  2339  gray    1   8  image  no         8  0   200   200  120K 3.2%\n\
    2     1 smask    1654  2339  gray    1   8  image  no         9  0   600   600  120K 3.2%\n";
-        let ppi = image_resolutions(listing);
+        let shown = drawn(listing, &page_sizes(info, 2));
+        let ppi = image_resolutions(&shown);
         assert_eq!(ppi.get(&1), Some(&200));
         assert_eq!(ppi.get(&2), None);
         assert!(colour_pages(listing).is_empty());
         // 1654 × 2339 px at 200 ppi is 8.27 × 11.7 in: all of an A4 page, none of page 2
         // (a soft mask is not drawn).
-        let cover = image_cover(listing, &page_sizes(info, 2));
+        let cover = image_cover(&shown);
         assert!((cover[&1] - 1.0).abs() < 0.01, "{cover:?}");
         assert_eq!(cover.get(&2), None);
         let half = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
 --------------------------------------------------------------------------------------------\n\
    1     0 stencil  1700  1100  -       1   1  image  no         8  0   200   200  120K 3.2%\n";
-        let cover = image_cover(half, &[(612.0, 792.0)]);
+        let cover = image_cover(&drawn(half, &[(612.0, 792.0)]));
         assert!((cover[&1] - 0.5).abs() < 0.01, "{cover:?}");
+    }
+
+    #[test]
+    fn a_layered_scan_is_read_at_its_text_stencils_resolution_not_a_small_ones() {
+        // A 100-ppi colour background under a 300-ppi text stencil, as
+        // layered (MRC) scans are made; page 2 has a 600-ppi signature stencil.
+        let listing = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
+--------------------------------------------------------------------------------------------\n\
+   1     0 image     827  1169  rgb     3   8  jpeg   no         7  0   100   100 16.1K 0.6%\n\
+   1     1 stencil  2481  3507  -       1   1  ccitt  no         8  0   300   300 16.4K 1.5%\n\
+   2     2 image    1654  2339  gray    1   8  jpeg   no         9  0   200   200  120K 3.2%\n\
+   2     3 stencil   600   200  -       1   1  ccitt  no        10  0   600   600    2K 1.5%\n";
+        let a4 = (595.276, 841.89);
+        let ppi = image_resolutions(&drawn(listing, &[a4, a4]));
+        assert_eq!(ppi.get(&1), Some(&300));
+        assert_eq!(ppi.get(&2), Some(&200));
     }
 
     #[test]

@@ -18,7 +18,7 @@ mod upscale;
 
 use serde::{Deserialize, Serialize};
 
-pub use binarize::Binarize;
+pub use binarize::{Binarize, is_faint};
 #[cfg(feature = "preprocess")]
 pub use deskew::{estimate_skew, rotate_degrees};
 #[cfg(feature = "preprocess")]

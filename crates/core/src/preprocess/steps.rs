@@ -41,6 +41,24 @@ impl Prepared {
         self.display.as_ref().unwrap_or(&self.ocr)
     }
 
+    /// This page to be read again from a black-and-white copy of what the
+    /// engine read (shown as before).
+    pub fn binarized(&self, how: Binarize) -> Prepared {
+        let started = Instant::now();
+        let mut applied = self.applied.clone();
+        applied.steps.retain(|s| !s.starts_with("binarize-"));
+        applied.steps.push(format!("binarize-{}", how.name()));
+        let ocr = how.apply(&self.ocr);
+        Prepared {
+            ocr,
+            display: Some(self.display().clone()),
+            applied,
+            millis: self.millis + started.elapsed().as_millis() as u64,
+            colour: None,
+            ..self.clone()
+        }
+    }
+
     /// The colour page in the frame of `ocr` (scaled, turned and deskewed the
     /// same way, through `to_original`), for the engine to read instead of the
     /// gray copy.

@@ -7,7 +7,7 @@ use std::time::Instant;
 use scribe_core::density;
 use scribe_core::document::DocumentError;
 use scribe_core::pdf::PdfDocument;
-use scribe_core::preprocess::{Applied, Layout, Prepared};
+use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, is_faint};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
 use super::engine::{Engine, Recognized};
@@ -154,14 +154,40 @@ fn recognize(
             let bar = if sideways { 0.9 } else { 1.0 };
             if score(&again) > score(&recognized) * bar {
                 tracing::debug!(page = number, rotation, "page turned upright");
-                if let (Some(from), Some(to)) = (&turned_base, &pdf_base) {
-                    std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
-                        .map_err(|e| PageError::Output(format!("PDF page: {e}")))?;
-                }
                 let spent = recognized.millis;
                 (prepared, recognized) = (turned, again);
-                recognized.millis += spent;
+                adopted(
+                    &mut recognized,
+                    spent,
+                    turned_base.as_ref(),
+                    pdf_base.as_ref(),
+                )?;
             }
+        }
+    }
+
+    // A pale photocopy can come back all but empty: the engine's one global
+    // threshold finds no ink. A threshold per neighbourhood does; that reading
+    // is kept when it is the more convincing.
+    if preprocess.binarize == Binarize::None
+        && reads_badly(&recognized, preprocess.orientation_check_below)
+        && is_faint(&prepared.ocr)
+    {
+        let cleaned = prepared.binarized(Binarize::Adaptive);
+        let cleaned_base = pdf_base
+            .as_ref()
+            .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-binarized")));
+        let again = read(engine, &cleaned, run.formats.hocr, cleaned_base.as_deref())?;
+        if score(&again) > score(&recognized) {
+            tracing::debug!(page = number, "faint page read in black and white");
+            let spent = recognized.millis;
+            (prepared, recognized) = (cleaned, again);
+            adopted(
+                &mut recognized,
+                spent,
+                cleaned_base.as_ref(),
+                pdf_base.as_ref(),
+            )?;
         }
     }
 
@@ -181,7 +207,9 @@ fn recognize(
     let (dpi, dpi_estimated) = match original.dpi {
         Some(d) => (Some(d), false),
         None => (
-            density::estimate_from_word_heights(
+            density::estimate_for_page(
+                original.width,
+                original.height,
                 recognized.words.iter().map(|w| w.bbox.height).collect(),
             ),
             true,
@@ -271,6 +299,22 @@ fn file_stem(path: &std::path::Path) -> String {
 }
 
 /// Garbage from a sideways or upside-down page: few words, low confidence.
+/// A second reading taken in place of the first: it counts the first's time
+/// too, and its PDF page (written next to the first's) takes the first's name.
+fn adopted(
+    again: &mut Recognized,
+    first_millis: u64,
+    written: Option<&PathBuf>,
+    kept: Option<&PathBuf>,
+) -> Result<(), PageError> {
+    again.millis += first_millis;
+    if let (Some(from), Some(to)) = (written, kept) {
+        std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
+            .map_err(|e| PageError::Output(format!("PDF page: {e}")))?;
+    }
+    Ok(())
+}
+
 fn reads_badly(r: &Recognized, below: f32) -> bool {
     r.words.len() < 3 || r.mean_confidence.unwrap_or(0.0) < below
 }
