@@ -18,7 +18,9 @@ mod upscale;
 
 use serde::{Deserialize, Serialize};
 
-pub use binarize::{Binarize, is_faint};
+pub use binarize::Binarize;
+#[cfg(feature = "preprocess")]
+pub use binarize::is_faint;
 #[cfg(feature = "preprocess")]
 pub use deskew::{estimate_skew, rotate_degrees};
 #[cfg(feature = "preprocess")]
