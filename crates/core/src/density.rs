@@ -171,14 +171,9 @@ pub fn estimate_from_word_heights(mut heights: Vec<u32>) -> Option<u32> {
     Some(dpi.clamp(70.0, 1200.0) as u32)
 }
 
-/// Sheets scanners take whole, portrait, in inches: A4, US Letter, US Legal, A5, A3.
-const PAPERS: [(f64, f64); 5] = [
-    (8.268, 11.693),
-    (8.5, 11.0),
-    (8.5, 14.0),
-    (5.827, 8.268),
-    (11.693, 16.535),
-];
+/// Sheets scanners take whole, portrait, in inches: A4, US Letter, US Legal,
+/// A5. Not A3: an A3 sheet at d dpi is an A5 one at 2d, pixel for pixel.
+const PAPERS: [(f64, f64); 4] = [(8.268, 11.693), (8.5, 11.0), (8.5, 14.0), (5.827, 8.268)];
 /// Resolutions scanners offer.
 const SCANNER_DPI: [f64; 7] = [100.0, 150.0, 200.0, 240.0, 300.0, 400.0, 600.0];
 /// How far a scan's pixels may stray from a sheet's exact size (scanners round
@@ -442,7 +437,8 @@ mod tests {
         assert_eq!(sheet_resolution(1920, 1080), None); // a screen
         assert_eq!(sheet_resolution(3000, 4000), None); // a photo
         assert_eq!(sheet_resolution(2400, 3508), None); // 3% narrower than A4
-        // 7-pt words on an A4 sheet at 300 dpi judge it 210 dpi: the sheet wins.
+        assert_eq!(sheet_resolution(1748, 2480), Some(300)); // A5, not A3 at 150
+        // 7-pt words on an A4 sheet at 300 dpi judge it 190 dpi: the sheet wins.
         assert_eq!(estimate_for_page(2480, 3508, vec![20; 50]), Some(300));
         assert_eq!(estimate_for_page(2480, 3508, vec![]), Some(300));
         // Words four times too big for the sheet: not a scan of it.

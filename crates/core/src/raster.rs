@@ -221,7 +221,9 @@ impl RasterDocument {
 
     fn decode_tiff(&self, index: usize) -> Result<Decoded, DocumentError> {
         let decoded = match tiff_page(&self.path, index, self.max_pixels) {
-            Err(DocumentError::UnsupportedEncoding { .. }) => self.through_libtiff(index)?,
+            Err(refused @ DocumentError::UnsupportedEncoding { .. }) => {
+                self.through_libtiff(index, refused)?
+            }
             other => other?,
         };
         let orientation = self.pages.get(index).map_or(1, |p| p.orientation);
@@ -235,8 +237,14 @@ impl RasterDocument {
     /// machine's CCITT Group 3, 1D or 2D; old-style JPEG) is rewritten
     /// uncompressed by libtiff's `tiffcp`, run like the other decoding tools
     /// with a timeout and a memory limit. libtiff reads past the damaged lines
-    /// a phone line leaves in a fax, as a fax machine would.
-    fn through_libtiff(&self, index: usize) -> Result<Decoded, DocumentError> {
+    /// a phone line leaves in a fax, as a fax machine would. What libtiff
+    /// cannot read either stays `refused`, except a fax it gives up on, which
+    /// is damaged.
+    fn through_libtiff(
+        &self,
+        index: usize,
+        refused: DocumentError,
+    ) -> Result<Decoded, DocumentError> {
         let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
         // tiffcp takes `FILE,N` for page N and splits at the first comma: a
         // link with a plain name keeps a comma in the upload's path harmless.
@@ -246,21 +254,28 @@ impl RasterDocument {
         let page = format!("{},{index}", input.display());
         let out = dir.path().join("page.tif");
         // `-m 0`: the memory limit is the child's (tool_limits), not tiffcp's
-        // own 256 MiB, which a big colour page would pass.
+        // own 256 MiB, which a big colour page would pass. `-f msb2lsb`: the
+        // tiff crate ignores FillOrder, and fax servers often store bits
+        // low-order first.
         let args = [
             "-m".as_ref(),
             "0".as_ref(),
+            "-f".as_ref(),
+            "msb2lsb".as_ref(),
             "-c".as_ref(),
             "none".as_ref(),
             page.as_ref(),
             out.as_os_str(),
         ];
-        self.run_tool("tiffcp", &args, || {
+        match self.run_tool("tiffcp", &args, || {
             format!(
                 "the TIFF file is damaged: page {} cannot be decoded",
                 index + 1
             )
-        })?;
+        }) {
+            Err(DocumentError::Corrupt(_)) if !is_fax(&self.path, index) => return Err(refused),
+            other => other?,
+        }
         tiff_page(&out, 0, self.max_pixels)
     }
 
@@ -285,6 +300,18 @@ impl RasterDocument {
             }
         }
     }
+}
+
+/// Whether page `index` of the TIFF at `path` holds fax codes (CCITT modified
+/// Huffman, Group 3 or Group 4), which libtiff always decodes.
+fn is_fax(path: &Path, index: usize) -> bool {
+    open_tiff(path)
+        .ok()
+        .and_then(|mut decoder| {
+            decoder.seek_to_image(index).ok()?;
+            decoder.find_tag_unsigned::<u16>(Tag::Compression).ok()?
+        })
+        .is_some_and(|c| (2..=4).contains(&c))
 }
 
 /// Page `index` of the TIFF at `path`, as stored (before its orientation tag).

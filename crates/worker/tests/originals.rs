@@ -128,24 +128,44 @@ fn a_whole_a4_sheet_without_a_resolution_becomes_an_a4_page() {
     );
 }
 
+/// `page` as a worn-out copier leaves it: `ink` barely darker than gray paper
+/// (236), soft and grainy; `mirrored`, as the other side shows through.
+fn pale(page: &GrayImage, ink: u32, mirrored: bool) -> GrayImage {
+    let (w, h) = page.dimensions();
+    let gray = GrayImage::from_fn(w, h, |x, y| {
+        let x = if mirrored { w - 1 - x } else { x };
+        let v = u32::from(page.get_pixel(x, y).0[0]);
+        image::Luma([(ink + v * (236 - ink) / 255) as u8])
+    });
+    let soft = image::imageops::blur(&gray, 1.3);
+    GrayImage::from_fn(w, h, |x, y| {
+        let grain = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 13;
+        let v = i32::from(soft.get_pixel(x, y).0[0]) + grain as i32 - 6;
+        image::Luma([v.clamp(0, 255) as u8])
+    })
+}
+
+#[test]
+fn the_blank_back_of_a_sheet_stays_blank_though_its_front_shows_through() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let front = render_page(&page_text(62, 14), 300, (8.268, 11.693), 11.0).expect("render");
+    let back = pale(&front.image, 212, true);
+    let png = gray_png_at(&back, 11811, &dir.path().join("back.png"));
+    let (result, _) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    let letters = p.text.chars().filter(|c| c.is_alphanumeric()).count();
+    assert!(letters < 40, "{letters} letters: {:?}", p.text);
+}
+
 #[test]
 fn a_pale_photocopy_is_read_in_black_and_white_when_gray_finds_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = render_page(&page_text(61, 14), 300, (8.268, 11.693), 11.0).expect("render");
-    // Gray ink barely darker than gray paper, soft and grainy, as a worn-out
-    // copier leaves it.
-    let (w, h) = page.image.dimensions();
-    let gray = GrayImage::from_fn(w, h, |x, y| {
-        let v = u32::from(page.image.get_pixel(x, y).0[0]);
-        image::Luma([(200 + v * 36 / 255) as u8])
-    });
-    let soft = image::imageops::blur(&gray, 1.3);
-    let pale = GrayImage::from_fn(w, h, |x, y| {
-        let grain = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 13;
-        let v = i32::from(soft.get_pixel(x, y).0[0]) + grain as i32 - 6;
-        image::Luma([v.clamp(0, 255) as u8])
-    });
-    let png = gray_png_at(&pale, 11811, &dir.path().join("pale.png"));
+    let png = gray_png_at(
+        &pale(&page.image, 200, false),
+        11811,
+        &dir.path().join("pale.png"),
+    );
     let (result, _) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
     let p = &result.pages[0];
     let error = cer(&p.text, &page.text());

@@ -48,14 +48,16 @@ impl Prepared {
         let mut applied = self.applied.clone();
         applied.steps.retain(|s| !s.starts_with("binarize-"));
         applied.steps.push(format!("binarize-{}", how.name()));
-        let ocr = how.apply(&self.ocr);
         Prepared {
-            ocr,
+            ocr: how.apply(&self.ocr),
             display: Some(self.display().clone()),
+            dpi: self.dpi,
             applied,
             millis: self.millis + started.elapsed().as_millis() as u64,
+            original: self.original,
+            to_original: self.to_original,
+            layout: self.layout,
             colour: None,
-            ..self.clone()
         }
     }
 
@@ -138,7 +140,8 @@ impl Preprocess {
         if original.scale < 1.0 {
             applied.steps.push("downsample".to_owned());
         }
-        if original.aspect != 1.0 {
+        // Not the rounding of a downsampled page's two sides: a stretch.
+        if (original.aspect - 1.0).abs() > 0.01 {
             applied.steps.push("square-pixels".to_owned());
         }
 

@@ -178,7 +178,11 @@ fn recognize(
             .as_ref()
             .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-binarized")));
         let again = read(engine, &cleaned, run.formats.hocr, cleaned_base.as_deref())?;
-        if score(&again) > score(&recognized) {
+        // Only a reading that is good in itself: specks of a blank sheet's
+        // show-through, made ink by the threshold, beat an empty page.
+        if !reads_badly(&again, preprocess.orientation_check_below)
+            && score(&again) > score(&recognized)
+        {
             tracing::debug!(page = number, "faint page read in black and white");
             let spent = recognized.millis;
             (prepared, recognized) = (cleaned, again);
@@ -298,7 +302,6 @@ fn file_stem(path: &std::path::Path) -> String {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
-/// Garbage from a sideways or upside-down page: few words, low confidence.
 /// A second reading taken in place of the first: it counts the first's time
 /// too, and its PDF page (written next to the first's) takes the first's name.
 fn adopted(
@@ -315,6 +318,7 @@ fn adopted(
     Ok(())
 }
 
+/// Garbage from a sideways, upside-down or faint page: few words, low confidence.
 fn reads_badly(r: &Recognized, below: f32) -> bool {
     r.words.len() < 3 || r.mean_confidence.unwrap_or(0.0) < below
 }
