@@ -181,6 +181,52 @@ fn a_pale_photocopy_is_read_in_black_and_white_when_gray_finds_nothing() {
 }
 
 #[test]
+fn lines_marked_with_a_highlighter_are_read_too() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = render_page(&page_text(63, 10), 300, (8.268, 6.0), 11.0).expect("render");
+    let (w, h) = page.image.dimensions();
+    // The rows of each line of print, from the gaps between them.
+    let inked: Vec<bool> = (0..h)
+        .map(|y| (0..w).any(|x| page.image.get_pixel(x, y).0[0] < 128))
+        .collect();
+    let mut lines = Vec::new();
+    let mut start = None;
+    for (y, &ink) in inked.iter().enumerate() {
+        match (ink, start) {
+            (true, None) => start = Some(y),
+            (false, Some(s)) => {
+                lines.push(s.saturating_sub(8)..y + 8);
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    assert!(lines.len() >= 6, "{} lines", lines.len());
+    // Every other line marked, in the colours of a pencil case, multiplied
+    // over the print as ink on paper is.
+    let pens = [
+        [255, 240, 60],
+        [150, 250, 120],
+        [255, 150, 200],
+        [255, 180, 60],
+    ];
+    let colour = image::RgbImage::from_fn(w, h, |x, y| {
+        let v = u32::from(page.image.get_pixel(x, y).0[0]);
+        let pen = lines
+            .iter()
+            .position(|l| l.contains(&(y as usize)))
+            .filter(|n| n % 2 == 1)
+            .map_or([255, 255, 255], |n| pens[n / 2 % pens.len()]);
+        image::Rgb(pen.map(|c: u32| (c * v / 255) as u8))
+    });
+    let png = dir.path().join("marked.png");
+    colour.save(&png).expect("png");
+    let (result, _) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let error = cer(&result.pages[0].text, &page.text());
+    assert!(error < 0.05, "CER {error:.3}: {:?}", result.pages[0].text);
+}
+
+#[test]
 fn a_stated_resolution_is_read_and_sizes_the_pdf_page() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = page(21);

@@ -8,6 +8,8 @@ mod deskew;
 #[cfg(feature = "preprocess")]
 mod flatten;
 #[cfg(feature = "preprocess")]
+mod highlight;
+#[cfg(feature = "preprocess")]
 mod layout;
 #[cfg(feature = "preprocess")]
 mod orientation;
@@ -23,6 +25,8 @@ pub use binarize::Binarize;
 pub use binarize::is_faint;
 #[cfg(feature = "preprocess")]
 pub use deskew::{estimate_skew, rotate_degrees};
+#[cfg(feature = "preprocess")]
+pub use highlight::has_highlights;
 #[cfg(feature = "preprocess")]
 pub use layout::{Layout, classify};
 #[cfg(feature = "preprocess")]

@@ -41,6 +41,13 @@ impl Prepared {
         self.display.as_ref().unwrap_or(&self.ocr)
     }
 
+    /// This page to be read again from its gray copy, not its colour one.
+    pub fn in_gray(&self) -> Prepared {
+        let mut gray = self.clone();
+        gray.colour = None;
+        gray
+    }
+
     /// This page to be read again from a black-and-white copy of what the
     /// engine read (shown as before).
     pub fn binarized(&self, how: Binarize) -> Prepared {

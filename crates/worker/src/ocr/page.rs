@@ -7,7 +7,7 @@ use std::time::Instant;
 use scribe_core::density;
 use scribe_core::document::DocumentError;
 use scribe_core::pdf::PdfDocument;
-use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, is_faint};
+use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, has_highlights, is_faint};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
 use super::engine::{Engine, Recognized};
@@ -163,6 +163,28 @@ fn recognize(
                     pdf_base.as_ref(),
                 )?;
             }
+        }
+    }
+
+    // A highlighter's band is dark in one colour channel, and the engine,
+    // which thresholds each channel of a colour page, takes a marked line for
+    // a picture and drops it, confidently. Such a page is read in gray too.
+    if prepared.colour.as_deref().is_some_and(has_highlights) {
+        let gray = prepared.in_gray();
+        let gray_base = pdf_base
+            .as_ref()
+            .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-gray")));
+        let again = read(engine, &gray, run.formats.hocr, gray_base.as_deref())?;
+        if score(&again) > score(&recognized) {
+            tracing::debug!(page = number, "highlighted page read in gray");
+            let spent = recognized.millis;
+            (prepared, recognized) = (gray, again);
+            adopted(
+                &mut recognized,
+                spent,
+                gray_base.as_ref(),
+                pdf_base.as_ref(),
+            )?;
         }
     }
 
