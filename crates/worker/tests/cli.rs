@@ -36,16 +36,16 @@ fn writes_every_output_for_each_input() {
     .expect("pdf");
     let photo = save_png(&pages[0].image, dir.path(), "letter.png");
     let out = dir.path().join("out");
-    let status = scribe()
+    let run = scribe()
         .arg("ocr")
         .arg(&scan)
         .arg(&photo)
         .arg("--out")
         .arg(&out)
         .arg("-q")
-        .status()
+        .output()
         .expect("run");
-    assert!(status.success());
+    assert!(run.status.success());
 
     let doc = out.join("letter");
     for f in [
@@ -76,8 +76,17 @@ fn writes_every_output_for_each_input() {
             .as_u64()
             .is_some_and(|w| w > 0)
     );
-    // Same stem, second input: its own directory.
+    // Same stem, second input: its own directory, said even with -q.
     assert!(out.join("letter-2").join("results.json").is_file());
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains(&format!("{} → ", photo.display())) && stderr.contains("letter-2"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("{} → ", scan.display())),
+        "{stderr}"
+    );
     let hocr = std::fs::read_to_string(doc.join("hocr.html")).expect("hOCR");
     assert_eq!(hocr.matches("id='page_1'").count(), 1, "one page 1");
     assert!(

@@ -85,6 +85,9 @@ pub fn run(args: OcrArgs) -> ExitCode {
     .progress_chars("=> ");
     let mut taken = Vec::new();
     let mut failures = Vec::new();
+    // Outputs not under the input's own name, said where every user sees it
+    // (the bars are hidden with -q or when stderr is not a terminal).
+    let mut elsewhere = Vec::new();
     for file in &args.files {
         let name = file.file_name().map_or_else(
             || file.display().to_string(),
@@ -124,7 +127,16 @@ pub fn run(args: OcrArgs) -> ExitCode {
                 .map_err(|e| e.to_string())
             });
         match outcome {
-            Ok(dir) => bar.finish_with_message(format!("→ {}", dir.display())),
+            Ok(dir) => {
+                bar.finish_with_message(format!("→ {}", dir.display()));
+                if dir.file_name() != file.file_stem() {
+                    elsewhere.push(format!(
+                        "{} → {} (an earlier input has that name)",
+                        file.display(),
+                        dir.display()
+                    ));
+                }
+            }
             Err(reason) => {
                 bar.abandon_with_message("failed");
                 failures.push(format!("{}: {reason}", file.display()));
@@ -132,6 +144,9 @@ pub fn run(args: OcrArgs) -> ExitCode {
         }
     }
     drop(bars);
+    for line in &elsewhere {
+        eprintln!("note: {line}");
+    }
     for line in &failures {
         eprintln!("error: {line}");
     }
