@@ -1,7 +1,7 @@
 //! One page, start to finish, on an OCR thread: render or decode, preprocess,
 //! recognise, and make the per-page outputs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use scribe_core::density;
@@ -125,43 +125,38 @@ fn recognize(
     };
 
     let preprocess = &run.settings.preprocess;
-    let mut prepared = preprocess.apply(page);
+    let prepared = preprocess.apply(page);
 
     let pdf_base = run
         .formats
         .pdf
         .then(|| run.workdir.join(format!("page-{number:05}-tesseract")));
-    let mut recognized = read(engine, &prepared, run.formats.hocr, pdf_base.as_deref())?;
+    let recognized = read(engine, &prepared, run.formats.hocr, pdf_base.as_deref())?;
+    let below = preprocess.orientation_check_below;
+    let second = Rereading {
+        number,
+        hocr: run.formats.hocr,
+        pdf_base: pdf_base.as_deref(),
+    };
     let sideways = looks_sideways(&recognized);
-    if preprocess.orientation
-        && (sideways || reads_badly(&recognized, preprocess.orientation_check_below))
-    {
+    let mut current = (prepared, recognized);
+    if preprocess.orientation && (sideways || reads_badly(&current.1, below)) {
         let started = Instant::now();
         let turn = engine
-            .detect_orientation(prepared.display(), prepared.dpi)
+            .detect_orientation(current.0.display(), current.0.dpi)
             .filter(|&(rotation, confidence)| {
                 rotation != 0 && confidence >= preprocess.orientation_min_confidence
             });
-        prepared.millis += started.elapsed().as_millis() as u64;
+        current.0.millis += started.elapsed().as_millis() as u64;
         if let Some((rotation, _)) = turn {
-            let turned = preprocess.reorient(prepared.clone(), rotation);
-            let turned_base = pdf_base
-                .as_ref()
-                .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-turned")));
-            let again = read(engine, &turned, run.formats.hocr, turned_base.as_deref())?;
+            let turned = preprocess.reorient(current.0.clone(), rotation);
             // A sideways page often reads well as vertical text; turned upright it
             // reads as well or nearly, and then its boxes and PDF page are upright too.
             let bar = if sideways { 0.9 } else { 1.0 };
-            if score(&again) > score(&recognized) * bar {
+            if second.try_instead(engine, "turned", turned, &mut current, |again, first| {
+                score(again) > score(first) * bar
+            })? {
                 tracing::debug!(page = number, rotation, "page turned upright");
-                let spent = recognized.millis;
-                (prepared, recognized) = (turned, again);
-                adopted(
-                    &mut recognized,
-                    spent,
-                    turned_base.as_ref(),
-                    pdf_base.as_ref(),
-                )?;
             }
         }
     }
@@ -169,53 +164,36 @@ fn recognize(
     // A highlighter's band is dark in one colour channel, and the engine,
     // which thresholds each channel of a colour page, takes a marked line for
     // a picture and drops it, confidently. Such a page is read in gray too.
-    if prepared.colour.as_deref().is_some_and(has_highlights) {
-        let gray = prepared.in_gray();
-        let gray_base = pdf_base
-            .as_ref()
-            .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-gray")));
-        let again = read(engine, &gray, run.formats.hocr, gray_base.as_deref())?;
-        if score(&again) > score(&recognized) {
+    if current.0.colour.as_deref().is_some_and(has_highlights) {
+        let gray = current.0.in_gray();
+        if second.try_instead(engine, "gray", gray, &mut current, |again, first| {
+            score(again) > score(first)
+        })? {
             tracing::debug!(page = number, "highlighted page read in gray");
-            let spent = recognized.millis;
-            (prepared, recognized) = (gray, again);
-            adopted(
-                &mut recognized,
-                spent,
-                gray_base.as_ref(),
-                pdf_base.as_ref(),
-            )?;
         }
     }
 
     // A pale photocopy can come back all but empty: the engine's one global
     // threshold finds no ink. A threshold per neighbourhood does; that reading
-    // is kept when it is the more convincing.
+    // is kept when it is good in itself (specks of a blank sheet's
+    // show-through, made ink by the threshold, would beat an empty page) and
+    // the more convincing.
     if preprocess.binarize == Binarize::None
-        && reads_badly(&recognized, preprocess.orientation_check_below)
-        && is_faint(&prepared.ocr)
+        && reads_badly(&current.1, below)
+        && is_faint(&current.0.ocr)
     {
-        let cleaned = prepared.binarized(Binarize::Adaptive);
-        let cleaned_base = pdf_base
-            .as_ref()
-            .map(|b| b.with_file_name(format!("page-{number:05}-tesseract-binarized")));
-        let again = read(engine, &cleaned, run.formats.hocr, cleaned_base.as_deref())?;
-        // Only a reading that is good in itself: specks of a blank sheet's
-        // show-through, made ink by the threshold, beat an empty page.
-        if !reads_badly(&again, preprocess.orientation_check_below)
-            && score(&again) > score(&recognized)
-        {
+        let cleaned = current.0.binarized(Binarize::Adaptive);
+        if second.try_instead(
+            engine,
+            "binarized",
+            cleaned,
+            &mut current,
+            |again, first| !reads_badly(again, below) && score(again) > score(first),
+        )? {
             tracing::debug!(page = number, "faint page read in black and white");
-            let spent = recognized.millis;
-            (prepared, recognized) = (cleaned, again);
-            adopted(
-                &mut recognized,
-                spent,
-                cleaned_base.as_ref(),
-                pdf_base.as_ref(),
-            )?;
         }
     }
+    let (prepared, mut recognized) = current;
 
     let output_started = Instant::now();
     let width = run.settings.ocr.preview_width;
@@ -324,20 +302,42 @@ fn file_stem(path: &std::path::Path) -> String {
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
 }
 
-/// A second reading taken in place of the first: it counts the first's time
-/// too, and its PDF page (written next to the first's) takes the first's name.
-fn adopted(
-    again: &mut Recognized,
-    first_millis: u64,
-    written: Option<&PathBuf>,
-    kept: Option<&PathBuf>,
-) -> Result<(), PageError> {
-    again.millis += first_millis;
-    if let (Some(from), Some(to)) = (written, kept) {
-        std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
-            .map_err(|e| PageError::Output(format!("PDF page: {e}")))?;
+/// Where and how a page is read again, from another preparation of it.
+struct Rereading<'a> {
+    number: usize,
+    hocr: bool,
+    /// The first reading's PDF page, if one is written.
+    pdf_base: Option<&'a Path>,
+}
+
+impl Rereading<'_> {
+    /// Reads `candidate` and takes it, with its reading, in place of
+    /// `current` when `better(new, first)`: the new reading then counts the
+    /// first's time too, and its PDF page (written next to the first's, named
+    /// by `suffix`) takes the first's name. Returns whether it was taken.
+    fn try_instead(
+        &self,
+        engine: &mut Engine,
+        suffix: &str,
+        candidate: Prepared,
+        current: &mut (Prepared, Recognized),
+        better: impl FnOnce(&Recognized, &Recognized) -> bool,
+    ) -> Result<bool, PageError> {
+        let base = self
+            .pdf_base
+            .map(|b| b.with_file_name(format!("page-{:05}-tesseract-{suffix}", self.number)));
+        let mut again = read(engine, &candidate, self.hocr, base.as_deref())?;
+        if !better(&again, &current.1) {
+            return Ok(false);
+        }
+        again.millis += current.1.millis;
+        if let (Some(from), Some(to)) = (&base, self.pdf_base) {
+            std::fs::rename(from.with_extension("pdf"), to.with_extension("pdf"))
+                .map_err(|e| PageError::Output(format!("PDF page: {e}")))?;
+        }
+        *current = (candidate, again);
+        Ok(true)
     }
-    Ok(())
 }
 
 /// Garbage from a sideways, upside-down or faint page: few words, low confidence.
