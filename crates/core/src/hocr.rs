@@ -60,28 +60,59 @@ pub fn to_original(fragment: &str, map: Affine, size: (u32, u32), dpi: Option<u3
 /// Tesseract reads each page alone, so every fragment calls itself page 1
 /// (`id='page_1'`, `word_1_7`, `ppageno 0`): joined, their ids would clash.
 pub fn numbered(fragment: &str, number: usize) -> String {
+    // `page_1`, or `word_1_7`: a class, the page, then the item.
+    let out = renamed(fragment, |id| match id.split_once('_') {
+        Some((class, tail)) if tail == "1" || tail.starts_with("1_") => {
+            format!("{class}_{number}{}", &tail[1..])
+        }
+        _ => id.to_owned(),
+    });
+    out.replacen(
+        "ppageno 0",
+        &format!("ppageno {}", number.saturating_sub(1)),
+        1,
+    )
+}
+
+/// `page` with the content of another fragment of the same page, `part`,
+/// added at its end. `part`'s ids (Tesseract numbers every reading from 1)
+/// get `tag` after the page number, so they stay apart from `page`'s.
+pub fn graft(page: &str, part: &str, tag: &str) -> String {
+    let inner = part.find("class='ocr_page'").and_then(|at| {
+        let open = at + part[at..].find('>')? + 1;
+        let close = part.rfind("</div>")?;
+        (close >= open).then(|| &part[open..close])
+    });
+    let (Some(inner), Some(end)) = (inner, page.rfind("</div>")) else {
+        return page.to_owned();
+    };
+    let inner = renamed(inner, |id| match id.split_once('_') {
+        Some((class, tail)) => match tail.split_once('_') {
+            Some((page, item)) => format!("{class}_{page}_{tag}_{item}"),
+            None => format!("{class}_{tail}_{tag}"),
+        },
+        None => format!("{id}_{tag}"),
+    });
+    let mut out = String::with_capacity(page.len() + inner.len());
+    out.push_str(&page[..end]);
+    out.push_str(&inner);
+    out.push_str(&page[end..]);
+    out
+}
+
+/// `fragment` with every `id='…'` value passed through `rename`.
+fn renamed(fragment: &str, rename: impl Fn(&str) -> String) -> String {
     let mut out = String::with_capacity(fragment.len() + 64);
     let mut rest = fragment;
     while let Some(at) = rest.find("id='") {
         let (before, after) = rest.split_at(at + "id='".len());
         out.push_str(before);
         let end = after.find('\'').unwrap_or(after.len());
-        let id = &after[..end];
-        // `page_1`, or `word_1_7`: a class, the page, then the item.
-        match id.split_once('_') {
-            Some((class, tail)) if tail == "1" || tail.starts_with("1_") => {
-                out.push_str(&format!("{class}_{number}{}", &tail[1..]));
-            }
-            _ => out.push_str(id),
-        }
+        out.push_str(&rename(&after[..end]));
         rest = &after[end..];
     }
     out.push_str(rest);
-    out.replacen(
-        "ppageno 0",
-        &format!("ppageno {}", number.saturating_sub(1)),
-        1,
-    )
+    out
 }
 
 /// One `title` attribute: `;`-separated properties, each a name and numbers.
@@ -182,6 +213,29 @@ mod tests {
             "only page 1's own ids: {out}"
         );
         assert_eq!(super::numbered(fragment, 1), fragment);
+    }
+
+    #[test]
+    fn a_grafted_part_joins_the_page_with_ids_of_its_own() {
+        let page = "<div class='ocr_page' id='page_1' title='bbox 0 0 9 9'>\
+            <div class='ocr_carea' id='block_1_1'><span class='ocrx_word' id='word_1_1'>Total</span></div>\
+            </div>\n";
+        let part = "<div class='ocr_page' id='page_1' title='bbox 0 0 9 9'>\
+            <div class='ocr_carea' id='block_1_1'><span class='ocrx_word' id='word_1_1'>13.40</span></div>\
+            </div>\n";
+        let out = super::graft(page, part, "p0");
+        assert_eq!(out.matches("class='ocr_page'").count(), 1, "{out}");
+        assert!(out.ends_with("</div></div>\n"), "{out}");
+        let total = out.find("Total").expect("the page's word");
+        let amount = out.find("13.40").expect("the part's word");
+        assert!(total < amount, "{out}");
+        assert!(out.contains("id='word_1_p0_1'>13.40"), "{out}");
+        assert!(out.contains("id='word_1_1'>Total"), "{out}");
+        // Numbered as page 2 of a document, both keep apart.
+        let numbered = super::numbered(&out, 2);
+        assert!(numbered.contains("id='word_2_p0_1'") && numbered.contains("id='word_2_1'"));
+        // A part that is not a page fragment changes nothing.
+        assert_eq!(super::graft(page, "<p>x</p>", "p1"), page);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::path::Path;
 use image::GrayImage;
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
-use scribe_fixtures::{page_text, pdf, render_columns, render_page, tiff_file};
+use scribe_fixtures::{halftone_map, page_text, pdf, render_columns, render_page, tiff_file};
 use support::*;
 
 /// Page sizes in points from `pdfinfo`.
@@ -665,4 +665,76 @@ fn hocr_boxes_are_in_the_uploaded_pixels_like_the_json_words() {
         hocr_words.iter().all(|b| b[2] <= w && b[3] <= h),
         "a box outside the page"
     );
+}
+
+#[test]
+fn labels_on_a_halftone_picture_are_read_once_each() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let labels = [
+        (300, 80, "North Gate 1.2 km"),
+        (1100, 250, "Old Mill Road"),
+        (400, 420, "Riverside Park"),
+        (1200, 600, "Station 400 m"),
+    ];
+    let map = halftone_map(
+        "Members may borrow up to twelve books and four films at a time.",
+        &labels,
+        "Opening hours are posted at the entrance and on our website.",
+    )
+    .expect("map");
+    let png = gray_png_at(&map.image, 11811, &dir.path().join("map.png"));
+    let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let text = &result.pages[0].text;
+    // Layout analysis takes the map for a picture and reads none of it; the
+    // picture's own lines are read, and nothing it already read comes twice.
+    for word in ["North", "Gate", "Mill", "Park", "Station"] {
+        assert_eq!(text.matches(word).count(), 1, "{word} in {text:?}");
+    }
+    assert!(text.find("Members") < text.find("North"), "{text:?}");
+    assert!(text.find("Station") < text.find("Opening"), "{text:?}");
+    // The words found there are in the searchable PDF and in results.json.
+    let pdf = searchable(&sink, dir.path());
+    let layer = run("pdftotext", &["-raw", &pdf.to_string_lossy(), "-"]);
+    assert!(layer.contains("North Gate"), "{layer}");
+    assert_eq!(layer.matches("Station").count(), 1, "{layer}");
+    let gate = result.pages[0]
+        .words
+        .iter()
+        .find(|w| w.text == "Gate")
+        .expect("Gate's box");
+    let (_, label_top) = map.picture;
+    assert!(
+        (label_top + 60..label_top + 160).contains(&gate.bbox.y),
+        "{:?}",
+        gate.bbox
+    );
+}
+
+#[test]
+fn a_photographed_page_on_its_side_is_judged_by_its_letters_not_its_words_on_end() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A letter photographed from above in landscape: 8-pt text at 300 dpi
+    // on a wide dark desk, slightly out of focus, the photo stating no
+    // resolution.
+    let letter = render_page(&page_text(91, 8), 300, (8.268, 7.0), 8.0).expect("render");
+    let (w, h) = letter.image.dimensions();
+    let mut photo = GrayImage::from_pixel(w + 2000, h + 900, image::Luma([60]));
+    image::imageops::overlay(&mut photo, &letter.image, 1000, 450);
+    let photo = scribe_fixtures::render::noise(&image::imageops::blur(&photo, 1.5), 7);
+    let sideways = image::imageops::rotate90(&photo);
+    let png = save_png(&sideways, dir.path(), "photo.png");
+    let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    let error = cer(&p.text, &letter.text());
+    assert!(error < 0.05, "CER {error:.3}: {:?}", p.text);
+    // Read as it lies (vertical lines) or turned upright, either way.
+    assert!([0, 90, 270].contains(&p.rotation_applied));
+    // The resolution is judged from its letters' thickness, not the length
+    // of its words standing on end in the photo's frame: 8-pt letters at
+    // 300 dpi are as tall as 11-pt body text at 218.
+    let dpi = p.dpi.expect("a judged resolution");
+    assert!(p.dpi_estimated && (190..=250).contains(&dpi), "{dpi} dpi");
+    let (pw, _) = page_sizes(&searchable(&sink, dir.path()))[0];
+    let expected = f64::from(sideways.width()) / f64::from(dpi) * 72.0;
+    assert!((pw - expected).abs() < 2.0, "{pw} pt wide, not {expected}");
 }

@@ -7,11 +7,12 @@ use std::time::Instant;
 use image::GrayImage;
 use scribe_core::preprocess::Prepared;
 use scribe_core::results::Word;
-use scribe_core::tsv;
+use scribe_core::{hocr, tsv};
 
 use scribe_core::preprocess::Layout;
 
-use super::tesseract::{Api, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
+use super::pictures;
+use super::tesseract::{Api, Area, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
 
 /// OSD reads a copy no finer than this: a quarter of the cost of a 300-dpi
 /// page, and still enough detail for the small type of a two-column paper,
@@ -19,6 +20,16 @@ use super::tesseract::{Api, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, Tesser
 const OSD_DPI: f32 = 200.0;
 /// Without a known resolution, a copy scaled to this long edge.
 const OSD_EDGE: u32 = 2000;
+/// OSD's confidence above which its answer on a reduced copy is taken as it is.
+const OSD_SURE: f32 = 2.0;
+
+fn osd_once(osd: &mut Api, image: &GrayImage, dpi: Option<u32>) -> Option<(i32, f32)> {
+    let pix = Pix::from_gray(image, dpi).ok()?;
+    osd.set_image(&pix, dpi);
+    let found = osd.detect_orientation();
+    osd.clear();
+    found
+}
 
 /// What the engine read on one page.
 pub struct Recognized {
@@ -92,10 +103,18 @@ impl Engine {
         } else {
             (image.clone(), dpi)
         };
-        let pix = Pix::from_gray(&small, dpi).ok()?;
-        osd.set_image(&pix, dpi);
-        let found = osd.detect_orientation();
-        osd.clear();
+        let mut found = osd_once(osd, &small, dpi);
+        // Without a resolution the copy's scale is a guess, and the small type
+        // of a photographed page can shrink past what OSD tells from noise
+        // (a phone photo of a letter, turned: confidence 0.3 and the wrong
+        // way round on the copy, 8.7 on the photo): unsure, it looks at every
+        // pixel.
+        if f < 1.0 && found.is_none_or(|(_, conf)| conf < OSD_SURE) {
+            let full = osd_once(osd, image, dpi.map(|d| (d as f32 / f) as u32));
+            if full.is_some_and(|(_, conf)| found.is_none_or(|(_, c)| conf > c)) {
+                found = full;
+            }
+        }
         // Tesseract reports how far the page is turned clockwise; undoing it
         // is the rest of the full turn.
         found.map(|(deg, conf)| (((360 - deg.rem_euclid(360)) % 360) as u16, conf))
@@ -122,7 +141,7 @@ impl Engine {
             Layout::Line => PSM_SINGLE_LINE,
         });
         self.api.set_image(&ocr, page.dpi);
-        let result = self.read_results(want_hocr, pdf_base);
+        let result = self.read_results(page.ocr.dimensions(), layout, want_hocr, pdf_base);
         self.api.clear();
         let (text, hocr, words) = result?;
         let mean_confidence = (!words.is_empty())
@@ -138,19 +157,55 @@ impl Engine {
 
     fn read_results(
         &mut self,
+        size: (u32, u32),
+        layout: Layout,
         want_hocr: bool,
         pdf_base: Option<&Path>,
     ) -> Result<(String, Option<String>, Vec<Word>), TesseractError> {
+        let started = Instant::now();
         self.api.recognize()?;
-        let text = self.api.text()?;
-        let words = tsv::parse_words(&self.api.tsv(0)?);
-        let hocr = if want_hocr {
+        let mut text = self.api.text()?;
+        let mut words = tsv::parse_words(&self.api.tsv(0)?);
+        let mut hocr = if want_hocr {
             Some(self.api.hocr(0)?)
         } else {
             None
         };
         if let Some(base) = pdf_base {
             self.api.write_pdf_page(base, &self.tessdata)?;
+        }
+        if layout == Layout::Page {
+            // Last, since reading a picture block replaces the page's reading.
+            let passages = self.api.passages();
+            let outputs = pictures::Outputs {
+                hocr: want_hocr,
+                pdf_base,
+                tessdata: &self.tessdata,
+            };
+            let image = Area {
+                left: 0,
+                top: 0,
+                width: size.0,
+                height: size.1,
+            };
+            let rescued = pictures::read(
+                &mut self.api,
+                &passages,
+                &words,
+                image,
+                started.elapsed(),
+                &outputs,
+            )?;
+            if !rescued.is_empty() {
+                text = pictures::text(&passages, &rescued);
+                if let Some(page) = &mut hocr {
+                    let parts = rescued.iter().flat_map(|r| &r.hocr);
+                    for (i, part) in parts.enumerate() {
+                        *page = hocr::graft(page, part, &format!("p{i}"));
+                    }
+                }
+                words = pictures::words(words, &passages, &rescued);
+            }
         }
         Ok((text, hocr, words))
     }

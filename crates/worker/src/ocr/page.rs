@@ -214,7 +214,14 @@ fn recognize(
             density::estimate_for_page(
                 original.width,
                 original.height,
-                recognized.words.iter().map(|w| w.bbox.height).collect(),
+                // In the file's own frame a page turned upright, or read as
+                // vertical lines, has its words on end: their thickness is
+                // the lesser side.
+                recognized
+                    .words
+                    .iter()
+                    .map(|w| w.bbox.height.min(w.bbox.width))
+                    .collect(),
             ),
             true,
         ),

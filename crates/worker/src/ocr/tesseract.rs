@@ -104,6 +104,41 @@ impl Drop for Pix {
     }
 }
 
+/// A rectangle of the image Tesseract read, in its pixels.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Area {
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+}
+
+impl Area {
+    /// The area between two corners as Tesseract gives them (empty if reversed).
+    fn between(left: i32, top: i32, right: i32, bottom: i32) -> Self {
+        let (l, t) = (left.max(0), top.max(0));
+        Self {
+            left: l as u32,
+            top: t as u32,
+            width: (right - l).max(0) as u32,
+            height: (bottom - t).max(0) as u32,
+        }
+    }
+}
+
+/// A piece of a reading, in reading order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Passage {
+    /// A paragraph as [`Api::text`] has it, line breaks included.
+    Text {
+        block: u32,
+        area: Area,
+        text: String,
+    },
+    /// A block layout analysis took for a picture: the reading holds nothing of it.
+    Picture { block: u32, area: Area },
+}
+
 /// One initialised Tesseract engine. Send but not Sync: one per thread.
 pub struct Api(NonNull<capi::TessBaseAPI>);
 
@@ -115,6 +150,7 @@ pub const PSM_OSD_ONLY: u32 = capi::TessPageSegMode_PSM_OSD_ONLY;
 /// Full layout analysis without OSD: what the `tesseract` command does by default.
 pub const PSM_AUTO: u32 = capi::TessPageSegMode_PSM_AUTO;
 pub const PSM_SINGLE_LINE: u32 = capi::TessPageSegMode_PSM_SINGLE_LINE;
+pub const PSM_SPARSE_TEXT: u32 = capi::TessPageSegMode_PSM_SPARSE_TEXT;
 
 impl Api {
     pub fn new(tessdata: &Path, lang: &str) -> Result<Self, TesseractError> {
@@ -168,6 +204,26 @@ impl Api {
         match unsafe { capi::TessBaseAPIRecognize(self.0.as_ptr(), ptr::null_mut()) } {
             0 => Ok(()),
             _ => Err(TesseractError::Recognize),
+        }
+    }
+
+    /// Recognises like [`Api::recognize`], giving up after `millis`.
+    pub fn recognize_within(&mut self, millis: u32) -> Result<(), TesseractError> {
+        // SAFETY: the monitor is created, handed to a valid handle for the
+        // call only, and deleted here.
+        unsafe {
+            let monitor = capi::TessMonitorCreate();
+            if monitor.is_null() {
+                return Err(TesseractError::Recognize);
+            }
+            capi::TessMonitorSetDeadlineMSecs(monitor, i32::try_from(millis).unwrap_or(i32::MAX));
+            let rc = capi::TessBaseAPIRecognize(self.0.as_ptr(), monitor);
+            capi::TessMonitorDelete(monitor);
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(TesseractError::Recognize)
+            }
         }
     }
 
@@ -241,6 +297,100 @@ impl Api {
             capi::TessDeleteResultRenderer(renderer);
             if ok { Ok(()) } else { Err(TesseractError::Pdf) }
         }
+    }
+
+    /// Limits the next recognition to a rectangle of the current image; its
+    /// results (boxes, text layer) stay in the whole image's coordinates.
+    pub fn set_rectangle(&mut self, area: Area) {
+        let dim = |v: u32| i32::try_from(v).unwrap_or(i32::MAX);
+        // SAFETY: valid handle; Tesseract clips the rectangle to its image.
+        unsafe {
+            capi::TessBaseAPISetRectangle(
+                self.0.as_ptr(),
+                dim(area.left),
+                dim(area.top),
+                dim(area.width),
+                dim(area.height),
+            );
+        }
+    }
+
+    /// The last reading in Tesseract's own order, paragraph by paragraph, with
+    /// the blocks its layout analysis took for pictures in their places. The
+    /// text passages joined are what [`Api::text`] returns.
+    pub fn passages(&mut self) -> Vec<Passage> {
+        let mut out = Vec::new();
+        // SAFETY: valid handle after a recognition; the iterator is ours and
+        // deleted below; its page iterator is borrowed from it, not freed;
+        // each text is freed by `take_text`.
+        unsafe {
+            let it = capi::TessBaseAPIGetIterator(self.0.as_ptr());
+            if it.is_null() {
+                return out;
+            }
+            let page = capi::TessResultIteratorGetPageIterator(it);
+            let mut block = 0u32;
+            loop {
+                if capi::TessPageIteratorIsAtBeginningOf(
+                    page,
+                    capi::TessPageIteratorLevel_RIL_BLOCK,
+                ) != 0
+                {
+                    block += 1;
+                }
+                match capi::TessPageIteratorBlockType(page) {
+                    capi::TessPolyBlockType_PT_FLOWING_IMAGE
+                    | capi::TessPolyBlockType_PT_HEADING_IMAGE
+                    | capi::TessPolyBlockType_PT_PULLOUT_IMAGE => {
+                        let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
+                        let boxed = capi::TessPageIteratorBoundingBox(
+                            page,
+                            capi::TessPageIteratorLevel_RIL_BLOCK,
+                            &mut l,
+                            &mut t,
+                            &mut r,
+                            &mut b,
+                        ) != 0;
+                        let known = matches!(out.last(), Some(Passage::Picture { block: n, .. }) if *n == block);
+                        if boxed && !known {
+                            out.push(Passage::Picture {
+                                block,
+                                area: Area::between(l, t, r, b),
+                            });
+                        }
+                    }
+                    capi::TessPolyBlockType_PT_HORZ_LINE | capi::TessPolyBlockType_PT_VERT_LINE => {
+                    }
+                    _ => {
+                        let raw = capi::TessResultIteratorGetUTF8Text(
+                            it,
+                            capi::TessPageIteratorLevel_RIL_PARA,
+                        );
+                        let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
+                        capi::TessPageIteratorBoundingBox(
+                            page,
+                            capi::TessPageIteratorLevel_RIL_PARA,
+                            &mut l,
+                            &mut t,
+                            &mut r,
+                            &mut b,
+                        );
+                        if let Ok(text) = take_text(raw, "paragraph") {
+                            out.push(Passage::Text {
+                                block,
+                                area: Area::between(l, t, r, b),
+                                text,
+                            });
+                        }
+                    }
+                }
+                if capi::TessResultIteratorNext(it, capi::TessPageIteratorLevel_RIL_PARA) == 0 {
+                    break;
+                }
+            }
+            capi::TessResultIteratorDelete(it);
+        }
+        out
     }
 
     /// Frees the current image and results so a large page is not kept alive.

@@ -4,7 +4,7 @@
 //! whose unit is one original pixel (y up, origin bottom-left), so whoever puts
 //! it on the final page only needs to know the original's size.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use lopdf::{Document, Object, Stream, dictionary};
 use scribe_core::geometry::Affine;
@@ -28,6 +28,41 @@ pub struct Frame {
     /// From those pixels to the original's (both y down).
     pub to_original: Affine,
     pub original_size: (u32, u32),
+}
+
+/// Adds the text of Tesseract's text-only pages `extras` to its page at
+/// `page`. All were written by the same renderer for the same image, so they
+/// share the page box and the one glyphless font, and their drawing can follow
+/// `page`'s as it is.
+pub fn append(page: &Path, extras: &[PathBuf]) -> Result<(), TextLayerError> {
+    let mut doc = Document::load(page).map_err(TextLayerError::Read)?;
+    let first = |d: &Document| {
+        d.get_pages()
+            .into_values()
+            .next()
+            .ok_or(TextLayerError::NoPage)
+    };
+    let id = first(&doc)?;
+    let mut content = doc.get_page_content(id).map_err(TextLayerError::Read)?;
+    for extra in extras {
+        let other = Document::load(extra).map_err(TextLayerError::Read)?;
+        content.push(b'\n');
+        content.extend(
+            other
+                .get_page_content(first(&other)?)
+                .map_err(TextLayerError::Read)?,
+        );
+    }
+    let mut stream = Stream::new(dictionary! {}, content);
+    // Compression failing only leaves the stream larger.
+    let _ = stream.compress();
+    let contents = doc.add_object(stream);
+    doc.get_dictionary_mut(id)
+        .map_err(TextLayerError::Read)?
+        .set("Contents", contents);
+    doc.prune_objects();
+    doc.save(page).map_err(TextLayerError::Write)?;
+    Ok(())
 }
 
 /// Rewrites Tesseract's text-only page at `source` into `dest`, placed by `frame`.

@@ -1,0 +1,583 @@
+//! Text that layout analysis took for a picture. Tesseract finds pictures by
+//! their texture, and a column of amounts between dotted rules on a receipt,
+//! lines beside a signature or under a stamp, or a chart's labels can become
+//! one picture block that is then not read at all: the words are simply
+//! missing. In each such block the words are found one by one (sparse text),
+//! gathered into lines, and each line is read on its own; the lines that read
+//! as text (confident letters and digits) join the page where they stand. A
+//! real picture's marks read as a few unsure letters and stay out.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use scribe_core::results::{BBox, Word};
+use scribe_core::tsv;
+
+use super::tesseract::{Api, Area, PSM_SINGLE_LINE, PSM_SPARSE_TEXT, Passage, TesseractError};
+use super::text_layer;
+
+/// A block smaller than this either way holds no line of readable text.
+const MIN_SIDE: u32 = 8;
+/// A line counts as text at this mean word confidence: Tesseract is rarely
+/// this sure of the marks of a photograph, a drawing or handwriting.
+const LINE_CONFIDENCE: f32 = 70.0;
+/// Sparse text finds words at any confidence; below this they are specks.
+const FOUND_CONFIDENCE: f32 = 10.0;
+/// Each line is one more reading: a photograph full of texture is not read
+/// line by line without end.
+const MAX_LINES: usize = 120;
+/// Nor does looking for text in pictures take longer than this, or than
+/// reading the page did, whichever is longer: sparse text in a noisy
+/// picture can take minutes.
+const MIN_BUDGET: Duration = Duration::from_millis(1500);
+/// A picture this much of the page is a photograph, not text laid over one.
+const MAX_SHARE: f64 = 0.5;
+
+/// What was read in one picture block: its lines, top to bottom.
+pub struct Rescued {
+    pub block: u32,
+    pub area: Area,
+    pub lines: Vec<String>,
+    pub words: Vec<Word>,
+    /// Each line's hOCR fragment.
+    pub hocr: Vec<String>,
+}
+
+/// Where the readings of picture blocks go besides the returned values.
+pub struct Outputs<'a> {
+    pub hocr: bool,
+    /// The page's text layer, `…`.pdf, which each accepted line's is added to.
+    pub pdf_base: Option<&'a Path>,
+    pub tessdata: &'a Path,
+}
+
+/// Reads the picture blocks among `passages` of the current image (`image`,
+/// its whole area) for lines of text. `read` are the words the page's reading
+/// already has: Tesseract's picture blocks can overlap its text blocks and
+/// each other, and nothing is read twice. The engine's last reading is
+/// replaced.
+pub fn read(
+    api: &mut Api,
+    passages: &[Passage],
+    read: &[Word],
+    image: Area,
+    spent: Duration,
+    out: &Outputs,
+) -> Result<Vec<Rescued>, TesseractError> {
+    let deadline = Instant::now() + spent.max(MIN_BUDGET);
+    let page = f64::from(image.width) * f64::from(image.height);
+    let mut taken: Vec<BBox> = read.iter().map(|w| w.bbox).collect();
+    let mut rescued = Vec::new();
+    let mut layers = Vec::new();
+    let mut budget = MAX_LINES;
+    for (block, area) in merged_pictures(passages) {
+        let share = f64::from(area.width) * f64::from(area.height) / page.max(1.0);
+        if area.width < MIN_SIDE || area.height < MIN_SIDE || share > MAX_SHARE || budget == 0 {
+            continue;
+        }
+        let Some(found) = read_area(api, area, PSM_SPARSE_TEXT, deadline)? else {
+            break;
+        };
+        let mut found: Vec<Word> = found
+            .into_iter()
+            .filter(|w| {
+                w.confidence >= FOUND_CONFIDENCE
+                    && w.text.chars().any(char::is_alphanumeric)
+                    && !taken.iter().any(|t| overlap(*t, w.bbox))
+            })
+            .collect();
+        found.sort_by_key(|w| (w.bbox.y, w.bbox.x));
+        let mut picture = Rescued {
+            block,
+            area,
+            lines: Vec::new(),
+            words: Vec::new(),
+            hocr: Vec::new(),
+        };
+        for tries in line_areas(&found, image, &taken) {
+            let mut words = Vec::new();
+            for line in tries {
+                if budget == 0 {
+                    break;
+                }
+                budget -= 1;
+                words = read_area(api, line, PSM_SINGLE_LINE, deadline)?.unwrap_or_default();
+                if reads_as_text(&words) {
+                    break;
+                }
+            }
+            let again = words
+                .iter()
+                .any(|w| taken.iter().any(|t| overlap(*t, w.bbox)));
+            if again || !reads_as_text(&words) {
+                continue;
+            }
+            taken.extend(words.iter().map(|w| w.bbox));
+            let number = picture.lines.len() as u32 + 1;
+            picture.words.extend(words.into_iter().map(|w| Word {
+                block,
+                paragraph: 1,
+                line: number,
+                ..w
+            }));
+            picture.lines.push(api.text()?.trim_end().to_owned());
+            if out.hocr {
+                picture.hocr.push(api.hocr(0)?);
+            }
+            if let Some(base) = out.pdf_base {
+                let layer = sibling(base, &format!("picture-{}", layers.len()));
+                api.write_pdf_page(&layer, out.tessdata)?;
+                layers.push(layer.with_extension("pdf"));
+            }
+        }
+        if !picture.lines.is_empty() {
+            rescued.push(picture);
+        }
+    }
+    if let (Some(base), false) = (out.pdf_base, layers.is_empty()) {
+        let added = text_layer::append(&base.with_extension("pdf"), &layers);
+        for layer in &layers {
+            // The page's layer is what matters; a leftover part only takes room.
+            let _ = std::fs::remove_file(layer);
+        }
+        added.map_err(|_| TesseractError::Pdf)?;
+    }
+    Ok(rescued)
+}
+
+/// The picture blocks, those that touch or overlap joined into one (a
+/// halftone is often cut into many blocks, and a label on it across two), each
+/// with the first of their block numbers.
+fn merged_pictures(passages: &[Passage]) -> Vec<(u32, Area)> {
+    let mut pictures: Vec<(u32, Area)> = passages
+        .iter()
+        .filter_map(|p| match p {
+            Passage::Picture { block, area } => Some((*block, *area)),
+            Passage::Text { .. } => None,
+        })
+        .collect();
+    let touch = |a: &Area, b: &Area| {
+        a.left <= b.left + b.width
+            && b.left <= a.left + a.width
+            && a.top <= b.top + b.height
+            && b.top <= a.top + a.height
+    };
+    let mut merged = true;
+    while merged {
+        merged = false;
+        'pairs: for i in 0..pictures.len() {
+            for j in i + 1..pictures.len() {
+                if touch(&pictures[i].1, &pictures[j].1) {
+                    let (b, other) = pictures.remove(j);
+                    let a = pictures[i].1;
+                    let (left, top) = (a.left.min(other.left), a.top.min(other.top));
+                    let right = (a.left + a.width).max(other.left + other.width);
+                    let bottom = (a.top + a.height).max(other.top + other.height);
+                    pictures[i] = (
+                        pictures[i].0.min(b),
+                        Area {
+                            left,
+                            top,
+                            width: right - left,
+                            height: bottom - top,
+                        },
+                    );
+                    merged = true;
+                    break 'pairs;
+                }
+            }
+        }
+    }
+    pictures
+}
+
+/// The page's text with each rescued picture's lines as a paragraph of
+/// their own, after the paragraph they stand under (see [`anchor`]).
+pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
+    let anchors: Vec<usize> = rescued.iter().map(|r| anchor(passages, r)).collect();
+    let mut text = String::new();
+    for (i, passage) in passages.iter().enumerate() {
+        if let Passage::Text { text: t, .. } = passage {
+            text.push_str(t);
+        }
+        for (r, _) in rescued.iter().zip(&anchors).filter(|(_, a)| **a == i) {
+            text.push_str(&r.lines.join("\n"));
+            text.push_str("\n\n");
+        }
+    }
+    text
+}
+
+/// `words` with each rescued picture's words placed as its text is.
+pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec<Word> {
+    for r in rescued {
+        let after = match &passages[anchor(passages, r)] {
+            Passage::Text { block, .. } | Passage::Picture { block, .. } => *block,
+        };
+        let at = words.partition_point(|w| w.block <= after);
+        words.splice(at..at, r.words.iter().cloned());
+    }
+    words
+}
+
+/// Tesseract lists pictures apart from the text flow, often at the end. A
+/// picture's text belongs after the nearest paragraph above it that shares
+/// some of its width (the item line above a column of amounts); with none,
+/// where Tesseract listed the picture.
+fn anchor(passages: &[Passage], picture: &Rescued) -> usize {
+    let a = picture.area;
+    let above = passages.iter().enumerate().filter_map(|(i, p)| match p {
+        Passage::Text { area, .. }
+            if area.top <= a.top
+                && area.left < a.left + a.width
+                && a.left < area.left + area.width =>
+        {
+            Some((area.top, i))
+        }
+        _ => None,
+    });
+    above.max().map(|(_, i)| i).unwrap_or_else(|| {
+        passages
+            .iter()
+            .position(|p| matches!(p, Passage::Picture { block, .. } if *block == picture.block))
+            .unwrap_or(passages.len().saturating_sub(1))
+    })
+}
+
+/// The words read in `area`, or `None` once `deadline` has passed.
+fn read_area(
+    api: &mut Api,
+    area: Area,
+    mode: u32,
+    deadline: Instant,
+) -> Result<Option<Vec<Word>>, TesseractError> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Ok(None);
+    }
+    api.set_rectangle(area);
+    api.set_page_seg_mode(mode);
+    let millis = u32::try_from(left.as_millis()).unwrap_or(u32::MAX);
+    if api.recognize_within(millis).is_err() {
+        // Out of time, or nothing Tesseract could read: nothing found.
+        return Ok(Some(Vec::new()));
+    }
+    Ok(Some(tsv::parse_words(&api.tsv(0)?)))
+}
+
+fn sibling(base: &Path, suffix: &str) -> PathBuf {
+    let name = base
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    base.with_file_name(format!("{name}-{suffix}"))
+}
+
+/// The lines `words` (top to bottom) stand on: words side by side, their
+/// heights overlapping by half and no more than two heights apart. Each
+/// reaches half a height further to the sides but not into a word already
+/// read on its row, and a quarter height
+/// above and below, inside `image`. Ordered top to bottom, then left to right.
+fn line_areas(words: &[Word], image: Area, taken: &[BBox]) -> Vec<Vec<Area>> {
+    let mut lines: Vec<Vec<&Word>> = Vec::new();
+    for w in words {
+        let (l, t) = (w.bbox.x, w.bbox.y);
+        let (r, b) = (l + w.bbox.width, t + w.bbox.height);
+        let joins = lines.iter_mut().find(|line| {
+            let (ll, lt, lr, lb) = extent(line);
+            let overlap = b.min(lb).saturating_sub(t.max(lt));
+            let height = (b - t).min(lb - lt);
+            let gap = l.saturating_sub(lr).max(ll.saturating_sub(r));
+            overlap * 2 >= height && gap <= 2 * (b - t).max(lb - lt)
+        });
+        match joins {
+            Some(line) => line.push(w),
+            None => lines.push(vec![w]),
+        }
+    }
+    let mut areas: Vec<Vec<Area>> = lines
+        .iter()
+        .map(|line| {
+            // A word that took in specks of the picture is taller than its
+            // letters: the line stands on its words' median bottom, as tall
+            // as their median height or, if that takes in specks too, their
+            // least.
+            let bottom = median(line.iter().map(|w| w.bbox.y + w.bbox.height));
+            let heights = [
+                median(line.iter().map(|w| w.bbox.height)),
+                line.iter().map(|w| w.bbox.height).min().unwrap_or(0),
+            ];
+            let mut tries: Vec<Area> = heights
+                .iter()
+                .filter_map(|&h| line_area(line, bottom, h, image, taken))
+                .collect();
+            tries.dedup();
+            tries
+        })
+        .filter(|tries| !tries.is_empty())
+        .collect();
+    // Top to bottom, and the lines of one row (a label and its amount) left
+    // to right.
+    areas.sort_by_key(|tries| tries[0].top);
+    let mut row = 0;
+    let mut row_middle = 0;
+    let mut rows: Vec<(u32, Vec<Area>)> = Vec::with_capacity(areas.len());
+    for tries in areas {
+        let a = tries[0];
+        if rows.is_empty() || a.top >= row_middle {
+            row += 1;
+            row_middle = a.top + a.height / 2;
+        }
+        rows.push((row, tries));
+    }
+    rows.sort_by_key(|(row, tries)| (*row, tries[0].left));
+    rows.into_iter().map(|(_, tries)| tries).collect()
+}
+
+/// The area of a line of `words` standing on `bottom`, `h` tall.
+fn line_area(words: &[&Word], bottom: u32, h: u32, image: Area, taken: &[BBox]) -> Option<Area> {
+    let (l, _, r, _) = extent(words);
+    {
+        {
+            let mut left = l.saturating_sub(h / 2).max(image.left);
+            let mut right = (r + h / 2).min(image.left + image.width);
+            let (t, b) = (bottom.saturating_sub(h), bottom);
+            for k in taken.iter().filter(|k| k.y < b && t < k.y + k.height) {
+                if k.x + k.width <= l {
+                    left = left.max(k.x + k.width);
+                } else if r <= k.x {
+                    right = right.min(k.x);
+                }
+            }
+            let top = t.saturating_sub(h / 4).max(image.top);
+            let bottom = (b + h / 4).min(image.top + image.height);
+            (right > left && bottom > top).then_some(Area {
+                left,
+                top,
+                width: right - left,
+                height: bottom - top,
+            })
+        }
+    }
+}
+
+/// Left, top, right and bottom of the words' boxes together.
+fn extent(words: &[&Word]) -> (u32, u32, u32, u32) {
+    words
+        .iter()
+        .fold((u32::MAX, u32::MAX, 0, 0), |(l, t, r, b), w| {
+            (
+                l.min(w.bbox.x),
+                t.min(w.bbox.y),
+                r.max(w.bbox.x + w.bbox.width),
+                b.max(w.bbox.y + w.bbox.height),
+            )
+        })
+}
+
+fn median(values: impl Iterator<Item = u32>) -> u32 {
+    let mut v: Vec<u32> = values.collect();
+    v.sort_unstable();
+    v.get(v.len() / 2).copied().unwrap_or(0)
+}
+
+/// Whether two boxes share at least half of the smaller one.
+fn overlap(a: BBox, b: BBox) -> bool {
+    let w = (a.x + a.width)
+        .min(b.x + b.width)
+        .saturating_sub(a.x.max(b.x));
+    let h = (a.y + a.height)
+        .min(b.y + b.height)
+        .saturating_sub(a.y.max(b.y));
+    let smaller = (a.width * a.height).min(b.width * b.height);
+    smaller > 0 && 2 * u64::from(w) * u64::from(h) >= u64::from(smaller)
+}
+
+/// Confident, and mostly letters and digits: what a line of text reads as
+/// and the marks of a drawing, read as letters, rarely do.
+fn reads_as_text(line: &[Word]) -> bool {
+    if line.is_empty() {
+        return false;
+    }
+    let confidence = line.iter().map(|w| w.confidence).sum::<f32>() / line.len() as f32;
+    let marks: Vec<char> = line
+        .iter()
+        .flat_map(|w| w.text.chars())
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let alphanumeric = marks.iter().filter(|c| c.is_alphanumeric()).count();
+    confidence >= LINE_CONFIDENCE && alphanumeric >= 2 && alphanumeric * 2 >= marks.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn word(text: &str, confidence: f32, (x, y): (u32, u32), block: u32) -> Word {
+        Word {
+            text: text.to_owned(),
+            confidence,
+            bbox: BBox {
+                x,
+                y,
+                width: 60,
+                height: 20,
+            },
+            block,
+            paragraph: 1,
+            line: 1,
+        }
+    }
+
+    fn area(left: u32, top: u32, width: u32, height: u32) -> Area {
+        Area {
+            left,
+            top,
+            width,
+            height,
+        }
+    }
+
+    #[test]
+    fn confident_letters_and_digits_read_as_text_and_unsure_marks_do_not() {
+        assert!(reads_as_text(&[word("13.40", 93.0, (0, 0), 1)]));
+        assert!(reads_as_text(&[
+            word("Total", 91.0, (0, 0), 1),
+            word(":", 80.0, (70, 0), 1)
+        ]));
+        // A scribble read as letters: unsure.
+        assert!(!reads_as_text(&[word("Stafl", 41.0, (0, 0), 1)]));
+        // Sure, but marks rather than letters.
+        assert!(!reads_as_text(&[word("~=<—", 90.0, (0, 0), 1)]));
+        assert!(!reads_as_text(&[word("e", 95.0, (0, 0), 1)]));
+        assert!(!reads_as_text(&[]));
+    }
+
+    #[test]
+    fn words_side_by_side_make_a_line_and_a_wide_gap_or_a_row_below_does_not() {
+        let words = vec![
+            word("Total", 90.0, (30, 100), 1),
+            word("sales", 90.0, (100, 102), 1),
+            // Far to the right on the same row: a column of its own.
+            word("13.40", 90.0, (400, 101), 1),
+            word("Cash", 90.0, (30, 140), 1),
+        ];
+        let lines = line_areas(&words, area(0, 0, 600, 300), &[]);
+        assert_eq!(
+            lines,
+            vec![
+                vec![area(20, 97, 150, 30)],
+                vec![area(390, 96, 80, 30)],
+                vec![area(20, 135, 80, 30)]
+            ]
+        );
+        // A word that took in specks above it: tried at its line's median
+        // height, then at its least.
+        let mut tall = vec![
+            word("North", 90.0, (30, 60), 1),
+            word("Gate", 90.0, (100, 80), 1),
+            word("1.2", 90.0, (170, 100), 1),
+        ];
+        tall[0].bbox.height = 60;
+        tall[1].bbox.height = 40;
+        let lines = line_areas(&tall, area(0, 0, 600, 300), &[]);
+        assert_eq!(
+            lines,
+            vec![vec![area(10, 70, 240, 60), area(20, 95, 220, 30)]]
+        );
+        // Inside the image, and short of a word already read on the row.
+        let read = BBox {
+            x: 0,
+            y: 96,
+            width: 20,
+            height: 20,
+        };
+        let lines = line_areas(&words[..1], area(5, 98, 600, 300), &[read]);
+        assert_eq!(lines, vec![vec![area(20, 98, 80, 27)]]);
+    }
+
+    #[test]
+    fn pictures_that_touch_are_one() {
+        let picture = |block, area| Passage::Picture { block, area };
+        let passages = vec![
+            picture(3, area(100, 100, 200, 100)),
+            Passage::Text {
+                block: 4,
+                area: area(0, 0, 50, 50),
+                text: String::new(),
+            },
+            picture(7, area(300, 150, 100, 100)),
+            picture(9, area(1000, 1000, 10, 10)),
+            picture(8, area(90, 240, 20, 20)),
+        ];
+        assert_eq!(
+            merged_pictures(&passages),
+            vec![(3, area(90, 100, 310, 160)), (9, area(1000, 1000, 10, 10))]
+        );
+    }
+
+    #[test]
+    fn boxes_overlap_when_they_share_half_the_smaller() {
+        let b = |x, y, width, height| BBox {
+            x,
+            y,
+            width,
+            height,
+        };
+        assert!(overlap(b(0, 0, 100, 20), b(10, 0, 30, 20)));
+        assert!(overlap(b(0, 0, 100, 20), b(90, 0, 20, 20)));
+        assert!(!overlap(b(0, 0, 100, 20), b(95, 0, 20, 20)));
+        assert!(!overlap(b(0, 0, 100, 20), b(0, 30, 100, 20)));
+        assert!(!overlap(b(0, 0, 0, 0), b(0, 0, 10, 10)));
+    }
+
+    #[test]
+    fn a_pictures_lines_follow_the_paragraph_above_them() {
+        let passages = vec![
+            Passage::Text {
+                block: 1,
+                area: area(40, 600, 520, 60),
+                text: "1 SR ENERGIZER 13.40\n\n".to_owned(),
+            },
+            Passage::Text {
+                block: 2,
+                area: area(40, 700, 300, 150),
+                text: "Discount\nChange\n\n".to_owned(),
+            },
+            Passage::Text {
+                block: 3,
+                area: area(40, 900, 520, 60),
+                text: "Thank you\n\n".to_owned(),
+            },
+            Passage::Picture {
+                block: 4,
+                area: area(420, 720, 150, 140),
+            },
+        ];
+        let rescued = vec![Rescued {
+            block: 4,
+            area: area(420, 720, 150, 140),
+            lines: vec!["0.00".to_owned(), "6.60".to_owned()],
+            words: vec![
+                word("0.00", 95.0, (500, 730), 4),
+                word("6.60", 95.0, (500, 800), 4),
+            ],
+            hocr: Vec::new(),
+        }];
+        assert_eq!(
+            text(&passages, &rescued),
+            "1 SR ENERGIZER 13.40\n\n0.00\n6.60\n\nDiscount\nChange\n\nThank you\n\n"
+        );
+        let page_words = vec![
+            word("ENERGIZER", 90.0, (100, 610), 1),
+            word("Discount", 90.0, (40, 710), 2),
+            word("Thank", 90.0, (40, 910), 3),
+        ];
+        let merged = words(page_words, &passages, &rescued);
+        let order: Vec<&str> = merged.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(order, ["ENERGIZER", "0.00", "6.60", "Discount", "Thank"]);
+        // With nothing above it that shares its width, where Tesseract put it.
+        let mut lone = rescued;
+        lone[0].area = area(1000, 720, 100, 100);
+        assert!(text(&passages, &lone).ends_with("Thank you\n\n0.00\n6.60\n\n"));
+    }
+}
