@@ -27,9 +27,9 @@ const FOUND_CONFIDENCE: f32 = 10.0;
 /// line by line without end.
 const MAX_LINES: usize = 120;
 /// Nor does looking for text in pictures take longer than this, or than
-/// reading the page did, whichever is longer: sparse text in a noisy
-/// picture can take minutes.
-const MIN_BUDGET: Duration = Duration::from_millis(1500);
+/// three times reading the page did, whichever is longer: sparse text in a
+/// noisy picture can take minutes, and on a busy machine every reading is slow.
+const MIN_BUDGET: Duration = Duration::from_secs(5);
 /// A picture this much of the page is a photograph, not text laid over one.
 const MAX_SHARE: f64 = 0.5;
 
@@ -64,7 +64,7 @@ pub fn read(
     spent: Duration,
     out: &Outputs,
 ) -> Result<Vec<Rescued>, TesseractError> {
-    let deadline = Instant::now() + spent.max(MIN_BUDGET);
+    let deadline = Instant::now() + (spent * 3).max(MIN_BUDGET);
     let page = f64::from(image.width) * f64::from(image.height);
     let mut taken: Vec<BBox> = read.iter().map(|w| w.bbox).collect();
     let mut rescued = Vec::new();
