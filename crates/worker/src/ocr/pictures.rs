@@ -31,7 +31,7 @@ const MAX_LINES: usize = 120;
 /// noisy picture can take minutes, and on a busy machine every reading is slow.
 const MIN_BUDGET: Duration = Duration::from_secs(5);
 /// A picture this much of the page is a photograph, not text laid over one.
-const MAX_SHARE: f64 = 0.5;
+const MAX_SHARE: f64 = 0.8;
 
 /// What was read in one picture block: its lines, top to bottom.
 pub struct Rescued {
