@@ -93,7 +93,7 @@ impl Engine {
             Some(d) => OSD_DPI / d.max(1) as f32,
             None => OSD_EDGE as f32 / long.max(1) as f32,
         };
-        let (small, dpi) = if f < 1.0 {
+        let (small, small_dpi) = if f < 1.0 {
             let w = ((image.width() as f32 * f) as u32).max(1);
             let h = ((image.height() as f32 * f) as u32).max(1);
             (
@@ -103,14 +103,14 @@ impl Engine {
         } else {
             (image.clone(), dpi)
         };
-        let mut found = osd_once(osd, &small, dpi);
+        let mut found = osd_once(osd, &small, small_dpi);
         // Without a resolution the copy's scale is a guess, and the small type
         // of a photographed page can shrink past what OSD tells from noise
         // (a phone photo of a letter, turned: confidence 0.3 and the wrong
         // way round on the copy, 8.7 on the photo): unsure, it looks at every
         // pixel.
         if f < 1.0 && found.is_none_or(|(_, conf)| conf < OSD_SURE) {
-            let full = osd_once(osd, image, dpi.map(|d| (d as f32 / f) as u32));
+            let full = osd_once(osd, image, dpi);
             if full.is_some_and(|(_, conf)| found.is_none_or(|(_, c)| conf > c)) {
                 found = full;
             }

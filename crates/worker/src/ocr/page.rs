@@ -134,7 +134,6 @@ fn recognize(
     let recognized = read(engine, &prepared, run.formats.hocr, pdf_base.as_deref())?;
     let below = preprocess.orientation_check_below;
     let second = Rereading {
-        number,
         hocr: run.formats.hocr,
         pdf_base: pdf_base.as_deref(),
     };
@@ -291,7 +290,7 @@ fn read(
     if page.layout != Layout::Line {
         return Ok(first);
     }
-    let other_base = pdf_base.map(|b| b.with_file_name(format!("{}-page", file_stem(b))));
+    let other_base = pdf_base.map(|b| text_layer::beside(b, "page"));
     let mut other = engine.recognize(page, Layout::Page, hocr, other_base.as_deref())?;
     if score(&other) <= score(&first) {
         return Ok(first);
@@ -304,14 +303,8 @@ fn read(
     Ok(other)
 }
 
-fn file_stem(path: &std::path::Path) -> String {
-    path.file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
-}
-
 /// Where and how a page is read again, from another preparation of it.
 struct Rereading<'a> {
-    number: usize,
     hocr: bool,
     /// The first reading's PDF page, if one is written.
     pdf_base: Option<&'a Path>,
@@ -330,9 +323,7 @@ impl Rereading<'_> {
         current: &mut (Prepared, Recognized),
         better: impl FnOnce(&Recognized, &Recognized) -> bool,
     ) -> Result<bool, PageError> {
-        let base = self
-            .pdf_base
-            .map(|b| b.with_file_name(format!("page-{:05}-tesseract-{suffix}", self.number)));
+        let base = self.pdf_base.map(|b| text_layer::beside(b, suffix));
         let mut again = read(engine, &candidate, self.hocr, base.as_deref())?;
         if !better(&again, &current.1) {
             return Ok(false);

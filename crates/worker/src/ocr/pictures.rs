@@ -7,7 +7,7 @@
 //! as text (confident letters and digits) join the page where they stand. A
 //! real picture's marks read as a few unsure letters and stay out.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use scribe_core::results::{BBox, Word};
@@ -72,7 +72,10 @@ pub fn read(
     let mut budget = MAX_LINES;
     for (block, area) in merged_pictures(passages) {
         let share = f64::from(area.width) * f64::from(area.height) / page.max(1.0);
-        if area.width < MIN_SIDE || area.height < MIN_SIDE || share > MAX_SHARE || budget == 0 {
+        if budget == 0 {
+            break;
+        }
+        if area.width < MIN_SIDE || area.height < MIN_SIDE || share > MAX_SHARE {
             continue;
         }
         let Some(found) = read_area(api, area, PSM_SPARSE_TEXT, deadline)? else {
@@ -125,7 +128,7 @@ pub fn read(
                 picture.hocr.push(api.hocr(0)?);
             }
             if let Some(base) = out.pdf_base {
-                let layer = sibling(base, &format!("picture-{}", layers.len()));
+                let layer = text_layer::beside(base, &format!("picture-{}", layers.len()));
                 api.write_pdf_page(&layer, out.tessdata)?;
                 layers.push(layer.with_extension("pdf"));
             }
@@ -149,46 +152,21 @@ pub fn read(
 /// halftone is often cut into many blocks, and a label on it across two), each
 /// with the first of their block numbers.
 fn merged_pictures(passages: &[Passage]) -> Vec<(u32, Area)> {
-    let mut pictures: Vec<(u32, Area)> = passages
-        .iter()
-        .filter_map(|p| match p {
-            Passage::Picture { block, area } => Some((*block, *area)),
-            Passage::Text { .. } => None,
-        })
-        .collect();
-    let touch = |a: &Area, b: &Area| {
-        a.left <= b.left + b.width
-            && b.left <= a.left + a.width
-            && a.top <= b.top + b.height
-            && b.top <= a.top + a.height
-    };
-    let mut merged = true;
-    while merged {
-        merged = false;
-        'pairs: for i in 0..pictures.len() {
-            for j in i + 1..pictures.len() {
-                if touch(&pictures[i].1, &pictures[j].1) {
-                    let (b, other) = pictures.remove(j);
-                    let a = pictures[i].1;
-                    let (left, top) = (a.left.min(other.left), a.top.min(other.top));
-                    let right = (a.left + a.width).max(other.left + other.width);
-                    let bottom = (a.top + a.height).max(other.top + other.height);
-                    pictures[i] = (
-                        pictures[i].0.min(b),
-                        Area {
-                            left,
-                            top,
-                            width: right - left,
-                            height: bottom - top,
-                        },
-                    );
-                    merged = true;
-                    break 'pairs;
-                }
-            }
+    let mut merged: Vec<(u32, Area)> = Vec::new();
+    for passage in passages {
+        let Passage::Picture { block, area } = *passage else {
+            continue;
+        };
+        let (mut block, mut area) = (block, area);
+        // Joining two can make the union touch pictures joined before.
+        while let Some(i) = merged.iter().position(|(_, m)| m.touches(&area)) {
+            let (b, m) = merged.swap_remove(i);
+            (block, area) = (block.min(b), area.union(&m));
         }
+        merged.push((block, area));
     }
-    pictures
+    merged.sort_by_key(|(block, _)| *block);
+    merged
 }
 
 /// The page's text with each rescued picture's lines as a paragraph of
@@ -265,18 +243,11 @@ fn read_area(
     Ok(Some(tsv::parse_words(&api.tsv(0)?)))
 }
 
-fn sibling(base: &Path, suffix: &str) -> PathBuf {
-    let name = base
-        .file_name()
-        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    base.with_file_name(format!("{name}-{suffix}"))
-}
-
 /// The lines `words` (top to bottom) stand on: words side by side, their
 /// heights overlapping by half and no more than two heights apart. Each
 /// reaches half a height further to the sides but not into a word already
-/// read on its row, and a quarter height
-/// above and below, inside `image`. Ordered top to bottom, then left to right.
+/// read on its row, and a quarter height above and below, inside `image`.
+/// Ordered top to bottom, then left to right.
 fn line_areas(words: &[Word], image: Area, taken: &[BBox]) -> Vec<Vec<Area>> {
     let mut lines: Vec<Vec<&Word>> = Vec::new();
     for w in words {
@@ -336,28 +307,24 @@ fn line_areas(words: &[Word], image: Area, taken: &[BBox]) -> Vec<Vec<Area>> {
 /// The area of a line of `words` standing on `bottom`, `h` tall.
 fn line_area(words: &[&Word], bottom: u32, h: u32, image: Area, taken: &[BBox]) -> Option<Area> {
     let (l, _, r, _) = extent(words);
-    {
-        {
-            let mut left = l.saturating_sub(h / 2).max(image.left);
-            let mut right = (r + h / 2).min(image.left + image.width);
-            let (t, b) = (bottom.saturating_sub(h), bottom);
-            for k in taken.iter().filter(|k| k.y < b && t < k.y + k.height) {
-                if k.x + k.width <= l {
-                    left = left.max(k.x + k.width);
-                } else if r <= k.x {
-                    right = right.min(k.x);
-                }
-            }
-            let top = t.saturating_sub(h / 4).max(image.top);
-            let bottom = (b + h / 4).min(image.top + image.height);
-            (right > left && bottom > top).then_some(Area {
-                left,
-                top,
-                width: right - left,
-                height: bottom - top,
-            })
+    let mut left = l.saturating_sub(h / 2).max(image.left);
+    let mut right = (r + h / 2).min(image.left + image.width);
+    let (t, b) = (bottom.saturating_sub(h), bottom);
+    for k in taken.iter().filter(|k| k.y < b && t < k.y + k.height) {
+        if k.x + k.width <= l {
+            left = left.max(k.x + k.width);
+        } else if r <= k.x {
+            right = right.min(k.x);
         }
     }
+    let top = t.saturating_sub(h / 4).max(image.top);
+    let bottom = (b + h / 4).min(image.top + image.height);
+    (right > left && bottom > top).then_some(Area {
+        left,
+        top,
+        width: right - left,
+        height: bottom - top,
+    })
 }
 
 /// Left, top, right and bottom of the words' boxes together.

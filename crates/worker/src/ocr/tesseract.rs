@@ -114,6 +114,27 @@ pub struct Area {
 }
 
 impl Area {
+    /// Whether the two share a point, edges included.
+    pub fn touches(&self, other: &Area) -> bool {
+        self.left <= other.left + other.width
+            && other.left <= self.left + self.width
+            && self.top <= other.top + other.height
+            && other.top <= self.top + self.height
+    }
+
+    /// The smallest area holding both.
+    pub fn union(&self, other: &Area) -> Area {
+        let (left, top) = (self.left.min(other.left), self.top.min(other.top));
+        let right = (self.left + self.width).max(other.left + other.width);
+        let bottom = (self.top + self.height).max(other.top + other.height);
+        Area {
+            left,
+            top,
+            width: right - left,
+            height: bottom - top,
+        }
+    }
+
     /// The area between two corners as Tesseract gives them (empty if reversed).
     fn between(left: i32, top: i32, right: i32, bottom: i32) -> Self {
         let (l, t) = (left.max(0), top.max(0));

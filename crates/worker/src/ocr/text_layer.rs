@@ -30,26 +30,36 @@ pub struct Frame {
     pub original_size: (u32, u32),
 }
 
+/// Where another reading of the same page writes its text layer: next to
+/// `base` (the page's own, without `.pdf`), its name followed by `suffix`.
+pub fn beside(base: &Path, suffix: &str) -> PathBuf {
+    let name = base
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    base.with_file_name(format!("{name}-{suffix}"))
+}
+
+fn first_page(doc: &Document) -> Result<lopdf::ObjectId, TextLayerError> {
+    doc.get_pages()
+        .into_values()
+        .next()
+        .ok_or(TextLayerError::NoPage)
+}
+
 /// Adds the text of Tesseract's text-only pages `extras` to its page at
 /// `page`. All were written by the same renderer for the same image, so they
 /// share the page box and the one glyphless font, and their drawing can follow
 /// `page`'s as it is.
 pub fn append(page: &Path, extras: &[PathBuf]) -> Result<(), TextLayerError> {
     let mut doc = Document::load(page).map_err(TextLayerError::Read)?;
-    let first = |d: &Document| {
-        d.get_pages()
-            .into_values()
-            .next()
-            .ok_or(TextLayerError::NoPage)
-    };
-    let id = first(&doc)?;
+    let id = first_page(&doc)?;
     let mut content = doc.get_page_content(id).map_err(TextLayerError::Read)?;
     for extra in extras {
         let other = Document::load(extra).map_err(TextLayerError::Read)?;
         content.push(b'\n');
         content.extend(
             other
-                .get_page_content(first(&other)?)
+                .get_page_content(first_page(&other)?)
                 .map_err(TextLayerError::Read)?,
         );
     }
@@ -68,11 +78,7 @@ pub fn append(page: &Path, extras: &[PathBuf]) -> Result<(), TextLayerError> {
 /// Rewrites Tesseract's text-only page at `source` into `dest`, placed by `frame`.
 pub fn normalize(source: &Path, frame: Frame, dest: &Path) -> Result<(), TextLayerError> {
     let mut doc = Document::load(source).map_err(TextLayerError::Read)?;
-    let page = doc
-        .get_pages()
-        .into_values()
-        .next()
-        .ok_or(TextLayerError::NoPage)?;
+    let page = first_page(&doc)?;
     let (w_pt, h_pt) = media_size(&doc, page)
         .unwrap_or((f64::from(frame.ocr_size.0), f64::from(frame.ocr_size.1)));
     let (ocr_w, ocr_h) = (f64::from(frame.ocr_size.0), f64::from(frame.ocr_size.1));
