@@ -221,7 +221,7 @@ fn a_scan_whose_text_layer_is_only_a_stamp_is_read_and_one_that_holds_its_text_i
     let stamped = dir.path().join("stamped.pdf");
     let stamp = pdf::OverScan::Stamp("ACME-000123 Confidential");
     pdf::write_scan_with_text(&scan.image, DPI, stamp, &stamped).expect("pdf");
-    let (result, _) = ocr_file(&stamped, "eng", Settings::default()).expect("ocr");
+    let (result, sink) = ocr_file(&stamped, "eng", Settings::default()).expect("ocr");
     let p = &result.pages[0];
     assert_eq!(
         p.source,
@@ -229,11 +229,26 @@ fn a_scan_whose_text_layer_is_only_a_stamp_is_read_and_one_that_holds_its_text_i
         "the scan is read, not just its stamp"
     );
     // The stamp is on the page too, below the scan's text.
-    let rate = cer(
-        &p.text,
-        &format!("{}\nACME-000123 Confidential", scan.text()),
-    );
+    let want = format!("{}\nACME-000123 Confidential", scan.text());
+    let rate = cer(&p.text, &want);
     assert!(rate <= 0.03, "CER {rate:.4}: {:?}", p.text);
+    // The stamp stays on the searchable page as its own text; the layer grafted
+    // on holds the scan's words but not the stamp's again.
+    let searchable = dir.path().join("stamped-searchable.pdf");
+    std::fs::write(&searchable, sink.pdf.expect("searchable PDF")).expect("write");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-raw"])
+        .arg(&searchable)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert_eq!(text.matches("ACME-000123").count(), 1, "{text}");
+    assert_eq!(text.matches("Confidential").count(), 1, "{text}");
+    // In the order drawn: the page's own text, then the layer over it.
+    let drawn = format!("ACME-000123 Confidential\n{}", scan.text());
+    let rate = cer(&text, &drawn);
+    assert!(rate <= 0.05, "searchable PDF's text CER {rate:.4}: {text}");
 
     // A layer holding the page's words (as an earlier OCR leaves) is not read again.
     let layered = dir.path().join("layered.pdf");

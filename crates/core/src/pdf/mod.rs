@@ -16,6 +16,7 @@ use std::time::Duration;
 use image::{GrayImage, RgbImage};
 
 use crate::document::DocumentError;
+use crate::results::BBox;
 use crate::settings::{Limits, OcrSettings};
 use crate::subprocess::{self, ChildLimits, SubprocessError};
 
@@ -250,27 +251,33 @@ impl PdfDocument {
             .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))
     }
 
-    /// The page's own text layer, when it has a real one.
+    /// The page's own text, when it has a visible letter or digit.
     pub fn text_layer(&self, number: usize) -> Result<Option<String>, DocumentError> {
-        let n = number.to_string();
-        let out = run_tool(
-            "pdftotext",
-            &[
-                "-f".as_ref(),
-                n.as_ref(),
-                "-l".as_ref(),
-                n.as_ref(),
-                // Not `-layout`: that keeps columns side by side, so a line of
-                // the text reads across both; the default follows the reading order.
-                self.path.as_os_str(),
-                "-".as_ref(),
-            ],
-            self.limits,
-        )?;
+        // Not `-layout`: that keeps columns side by side, so a line of the
+        // text reads across both; the default follows the reading order.
+        let out = self.pdftotext(number, &[])?;
         let text = String::from_utf8_lossy(&out).replace('\u{c}', "");
-        // A few stray glyphs (page numbers, a stamp) are not a text layer worth trusting.
-        let visible = text.chars().filter(|c| c.is_alphanumeric()).count();
-        Ok((visible >= 20).then(|| text.trim_end().to_owned()))
+        Ok(text
+            .chars()
+            .any(char::is_alphanumeric)
+            .then(|| text.trim_end().to_owned()))
+    }
+
+    /// Where the words of page `number`'s own text stand on it rendered
+    /// `shown` pixels wide and tall: pixels from its top left (y down).
+    pub fn word_boxes(&self, number: usize, shown: (u32, u32)) -> Result<Vec<BBox>, DocumentError> {
+        // The crop box is what pdftoppm renders (see `pdftoppm`).
+        let out = self.pdftotext(number, &["-bbox", "-cropbox"])?;
+        Ok(word_boxes(&String::from_utf8_lossy(&out), shown))
+    }
+
+    /// `pdftotext` of page `number` with `options`, to standard output.
+    fn pdftotext(&self, number: usize, options: &[&str]) -> Result<Vec<u8>, DocumentError> {
+        let n = number.to_string();
+        let mut args: Vec<&OsStr> = vec!["-f".as_ref(), n.as_ref(), "-l".as_ref(), n.as_ref()];
+        args.extend(options.iter().map(OsStr::new));
+        args.extend([self.path.as_os_str(), "-".as_ref()]);
+        run_tool("pdftotext", &args, self.limits)
     }
 }
 
@@ -312,6 +319,47 @@ fn damage(stderr: &str) -> String {
         "its structure is broken"
     };
     format!("the PDF is damaged and cannot be read: {what}")
+}
+
+/// The words of `pdftotext -bbox` output, scaled to a page `shown` pixels in
+/// size. poppler gives the page's size as it is stored but its words as the
+/// page is shown, turned by its `/Rotate`: the render's shape says which.
+fn word_boxes(html: &str, (width, height): (u32, u32)) -> Vec<BBox> {
+    let Some((mut w_pt, mut h_pt)) = html
+        .lines()
+        .find(|l| l.trim_start().starts_with("<page "))
+        .and_then(|l| Some((attribute(l, "width")?, attribute(l, "height")?)))
+    else {
+        return Vec::new();
+    };
+    if (w_pt > h_pt) != (width > height) {
+        std::mem::swap(&mut w_pt, &mut h_pt);
+    }
+    let (sx, sy) = (
+        f64::from(width) / w_pt.max(1e-6),
+        f64::from(height) / h_pt.max(1e-6),
+    );
+    html.lines()
+        .filter(|l| l.trim_start().starts_with("<word "))
+        .filter_map(|l| {
+            let (x0, y0) = (attribute(l, "xMin")? * sx, attribute(l, "yMin")? * sy);
+            let (x1, y1) = (attribute(l, "xMax")? * sx, attribute(l, "yMax")? * sy);
+            let (x0, y0) = (x0.max(0.0), y0.max(0.0));
+            (x1 > x0 && y1 > y0).then(|| BBox {
+                x: x0 as u32,
+                y: y0 as u32,
+                width: (x1 - x0).ceil() as u32,
+                height: (y1 - y0).ceil() as u32,
+            })
+        })
+        .collect()
+}
+
+/// The number in `name="…"` on an HTML tag's line.
+fn attribute(line: &str, name: &str) -> Option<f64> {
+    let start = line.find(&format!(" {name}=\""))? + name.len() + 3;
+    let len = line[start..].find('"')?;
+    line[start..start + len].parse().ok()
 }
 
 fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
@@ -444,6 +492,42 @@ mod tests {
         let msg = damage("Syntax Error: Couldn't read xref table\n");
         assert!(msg.contains("cross-reference table"), "{msg}");
         assert!(!msg.contains("Syntax Error"));
+    }
+
+    #[test]
+    fn word_boxes_are_scaled_to_the_page_as_shown() {
+        let html = r#"<body>
+<doc>
+  <page width="612.000000" height="792.000000">
+    <word xMin="36.000000" yMin="764.820000" xMax="101.580000" yMax="774.070000">ACME-000123</word>
+    <word xMin="-2.000000" yMin="10.000000" xMax="4.000000" yMax="20.000000">x</word>
+  </page>
+</doc>"#;
+        let upright = word_boxes(html, (1224, 1584));
+        assert_eq!(
+            upright[0],
+            BBox {
+                x: 72,
+                y: 1529,
+                width: 132,
+                height: 19
+            }
+        );
+        assert_eq!(
+            upright[1],
+            BBox {
+                x: 0,
+                y: 20,
+                width: 8,
+                height: 20
+            }
+        );
+        // Turned by `/Rotate 90`, the page is shown landscape; its words' boxes
+        // are in that frame, its size is not.
+        let turned = word_boxes(html, (1584, 1224));
+        assert_eq!(turned[0].x, 72);
+        assert_eq!(turned[0].y, 1529);
+        assert!(word_boxes("<html></html>", (100, 100)).is_empty());
     }
 
     #[test]

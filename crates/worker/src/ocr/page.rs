@@ -62,6 +62,9 @@ const SCANNED_COVER: f64 = 0.3;
 /// A layer with this many letters is a page's text (an earlier OCR's, or a
 /// born-digital page's), not a stamp on a scan: it is not checked.
 const FULL_LAYER_LETTERS: usize = 2000;
+/// A layer with fewer is a few stray glyphs (a page number, a stamp), not one
+/// to read the page from.
+const MIN_LAYER_LETTERS: usize = 20;
 
 pub fn process(
     engine: &mut Engine,
@@ -70,8 +73,11 @@ pub fn process(
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     let Some((pdf, text)) = text_layer(run, number)? else {
-        return recognize(engine, run, number);
+        return recognize(engine, run, number, None);
     };
+    if letters(&text) < MIN_LAYER_LETTERS {
+        return recognize(engine, run, number, Some(pdf));
+    }
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();
     let scanned = pdf.image_cover(number) >= SCANNED_COVER;
@@ -81,7 +87,7 @@ pub fn process(
     // A scan with only a stamp, a fax header or a typed part as text holds far
     // more in its image than in its text. The page is readable from its layer
     // whatever the engine makes of it, so a failed reading keeps the layer.
-    match recognize(engine, run, number) {
+    match recognize(engine, run, number, Some(pdf)) {
         Ok(read) if holds_more(&read.result.text, &text) => {
             tracing::debug!(
                 page = number,
@@ -109,10 +115,13 @@ fn holds_more(read: &str, layer: &str) -> bool {
     read > layer + layer / 2 + 100
 }
 
+/// Reads page `number`; `beneath` is the PDF whose page has text of its own,
+/// which stays on the page and which the page's text layer must not repeat.
 fn recognize(
     engine: &mut Engine,
     run: &DocumentRun,
     number: usize,
+    beneath: Option<&PdfDocument>,
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     let page = run.document.load_page(number)?;
@@ -244,6 +253,16 @@ fn recognize(
             };
             text_layer::normalize(&base.with_extension("pdf"), frame, &layer)
                 .map_err(|e| PageError::Output(e.to_string()))?;
+            if let Some(pdf) = beneath {
+                let own = pdf.word_boxes(number, (original.width, original.height))?;
+                let left_out = text_layer::leave_out(&layer, &own)
+                    .map_err(|e| PageError::Output(e.to_string()))?;
+                tracing::debug!(
+                    page = number,
+                    left_out,
+                    "words on the page's own text left out of its layer"
+                );
+            }
             Some(layer)
         }
         None => None,
@@ -362,7 +381,7 @@ fn score(r: &Recognized) -> f32 {
         .sum()
 }
 
-/// With `skip_text` (the default), a PDF page's own text, when it has a real one.
+/// With `skip_text` (the default), a PDF page's own text, when it has any.
 fn text_layer(
     run: &DocumentRun,
     number: usize,

@@ -6,9 +6,11 @@
 
 use std::path::{Path, PathBuf};
 
+use lopdf::content::{Content, Operation};
 use lopdf::{Document, Object, Stream, dictionary};
 use scribe_core::geometry::Affine;
 use scribe_core::pdf::objects::media_size;
+use scribe_core::results::BBox;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextLayerError {
@@ -63,15 +65,25 @@ pub fn append(page: &Path, extras: &[PathBuf]) -> Result<(), TextLayerError> {
                 .map_err(TextLayerError::Read)?,
         );
     }
+    set_content(&mut doc, id, content)?;
+    doc.save(page).map_err(TextLayerError::Write)?;
+    Ok(())
+}
+
+/// Makes `content` the whole of `page`'s drawing, dropping what it replaces.
+fn set_content(
+    doc: &mut Document,
+    page: lopdf::ObjectId,
+    content: Vec<u8>,
+) -> Result<(), TextLayerError> {
     let mut stream = Stream::new(dictionary! {}, content);
     // Compression failing only leaves the stream larger.
     let _ = stream.compress();
     let contents = doc.add_object(stream);
-    doc.get_dictionary_mut(id)
+    doc.get_dictionary_mut(page)
         .map_err(TextLayerError::Read)?
         .set("Contents", contents);
     doc.prune_objects();
-    doc.save(page).map_err(TextLayerError::Write)?;
     Ok(())
 }
 
@@ -110,12 +122,8 @@ pub fn normalize(source: &Path, frame: Frame, dest: &Path) -> Result<(), TextLay
     .into_bytes();
     content.extend_from_slice(&body);
     content.extend_from_slice(b"\nQ\n");
-    let mut stream = Stream::new(dictionary! {}, content);
-    // Compression failing only leaves the stream larger.
-    let _ = stream.compress();
-    let contents = doc.add_object(stream);
+    set_content(&mut doc, page, content)?;
     let dict = doc.get_dictionary_mut(page).map_err(TextLayerError::Read)?;
-    dict.set("Contents", contents);
     dict.set(
         "MediaBox",
         vec![
@@ -126,7 +134,241 @@ pub fn normalize(source: &Path, frame: Frame, dest: &Path) -> Result<(), TextLay
         ],
     );
     dict.remove(b"CropBox");
-    doc.prune_objects();
     doc.save(dest).map_err(TextLayerError::Write)?;
     Ok(())
+}
+
+/// Leaves out of the layer at `layer` (as [`normalize`] wrote it) the words
+/// that stand on `own`: the boxes, in original pixels (y down), of text the
+/// page already has. Its own text stays on the page, so a text extractor or a
+/// viewer's search would otherwise find those words twice. Returns how many
+/// words were left out.
+pub fn leave_out(layer: &Path, own: &[BBox]) -> Result<usize, TextLayerError> {
+    if own.is_empty() {
+        return Ok(0);
+    }
+    let mut doc = Document::load(layer).map_err(TextLayerError::Read)?;
+    let page = first_page(&doc)?;
+    let (_, height) = media_size(&doc, page).ok_or(TextLayerError::NoPage)?;
+    let body = doc.get_page_content(page).map_err(TextLayerError::Read)?;
+    let content = Content::decode(&body).map_err(TextLayerError::Read)?;
+    let mut pen = Pen::default();
+    let mut kept = Vec::with_capacity(content.operations.len());
+    let mut left_out = 0;
+    for op in content.operations {
+        let repeats = pen
+            .follow(&op)
+            .is_some_and(|word| own.iter().any(|b| word.stands_on(b, height)));
+        if repeats {
+            left_out += 1;
+        } else {
+            kept.push(op);
+        }
+    }
+    if left_out == 0 {
+        return Ok(0);
+    }
+    let content = Content { operations: kept }
+        .encode()
+        .map_err(TextLayerError::Read)?;
+    set_content(&mut doc, page, content)?;
+    doc.save(layer).map_err(TextLayerError::Write)?;
+    Ok(left_out)
+}
+
+/// Where a shown word lies on the layer's page (y up): its middle and height.
+#[derive(Debug, Clone, Copy)]
+struct Placed {
+    x: f64,
+    y: f64,
+    height: f64,
+}
+
+impl Placed {
+    /// Whether the word's middle is on `b` (y down on a page `page_height`
+    /// tall), give or take a quarter of its letters' height, and its letters
+    /// are of a size with the box's lesser side (a word set vertically is
+    /// tall and narrow), which a stamp set diagonally across the page, its
+    /// box far larger both ways than its letters, is not.
+    fn stands_on(&self, b: &BBox, page_height: f64) -> bool {
+        let (left, top) = (f64::from(b.x), f64::from(b.y));
+        let (width, height) = (f64::from(b.width), f64::from(b.height));
+        let thickness = width.min(height);
+        let slack = thickness / 4.0;
+        let y = page_height - self.y;
+        let alike = thickness <= 3.0 * self.height && self.height <= 3.0 * thickness;
+        alike
+            && left - slack <= self.x
+            && self.x <= left + width + slack
+            && top - slack <= y
+            && y <= top + height + slack
+    }
+}
+
+/// Enough of PDF's graphics and text state to place the words Tesseract's
+/// renderer shows: `q`, `Q` and `cm`; `Tm`, `Td`, `Tf` and `Tz`. It moves to
+/// each word with `Tm` or `Td`, so the line matrix is where each word starts.
+#[derive(Debug, Clone)]
+struct Pen {
+    ctm: Affine,
+    saved: Vec<Affine>,
+    line: Affine,
+    size: f64,
+    stretch: f64,
+}
+
+impl Default for Pen {
+    fn default() -> Self {
+        Self {
+            ctm: Affine::IDENTITY,
+            saved: Vec::new(),
+            line: Affine::IDENTITY,
+            size: 0.0,
+            stretch: 1.0,
+        }
+    }
+}
+
+/// Width of every glyph of Tesseract's glyphless font, in text space units
+/// per unit of font size (its `/DW 500`).
+const GLYPH_WIDTH: f64 = 0.5;
+
+impl Pen {
+    /// Follows `op`; for one that shows text, where that text lies.
+    fn follow(&mut self, op: &Operation) -> Option<Placed> {
+        let n = |i: usize| {
+            op.operands
+                .get(i)
+                .and_then(|o| o.as_float().ok())
+                .map(f64::from)
+        };
+        let matrix = || {
+            Some(Affine {
+                a: n(0)?,
+                b: n(1)?,
+                c: n(2)?,
+                d: n(3)?,
+                e: n(4)?,
+                f: n(5)?,
+            })
+        };
+        match op.operator.as_str() {
+            "q" => self.saved.push(self.ctm),
+            "Q" => self.ctm = self.saved.pop().unwrap_or(Affine::IDENTITY),
+            "cm" => self.ctm = matrix()?.then(self.ctm),
+            "BT" => self.line = Affine::IDENTITY,
+            "Tm" => self.line = matrix()?,
+            "Td" | "TD" => self.line = Affine::translate(n(0)?, n(1)?).then(self.line),
+            "Tf" => self.size = n(1)?,
+            "Tz" => self.stretch = n(0)? / 100.0,
+            "Tj" | "TJ" => {
+                let glyphs = glyph_count(op.operands.first()?);
+                let to_page = self.line.then(self.ctm);
+                let width = glyphs as f64 * GLYPH_WIDTH * self.size * self.stretch;
+                // Halfway along, and a third of the font's height above the baseline.
+                let (x, y) = to_page.apply(width / 2.0, self.size / 3.0);
+                let (x0, y0) = to_page.apply(0.0, 0.0);
+                let (x1, y1) = to_page.apply(0.0, self.size);
+                let height = (x1 - x0).hypot(y1 - y0);
+                return Some(Placed { x, y, height });
+            }
+            _ => {}
+        }
+        None
+    }
+}
+
+/// Glyphs in a `Tj` string or `TJ` array of Tesseract's two-byte codes.
+fn glyph_count(shown: &Object) -> usize {
+    match shown {
+        Object::String(bytes, _) => bytes.len() / 2,
+        Object::Array(parts) => parts.iter().map(glyph_count).sum(),
+        _ => 0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A one-page layer 200 × 200 units drawing `body`.
+    fn layer(dir: &Path, body: &str) -> PathBuf {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let contents = doc.add_object(Stream::new(dictionary! {}, body.as_bytes().to_vec()));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages,
+            "MediaBox" => vec![0.into(), 0.into(), 200.into(), 200.into()],
+            "Contents" => contents,
+        });
+        doc.objects.insert(
+            pages,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages",
+                "Kids" => vec![page.into()],
+                "Count" => 1,
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => pages });
+        doc.trailer.set("Root", catalog);
+        let path = dir.join("layer.pdf");
+        doc.save(&path).expect("save");
+        path
+    }
+
+    fn shown(path: &Path) -> Vec<Vec<u8>> {
+        let doc = Document::load(path).expect("load");
+        let body = doc
+            .get_page_content(first_page(&doc).expect("page"))
+            .expect("content");
+        Content::decode(&body)
+            .expect("decode")
+            .operations
+            .iter()
+            .filter(|op| op.operator == "TJ")
+            .filter_map(|op| match op.operands.first()? {
+                Object::Array(parts) => parts.first()?.as_str().ok().map(<[u8]>::to_vec),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_the_words_on_the_pages_own_text_are_left_out() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        // Scaled by 2: "AB" from (20, 160) to (40, 180) in y-up units, "CD" 60 units right.
+        let body = "q 2 0 0 2 0 0 cm\nBT 3 Tr 1 0 0 1 10 80 Tm /f-0-0 10 Tf 100 Tz [ <00410042> ] TJ \
+                    30 0 Td [ <00430044> ] TJ ET\nQ";
+        let path = layer(dir.path(), body);
+        // A stamp set diagonally across the page: its box covers "CD" but is
+        // far larger both ways than its letters.
+        let turned = BBox {
+            x: 60,
+            y: 0,
+            width: 100,
+            height: 100,
+        };
+        assert_eq!(leave_out(&path, &[turned]).expect("leave out"), 0);
+        assert_eq!(shown(&path).len(), 2);
+        // The page's own word where "AB" is (y down: 20 to 40).
+        let own = BBox {
+            x: 18,
+            y: 22,
+            width: 24,
+            height: 18,
+        };
+        assert_eq!(leave_out(&path, &[own, turned]).expect("leave out"), 1);
+        assert_eq!(shown(&path), vec![b"\x00C\x00D".to_vec()]);
+        // A word of the page's own set vertically (a page turned by `/Rotate`)
+        // is as thick as its letters are tall.
+        let vertical = BBox {
+            x: 80,
+            y: 0,
+            width: 20,
+            height: 200,
+        };
+        assert_eq!(leave_out(&path, &[vertical]).expect("leave out"), 1);
+        assert!(shown(&path).is_empty());
+    }
 }
