@@ -254,7 +254,14 @@ fn recognize(
             text_layer::normalize(&base.with_extension("pdf"), frame, &layer)
                 .map_err(|e| PageError::Output(e.to_string()))?;
             if let Some(pdf) = beneath {
-                let own = pdf.word_boxes(number, (original.width, original.height))?;
+                // A page whose words cannot be placed keeps its layer whole:
+                // words found twice are better than a page not read.
+                let own = pdf
+                    .word_boxes(number, (original.width, original.height))
+                    .unwrap_or_else(|e| {
+                        tracing::info!(page = number, error = %e, "the page's own words could not be placed; its text layer kept whole");
+                        Vec::new()
+                    });
                 let left_out = text_layer::leave_out(&layer, &own)
                     .map_err(|e| PageError::Output(e.to_string()))?;
                 tracing::debug!(
