@@ -5,7 +5,7 @@ mod support;
 
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
-use scribe_fixtures::{pdf, render, tiff_file};
+use scribe_fixtures::{page_text, pdf, render, render_page, tiff_file};
 use support::*;
 
 #[test]
@@ -250,12 +250,52 @@ fn a_scan_whose_text_layer_is_only_a_stamp_is_read_and_one_that_holds_its_text_i
     let rate = cer(&text, &drawn);
     assert!(rate <= 0.05, "searchable PDF's text CER {rate:.4}: {text}");
 
-    // A layer holding the page's words (as an earlier OCR leaves) is not read again.
+    // A layer holding the page's words where they stand (as an earlier OCR,
+    // here our own, leaves) is not read again.
+    let scanned = dir.path().join("scanned.pdf");
+    pdf::write_scanned(std::slice::from_ref(&scan.image), DPI, &scanned).expect("pdf");
+    let (_, sink) = ocr_file(&scanned, "eng", Settings::default()).expect("ocr");
     let layered = dir.path().join("layered.pdf");
-    let layer = pdf::OverScan::Layer(&scan.lines);
-    pdf::write_scan_with_text(&scan.image, DPI, layer, &layered).expect("pdf");
+    std::fs::write(&layered, sink.pdf.expect("searchable PDF")).expect("write");
     let (result, _) = ocr_file(&layered, "eng", Settings::default()).expect("ocr");
     assert_eq!(result.pages[0].source, PageSource::TextLayer);
+}
+
+#[test]
+fn a_memo_with_a_scan_pasted_in_is_read_whole_and_each_word_is_found_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The scan holds a short notice; the memo's own text has more letters.
+    let scan = render_page(&page_text(75, 1), DPI, PAGE_INCHES, 12.0).expect("render");
+    let memo: Vec<String> = [
+        "MEMO to all staff from the office of the registrar, fourth of May.",
+        "Please find below the notice that was posted in the main hall.",
+        "It explains the new rules for essays and outstanding invoices.",
+        "Questions about it should go to the front desk before June.",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let path = dir.path().join("memo.pdf");
+    pdf::write_scan_with_text(&scan.image, DPI, pdf::OverScan::Memo(&memo), &path).expect("pdf");
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    // Judged by amounts alone (OCR half as much again as the memo's letters,
+    // and 100 more) the memo's own text was kept and the notice lost.
+    assert_eq!(p.source, PageSource::Ocr, "{:?}", p.text);
+    let whole = format!("{}\n{}", memo.join("\n"), scan.text());
+    let rate = cer(&p.text, &whole);
+    assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+    // The memo's lines are the page's own text; the layer adds the notice only.
+    let text = run(
+        "pdftotext",
+        &[
+            "-raw",
+            &searchable(&sink, dir.path()).to_string_lossy(),
+            "-",
+        ],
+    );
+    assert_eq!(text.matches("registrar").count(), 1, "{text}");
+    let rate = cer(&text, &whole);
+    assert!(rate <= 0.05, "searchable PDF's text CER {rate:.4}: {text}");
 }
 
 #[test]

@@ -65,6 +65,11 @@ const FULL_LAYER_LETTERS: usize = 2000;
 /// A layer with fewer is a few stray glyphs (a page number, a stamp), not one
 /// to read the page from.
 const MIN_LAYER_LETTERS: usize = 20;
+/// A reading that finds this many letters, in words read with at least
+/// [`NEW_WORD_CONFIDENCE`], where the page has no text of its own holds text
+/// the layer lacks.
+const NEW_LETTERS: usize = 20;
+const NEW_WORD_CONFIDENCE: f32 = 60.0;
 
 pub fn process(
     engine: &mut Engine,
@@ -84,11 +89,13 @@ pub fn process(
     if !scanned || letters(&text) >= FULL_LAYER_LETTERS {
         return from_text_layer(run, pdf, number, text, extracted);
     }
-    // A scan with only a stamp, a fax header or a typed part as text holds far
-    // more in its image than in its text. The page is readable from its layer
-    // whatever the engine makes of it, so a failed reading keeps the layer.
+    // A scan with only a stamp, a fax header or a typed part as text, a memo
+    // with a scan pasted in, or a scan an earlier OCR read only in part holds
+    // text in its image that its own text lacks. The page is readable from
+    // its layer whatever the engine makes of it, so a failed reading keeps
+    // the layer.
     match recognize(engine, run, number, Some(pdf)) {
-        Ok(read) if holds_more(&read.result.text, &text) => {
+        Ok(read) if finds_more(pdf, number, &read.result, &text) => {
             tracing::debug!(
                 page = number,
                 "the text layer holds less than the page's scan: OCR kept"
@@ -106,6 +113,30 @@ pub fn process(
 
 fn letters(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphanumeric()).count()
+}
+
+/// Whether `read` found text page `number`'s own text `layer` lacks: words
+/// where the page has none of its own (a pasted scan is a small part of a
+/// memo's letters), or clearly more of it (see [`holds_more`]).
+fn finds_more(pdf: &PdfDocument, number: usize, read: &PageResult, layer: &str) -> bool {
+    if holds_more(&read.text, layer) {
+        return true;
+    }
+    let own = match pdf.word_boxes(number, (read.width, read.height)) {
+        Ok(own) => own,
+        Err(e) => {
+            tracing::info!(page = number, error = %e, "the page's own words could not be placed");
+            return false;
+        }
+    };
+    let new: usize = read
+        .words
+        .iter()
+        .filter(|w| w.confidence >= NEW_WORD_CONFIDENCE)
+        .filter(|w| !text_layer::on_own_text(&w.bbox, &own))
+        .map(|w| letters(&w.text))
+        .sum();
+    new >= NEW_LETTERS
 }
 
 /// Whether `read` has clearly more to it than `layer`: half as much again and

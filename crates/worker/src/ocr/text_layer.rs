@@ -156,9 +156,14 @@ pub fn leave_out(layer: &Path, own: &[BBox]) -> Result<usize, TextLayerError> {
     let mut kept = Vec::with_capacity(content.operations.len());
     let mut left_out = 0;
     for op in content.operations {
-        let repeats = pen
-            .follow(&op)
-            .is_some_and(|word| own.iter().any(|b| word.stands_on(b, height)));
+        // The layer's page counts y up; the boxes, y down.
+        let repeats = pen.follow(&op).is_some_and(|word| {
+            let word = Placed {
+                y: height - word.y,
+                ..word
+            };
+            own.iter().any(|b| word.stands_on(b))
+        });
         if repeats {
             left_out += 1;
         } else {
@@ -176,7 +181,18 @@ pub fn leave_out(layer: &Path, own: &[BBox]) -> Result<usize, TextLayerError> {
     Ok(left_out)
 }
 
-/// Where a shown word lies on the layer's page (y up): its middle and height.
+/// Whether a word read at `word` (original pixels, y down) stands on one of
+/// the page's own words `own`, as [`leave_out`] judges it.
+pub fn on_own_text(word: &BBox, own: &[BBox]) -> bool {
+    let placed = Placed {
+        x: f64::from(word.x) + f64::from(word.width) / 2.0,
+        y: f64::from(word.y) + f64::from(word.height) / 2.0,
+        height: f64::from(word.width.min(word.height)),
+    };
+    own.iter().any(|b| placed.stands_on(b))
+}
+
+/// Where a word lies on a page: its middle and its letters' height.
 #[derive(Debug, Clone, Copy)]
 struct Placed {
     x: f64,
@@ -185,23 +201,21 @@ struct Placed {
 }
 
 impl Placed {
-    /// Whether the word's middle is on `b` (y down on a page `page_height`
-    /// tall), give or take a quarter of its letters' height, and its letters
-    /// are of a size with the box's lesser side (a word set vertically is
-    /// tall and narrow), which a stamp set diagonally across the page, its
-    /// box far larger both ways than its letters, is not.
-    fn stands_on(&self, b: &BBox, page_height: f64) -> bool {
+    /// Whether the word's middle (y down) is on `b`, give or take a quarter
+    /// of its letters' height, and its letters are of a size with one side of
+    /// the box (its height; its width for a word set vertically, or a single
+    /// letter), which a stamp set diagonally across the page, its box far
+    /// larger both ways than its letters, is not.
+    fn stands_on(&self, b: &BBox) -> bool {
         let (left, top) = (f64::from(b.x), f64::from(b.y));
         let (width, height) = (f64::from(b.width), f64::from(b.height));
-        let thickness = width.min(height);
-        let slack = thickness / 4.0;
-        let y = page_height - self.y;
-        let alike = thickness <= 3.0 * self.height && self.height <= 3.0 * thickness;
-        alike
+        let slack = self.height / 4.0;
+        let near = |side: f64| side <= 3.0 * self.height && self.height <= 3.0 * side;
+        (near(width) || near(height))
             && left - slack <= self.x
             && self.x <= left + width + slack
-            && top - slack <= y
-            && y <= top + height + slack
+            && top - slack <= self.y
+            && self.y <= top + height + slack
     }
 }
 
@@ -234,7 +248,7 @@ impl Default for Pen {
 const GLYPH_WIDTH: f64 = 0.5;
 
 impl Pen {
-    /// Follows `op`; for one that shows text, where that text lies.
+    /// Follows `op`; for one that shows text, where that text lies (y up).
     fn follow(&mut self, op: &Operation) -> Option<Placed> {
         let n = |i: usize| {
             op.operands
