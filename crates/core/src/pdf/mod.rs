@@ -263,12 +263,11 @@ impl PdfDocument {
             .then(|| text.trim_end().to_owned()))
     }
 
-    /// Where the words of page `number`'s own text stand on it rendered
-    /// `shown` pixels wide and tall: pixels from its top left (y down).
-    pub fn word_boxes(&self, number: usize, shown: (u32, u32)) -> Result<Vec<BBox>, DocumentError> {
+    /// Where the words of page `number`'s own text stand on it.
+    pub fn word_boxes(&self, number: usize) -> Result<PageWords, DocumentError> {
         // The crop box is what pdftoppm renders (see `pdftoppm`).
         let out = self.pdftotext(number, &["-bbox", "-cropbox"])?;
-        Ok(word_boxes(&String::from_utf8_lossy(&out), shown))
+        Ok(PageWords::parse(&String::from_utf8_lossy(&out)))
     }
 
     /// `pdftotext` of page `number` with `options`, to standard output.
@@ -321,38 +320,67 @@ fn damage(stderr: &str) -> String {
     format!("the PDF is damaged and cannot be read: {what}")
 }
 
-/// The words of `pdftotext -bbox` output, scaled to a page `shown` pixels in
-/// size. poppler gives the page's size as it is stored but its words as the
-/// page is shown, turned by its `/Rotate`: the render's shape says which.
-fn word_boxes(html: &str, (width, height): (u32, u32)) -> Vec<BBox> {
-    let Some((mut w_pt, mut h_pt)) = html
-        .lines()
-        .find(|l| l.trim_start().starts_with("<page "))
-        .and_then(|l| Some((attribute(l, "width")?, attribute(l, "height")?)))
-    else {
-        return Vec::new();
-    };
-    if (w_pt > h_pt) != (width > height) {
-        std::mem::swap(&mut w_pt, &mut h_pt);
-    }
-    let (sx, sy) = (
-        f64::from(width) / w_pt.max(1e-6),
-        f64::from(height) / h_pt.max(1e-6),
-    );
-    html.lines()
-        .filter(|l| l.trim_start().starts_with("<word "))
-        .filter_map(|l| {
-            let (x0, y0) = (attribute(l, "xMin")? * sx, attribute(l, "yMin")? * sy);
-            let (x1, y1) = (attribute(l, "xMax")? * sx, attribute(l, "yMax")? * sy);
-            let (x0, y0) = (x0.max(0.0), y0.max(0.0));
-            (x1 > x0 && y1 > y0).then(|| BBox {
-                x: x0 as u32,
-                y: y0 as u32,
-                width: (x1 - x0).ceil() as u32,
-                height: (y1 - y0).ceil() as u32,
+/// The words of a page's own text, as `pdftotext -bbox` places them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PageWords {
+    /// The page's size in points, as stored (not turned by `/Rotate`).
+    size: (f64, f64),
+    /// Each word's left, top, right and bottom in points from the top left of
+    /// the page as shown.
+    words: Vec<[f64; 4]>,
+}
+
+impl PageWords {
+    fn parse(html: &str) -> Self {
+        let Some(size) = html
+            .lines()
+            .find(|l| l.trim_start().starts_with("<page "))
+            .and_then(|l| Some((attribute(l, "width")?, attribute(l, "height")?)))
+        else {
+            return Self::default();
+        };
+        let words = html
+            .lines()
+            .filter(|l| l.trim_start().starts_with("<word "))
+            .filter_map(|l| {
+                Some([
+                    attribute(l, "xMin")?,
+                    attribute(l, "yMin")?,
+                    attribute(l, "xMax")?,
+                    attribute(l, "yMax")?,
+                ])
             })
-        })
-        .collect()
+            .collect();
+        Self { size, words }
+    }
+
+    /// The words' boxes on the page rendered `shown` pixels wide and tall,
+    /// in pixels from its top left (y down). poppler gives the page's size as
+    /// it is stored but its words as the page is shown, turned by its
+    /// `/Rotate`: the render's shape says which.
+    pub fn in_pixels(&self, (width, height): (u32, u32)) -> Vec<BBox> {
+        let (mut w_pt, mut h_pt) = self.size;
+        if (w_pt > h_pt) != (width > height) {
+            std::mem::swap(&mut w_pt, &mut h_pt);
+        }
+        let (sx, sy) = (
+            f64::from(width) / w_pt.max(1e-6),
+            f64::from(height) / h_pt.max(1e-6),
+        );
+        self.words
+            .iter()
+            .filter_map(|&[x0, y0, x1, y1]| {
+                let (x0, y0) = ((x0 * sx).max(0.0), (y0 * sy).max(0.0));
+                let (x1, y1) = (x1 * sx, y1 * sy);
+                (x1 > x0 && y1 > y0).then(|| BBox {
+                    x: x0 as u32,
+                    y: y0 as u32,
+                    width: (x1 - x0).ceil() as u32,
+                    height: (y1 - y0).ceil() as u32,
+                })
+            })
+            .collect()
+    }
 }
 
 /// The number in `name="…"` on an HTML tag's line.
@@ -503,7 +531,8 @@ mod tests {
     <word xMin="-2.000000" yMin="10.000000" xMax="4.000000" yMax="20.000000">x</word>
   </page>
 </doc>"#;
-        let upright = word_boxes(html, (1224, 1584));
+        let words = PageWords::parse(html);
+        let upright = words.in_pixels((1224, 1584));
         assert_eq!(
             upright[0],
             BBox {
@@ -524,10 +553,14 @@ mod tests {
         );
         // Turned by `/Rotate 90`, the page is shown landscape; its words' boxes
         // are in that frame, its size is not.
-        let turned = word_boxes(html, (1584, 1224));
+        let turned = words.in_pixels((1584, 1224));
         assert_eq!(turned[0].x, 72);
         assert_eq!(turned[0].y, 1529);
-        assert!(word_boxes("<html></html>", (100, 100)).is_empty());
+        assert!(
+            PageWords::parse("<html></html>")
+                .in_pixels((100, 100))
+                .is_empty()
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use scribe_core::density;
 use scribe_core::document::DocumentError;
-use scribe_core::pdf::PdfDocument;
+use scribe_core::pdf::{PageWords, PdfDocument};
 use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, has_highlights, is_faint};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
@@ -81,7 +81,9 @@ pub fn process(
         return recognize(engine, run, number, None);
     };
     if letters(&text) < MIN_LAYER_LETTERS {
-        return recognize(engine, run, number, Some(pdf));
+        // Its words matter only to the searchable PDF's layer.
+        let own = run.formats.pdf.then(|| own_words(pdf, number)).flatten();
+        return recognize(engine, run, number, own.as_ref());
     }
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();
@@ -89,13 +91,14 @@ pub fn process(
     if !scanned || letters(&text) >= FULL_LAYER_LETTERS {
         return from_text_layer(run, pdf, number, text, extracted);
     }
+    let own = own_words(pdf, number);
     // A scan with only a stamp, a fax header or a typed part as text, a memo
     // with a scan pasted in, or a scan an earlier OCR read only in part holds
     // text in its image that its own text lacks. The page is readable from
     // its layer whatever the engine makes of it, so a failed reading keeps
     // the layer.
-    match recognize(engine, run, number, Some(pdf)) {
-        Ok(read) if finds_more(pdf, number, &read.result, &text) => {
+    match recognize(engine, run, number, own.as_ref()) {
+        Ok(read) if finds_more(&read.result, &text, own.as_ref()) => {
             tracing::debug!(
                 page = number,
                 "the text layer holds less than the page's scan: OCR kept"
@@ -115,19 +118,26 @@ fn letters(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphanumeric()).count()
 }
 
-/// Whether `read` found text page `number`'s own text `layer` lacks: words
-/// where the page has none of its own (a pasted scan is a small part of a
-/// memo's letters), or clearly more of it (see [`holds_more`]).
-fn finds_more(pdf: &PdfDocument, number: usize, read: &PageResult, layer: &str) -> bool {
+/// Where page `number`'s own words stand; `None` if they cannot be placed,
+/// and then its text layer is kept whole: words found twice are better than
+/// a page not read.
+fn own_words(pdf: &PdfDocument, number: usize) -> Option<PageWords> {
+    pdf.word_boxes(number)
+        .inspect_err(|e| {
+            tracing::info!(page = number, error = %e, "the page's own words could not be placed");
+        })
+        .ok()
+}
+
+/// Whether `read` found text the page's own text `layer` (its words `own`)
+/// lacks: words where the page has none of its own (a pasted scan is a small
+/// part of a memo's letters), or clearly more of it (see [`holds_more`]).
+fn finds_more(read: &PageResult, layer: &str, own: Option<&PageWords>) -> bool {
     if holds_more(&read.text, layer) {
         return true;
     }
-    let own = match pdf.word_boxes(number, (read.width, read.height)) {
-        Ok(own) => own,
-        Err(e) => {
-            tracing::info!(page = number, error = %e, "the page's own words could not be placed");
-            return false;
-        }
+    let Some(own) = own.map(|o| o.in_pixels((read.width, read.height))) else {
+        return false;
     };
     let new: usize = read
         .words
@@ -146,13 +156,13 @@ fn holds_more(read: &str, layer: &str) -> bool {
     read > layer + layer / 2 + 100
 }
 
-/// Reads page `number`; `beneath` is the PDF whose page has text of its own,
-/// which stays on the page and which the page's text layer must not repeat.
+/// Reads page `number`; `own` are the words of the page's own text, which
+/// stays on the page and which the page's text layer must not repeat.
 fn recognize(
     engine: &mut Engine,
     run: &DocumentRun,
     number: usize,
-    beneath: Option<&PdfDocument>,
+    own: Option<&PageWords>,
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     let page = run.document.load_page(number)?;
@@ -284,15 +294,8 @@ fn recognize(
             };
             text_layer::normalize(&base.with_extension("pdf"), frame, &layer)
                 .map_err(|e| PageError::Output(e.to_string()))?;
-            if let Some(pdf) = beneath {
-                // A page whose words cannot be placed keeps its layer whole:
-                // words found twice are better than a page not read.
-                let own = pdf
-                    .word_boxes(number, (original.width, original.height))
-                    .unwrap_or_else(|e| {
-                        tracing::info!(page = number, error = %e, "the page's own words could not be placed; its text layer kept whole");
-                        Vec::new()
-                    });
+            if let Some(own) = own {
+                let own = own.in_pixels((original.width, original.height));
                 let left_out = text_layer::leave_out(&layer, &own)
                     .map_err(|e| PageError::Output(e.to_string()))?;
                 tracing::debug!(

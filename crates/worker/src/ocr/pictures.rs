@@ -35,8 +35,8 @@ const MAX_SHARE: f64 = 0.8;
 
 /// What was read in one picture block: its lines, top to bottom.
 pub struct Rescued {
-    pub block: u32,
-    pub area: Area,
+    /// The passage its lines follow (see [`anchor`]).
+    pub after: usize,
     pub lines: Vec<String>,
     pub words: Vec<Word>,
     /// Each line's hOCR fragment.
@@ -91,8 +91,7 @@ pub fn read(
             .collect();
         found.sort_by_key(|w| (w.bbox.y, w.bbox.x));
         let mut picture = Rescued {
-            block,
-            area,
+            after: 0,
             lines: Vec::new(),
             words: Vec::new(),
             hocr: Vec::new(),
@@ -134,6 +133,7 @@ pub fn read(
             }
         }
         if !picture.lines.is_empty() {
+            picture.after = anchor(passages, block, area);
             rescued.push(picture);
         }
     }
@@ -172,13 +172,12 @@ fn merged_pictures(passages: &[Passage]) -> Vec<(u32, Area)> {
 /// The page's text with each rescued picture's lines as a paragraph of
 /// their own, after the paragraph they stand under (see [`anchor`]).
 pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
-    let anchors: Vec<usize> = rescued.iter().map(|r| anchor(passages, r)).collect();
     let mut text = String::new();
     for (i, passage) in passages.iter().enumerate() {
         if let Passage::Text { text: t, .. } = passage {
             text.push_str(t);
         }
-        for (r, _) in rescued.iter().zip(&anchors).filter(|(_, a)| **a == i) {
+        for r in rescued.iter().filter(|r| r.after == i) {
             text.push_str(&r.lines.join("\n"));
             text.push_str("\n\n");
         }
@@ -189,7 +188,7 @@ pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
 /// `words` with each rescued picture's words placed as its text is.
 pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec<Word> {
     for r in rescued {
-        let after = match &passages[anchor(passages, r)] {
+        let after = match &passages[r.after] {
             Passage::Text { block, .. } | Passage::Picture { block, .. } => *block,
         };
         let at = words.partition_point(|w| w.block <= after);
@@ -202,8 +201,7 @@ pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) ->
 /// picture's text belongs after the nearest paragraph above it that shares
 /// some of its width (the item line above a column of amounts); with none,
 /// where Tesseract listed the picture.
-fn anchor(passages: &[Passage], picture: &Rescued) -> usize {
-    let a = picture.area;
+fn anchor(passages: &[Passage], picture: u32, a: Area) -> usize {
     let above = passages.iter().enumerate().filter_map(|(i, p)| match p {
         Passage::Text { area, .. }
             if area.top <= a.top
@@ -217,7 +215,7 @@ fn anchor(passages: &[Passage], picture: &Rescued) -> usize {
     above.max().map(|(_, i)| i).unwrap_or_else(|| {
         passages
             .iter()
-            .position(|p| matches!(p, Passage::Picture { block, .. } if *block == picture.block))
+            .position(|p| matches!(p, Passage::Picture { block, .. } if *block == picture))
             .unwrap_or(passages.len().saturating_sub(1))
     })
 }
@@ -521,8 +519,7 @@ mod tests {
             },
         ];
         let rescued = vec![Rescued {
-            block: 4,
-            area: area(420, 720, 150, 140),
+            after: anchor(&passages, 4, area(420, 720, 150, 140)),
             lines: vec!["0.00".to_owned(), "6.60".to_owned()],
             words: vec![
                 word("0.00", 95.0, (500, 730), 4),
@@ -544,7 +541,7 @@ mod tests {
         assert_eq!(order, ["ENERGIZER", "0.00", "6.60", "Discount", "Thank"]);
         // With nothing above it that shares its width, where Tesseract put it.
         let mut lone = rescued;
-        lone[0].area = area(1000, 720, 100, 100);
+        lone[0].after = anchor(&passages, 4, area(1000, 720, 100, 100));
         assert!(text(&passages, &lone).ends_with("Thank you\n\n0.00\n6.60\n\n"));
     }
 }

@@ -363,21 +363,11 @@ impl Api {
                     capi::TessPolyBlockType_PT_FLOWING_IMAGE
                     | capi::TessPolyBlockType_PT_HEADING_IMAGE
                     | capi::TessPolyBlockType_PT_PULLOUT_IMAGE => {
-                        let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
-                        let boxed = capi::TessPageIteratorBoundingBox(
-                            page,
-                            capi::TessPageIteratorLevel_RIL_BLOCK,
-                            &mut l,
-                            &mut t,
-                            &mut r,
-                            &mut b,
-                        ) != 0;
                         let known = matches!(out.last(), Some(Passage::Picture { block: n, .. }) if *n == block);
-                        if boxed && !known {
-                            out.push(Passage::Picture {
-                                block,
-                                area: Area::between(l, t, r, b),
-                            });
+                        if let (Some(area), false) =
+                            (bounding(page, capi::TessPageIteratorLevel_RIL_BLOCK), known)
+                        {
+                            out.push(Passage::Picture { block, area });
                         }
                     }
                     capi::TessPolyBlockType_PT_HORZ_LINE | capi::TessPolyBlockType_PT_VERT_LINE => {
@@ -387,19 +377,11 @@ impl Api {
                             it,
                             capi::TessPageIteratorLevel_RIL_PARA,
                         );
-                        let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
-                        capi::TessPageIteratorBoundingBox(
-                            page,
-                            capi::TessPageIteratorLevel_RIL_PARA,
-                            &mut l,
-                            &mut t,
-                            &mut r,
-                            &mut b,
-                        );
+                        let area = bounding(page, capi::TessPageIteratorLevel_RIL_PARA);
                         if let Ok(text) = take_text(raw, "paragraph") {
                             out.push(Passage::Text {
                                 block,
-                                area: Area::between(l, t, r, b),
+                                area: area.unwrap_or(Area::between(0, 0, 0, 0)),
                                 text,
                             });
                         }
@@ -426,6 +408,21 @@ impl Drop for Api {
         // SAFETY: we own the handle and nothing else refers to it.
         unsafe { capi::TessBaseAPIDelete(self.0.as_ptr()) };
     }
+}
+
+/// The box of the item at `level` where `page` stands, if it has one.
+///
+/// # Safety
+/// `page` is a valid page iterator.
+unsafe fn bounding(
+    page: *mut capi::TessPageIterator,
+    level: capi::TessPageIteratorLevel,
+) -> Option<Area> {
+    let (mut l, mut t, mut r, mut b) = (0, 0, 0, 0);
+    // SAFETY: the caller's; the out-pointers are to locals.
+    let boxed =
+        unsafe { capi::TessPageIteratorBoundingBox(page, level, &mut l, &mut t, &mut r, &mut b) };
+    (boxed != 0).then(|| Area::between(l, t, r, b))
 }
 
 fn take_text(raw: *mut c_char, what: &'static str) -> Result<String, TesseractError> {
