@@ -9,7 +9,9 @@ use std::path::Path;
 use image::GrayImage;
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
-use scribe_fixtures::{halftone_map, page_text, pdf, render_columns, render_page, tiff_file};
+use scribe_fixtures::{
+    halftone_map, page_text, pdf, render, render_columns, render_page, tiff_file,
+};
 use support::*;
 
 /// Page sizes in points from `pdfinfo`.
@@ -605,6 +607,35 @@ fn a_scanned_pdf_keeps_its_page_objects_and_gains_findable_text() {
         (x_min - x).abs() < 3.0,
         "word at {x_min} pt, OCR box at {x} pt"
     );
+}
+
+#[test]
+fn an_earlier_ocr_layer_over_a_skewed_scan_is_read_in_its_engines_order() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = two_columns();
+    let skewed = render::skew(&page.image, -3.0);
+    let png = gray_png_at(&skewed, 11_811, &dir.path().join("skewed.png"));
+    // The earlier OCR is the tesseract command's PDF: the scan with each
+    // word drawn invisibly along its skewed line.
+    let base = dir.path().join("earlier");
+    run(
+        "tesseract",
+        &[
+            &png.to_string_lossy(),
+            &base.to_string_lossy(),
+            "-l",
+            "eng",
+            "pdf",
+        ],
+    );
+    let (result, _) =
+        ocr_file(&base.with_extension("pdf"), "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(p.source, PageSource::TextLayer);
+    // Put together by poppler's reading order, made for typeset text, the
+    // skewed lines came apart into pieces and the columns mixed.
+    let rate = cer(&p.text, &page.text());
+    assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
 }
 
 #[test]

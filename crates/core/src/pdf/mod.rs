@@ -3,6 +3,9 @@
 //! one page at a time rendered by `pdftoppm` straight to raw pixels: gray (PGM),
 //! or colour (PPM) for pages whose scans are in colour. A plain scanned page is
 //! read from its image instead (see `scan`), which is the same pixels for less.
+//! A page's own text comes from `pdftotext`, and whether it is drawn visibly
+//! (or is an earlier OCR's invisible layer) from `pdftohtml`, which leaves
+//! invisible text out.
 //!
 //! We wrap pdftoppm ourselves rather than go through pdf2image 0.1.3: that crate
 //! always round-trips pages through JPEG (an encode, a decode and lossy pixels),
@@ -251,16 +254,41 @@ impl PdfDocument {
             .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))
     }
 
-    /// The page's own text, when it has a visible letter or digit.
+    /// The page's own text, when it has a letter or digit.
     pub fn text_layer(&self, number: usize) -> Result<Option<String>, DocumentError> {
         // Not `-layout`: that keeps columns side by side, so a line of the
         // text reads across both; the default follows the reading order.
-        let out = self.pdftotext(number, &[])?;
-        let text = String::from_utf8_lossy(&out).replace('\u{c}', "");
-        Ok(text
-            .chars()
-            .any(char::is_alphanumeric)
-            .then(|| text.trim_end().to_owned()))
+        let text = page_text(&self.pdftotext(number, &[])?);
+        let letters = letters(&text);
+        if letters == 0 {
+            return Ok(None);
+        }
+        // An earlier OCR's invisible layer is drawn line by line in the order
+        // its engine read the scan; poppler's own ordering, made for typeset
+        // text, breaks a skewed scan's lines into pieces and mixes them.
+        if self.image_cover(number) > 0.0 && self.mostly_hidden(number, letters) {
+            return Ok(Some(page_text(&self.pdftotext(number, &["-raw"])?)));
+        }
+        Ok(Some(text))
+    }
+
+    /// Whether fewer than half of page `number`'s `letters` (its text's
+    /// letters and digits) are drawn visibly: the rest are in an invisible
+    /// render mode, as OCR layers are, which pdftohtml leaves out. When that
+    /// cannot be told the page's text is taken as visible.
+    fn mostly_hidden(&self, number: usize, letters: usize) -> bool {
+        let n = number.to_string();
+        let mut args: Vec<&OsStr> = ["-xml", "-i", "-q", "-stdout", "-f", &n, "-l", &n]
+            .map(OsStr::new)
+            .to_vec();
+        args.push(self.path.as_os_str());
+        match run_tool("pdftohtml", &args, self.limits) {
+            Ok(xml) => visible_letters(&String::from_utf8_lossy(&xml)) * 2 < letters,
+            Err(e) => {
+                tracing::info!(page = number, error = %e, "could not tell whether the page's text is visible");
+                false
+            }
+        }
     }
 
     /// Where the words of page `number`'s own text stand on it.
@@ -318,6 +346,33 @@ fn damage(stderr: &str) -> String {
         "its structure is broken"
     };
     format!("the PDF is damaged and cannot be read: {what}")
+}
+
+/// One page of `pdftotext` output, without its form feed and trailing blank lines.
+fn page_text(out: &[u8]) -> String {
+    let text = String::from_utf8_lossy(out).replace('\u{c}', "");
+    text.trim_end().to_owned()
+}
+
+fn letters(text: &str) -> usize {
+    text.chars().filter(|c| c.is_alphanumeric()).count()
+}
+
+/// The letters and digits of the text in `pdftohtml -xml` output: outside its
+/// tags and character references.
+fn visible_letters(xml: &str) -> usize {
+    let (mut count, mut in_tag, mut in_reference) = (0, false, false);
+    for c in xml.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => in_tag = false,
+            '&' if !in_tag => in_reference = true,
+            ';' => in_reference = false,
+            c if !in_tag && !in_reference && c.is_alphanumeric() => count += 1,
+            _ => {}
+        }
+    }
+    count
 }
 
 /// The words of a page's own text, as `pdftotext -bbox` places them.
@@ -520,6 +575,19 @@ mod tests {
         let msg = damage("Syntax Error: Couldn't read xref table\n");
         assert!(msg.contains("cross-reference table"), "{msg}");
         assert!(!msg.contains("Syntax Error"));
+    }
+
+    #[test]
+    fn visible_letters_are_counted_in_text_not_markup() {
+        let xml = r##"<?xml version="1.0" encoding="UTF-8"?>
+<pdf2xml producer="poppler" version="22.12.0">
+<page number="1" position="absolute" top="0" left="0" height="1188" width="918">
+	<fontspec id="0" size="14" family="Times" color="#000000"/>
+<text top="82" left="82" width="356" height="14" font="0"><b>Fish</b> &amp; chips &#34;2&#34;</text>
+</page>
+</pdf2xml>"##;
+        assert_eq!(visible_letters(xml), "Fishchips2".len());
+        assert_eq!(visible_letters(""), 0);
     }
 
     #[test]
