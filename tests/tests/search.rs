@@ -123,6 +123,62 @@ async fn finds_the_owners_pages_with_marked_excerpts_and_boxes_on_the_words() {
     assert_eq!(nothing["hits"].as_array().map(Vec::len), Some(0));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_page_that_keeps_its_own_text_is_found_with_boxes_on_its_words() {
+    let app = TestApp::spawn(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = scribe_fixtures::page_text(43, 4);
+    let path = dir.path().join("digital.pdf");
+    scribe_fixtures::pdf::write_text(std::slice::from_ref(&lines), &path).expect("pdf");
+    let job = app
+        .submit_ok(
+            vec![("digital.pdf", std::fs::read(&path).expect("read"))],
+            &[],
+        )
+        .await;
+    app.wait_for_job(&job, Duration::from_secs(60)).await;
+
+    let word = distinctive(&lines.join(" "), "");
+    let (status, found) = search(&app, ALICE, &word).await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found["total"], 1, "{found}");
+    let hit = &found["hits"][0];
+    let boxes = hit["boxes"].as_array().expect("boxes");
+    assert!(!boxes.is_empty(), "no boxes on a born-digital page: {hit}");
+    // Where poppler places the word on the page, in points.
+    let placed = std::process::Command::new("pdftotext")
+        .args(["-bbox", &path.to_string_lossy(), "-"])
+        .output()
+        .expect("pdftotext");
+    let placed = String::from_utf8_lossy(&placed.stdout);
+    let x_min: f64 = placed
+        .lines()
+        .find(|l| {
+            l.split('>').nth(1).is_some_and(|t| {
+                t.trim_end_matches("</word")
+                    .trim_matches(|c: char| !c.is_alphabetic())
+                    .eq_ignore_ascii_case(&word)
+            })
+        })
+        .and_then(|l| l.split("xMin=\"").nth(1))
+        .and_then(|v| v.split('"').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("{word} not in {placed}"));
+    let scale = hit["page_width"].as_f64().expect("page_width") / 612.0;
+    let b = &boxes[0];
+    let [x, y, w, h] = ["x", "y", "width", "height"].map(|k| b[k].as_u64().expect("number"));
+    assert!(
+        x + w <= hit["page_width"].as_u64().expect("width")
+            && y + h <= hit["page_height"].as_u64().expect("height"),
+        "{b}"
+    );
+    assert!(w > h, "{b}");
+    assert!(
+        (x as f64 / scale - x_min).abs() < 3.0,
+        "the box {b} is not where the word is ({x_min} pt)"
+    );
+}
+
 #[tokio::test]
 async fn a_search_without_words_or_a_key_is_refused_clearly() {
     let app = TestApp::web_only(|_| {}).await;

@@ -4,7 +4,7 @@
 //! scaled, turned or deskewed; [`to_original`] moves it onto the page as uploaded.
 
 use crate::geometry::Affine;
-use crate::results::BBox;
+use crate::results::{BBox, Word};
 
 /// One hOCR document holding `pages` (fragments, in order).
 pub fn document<'a>(pages: impl IntoIterator<Item = &'a str>) -> String {
@@ -24,6 +24,105 @@ pub fn document<'a>(pages: impl IntoIterator<Item = &'a str>) -> String {
     }
     out.push_str(" </body>\n</html>\n");
     out
+}
+
+/// The fragment of page `number` (1-based, `size` pixels at `dpi`) that
+/// holds `words` taken from the page itself rather than read (a PDF page's
+/// own text), grouped by their block, paragraph and line numbers as
+/// Tesseract's are.
+pub fn from_words(number: usize, size: (u32, u32), dpi: Option<u32>, words: &[Word]) -> String {
+    let mut out = format!(
+        "  <div class='ocr_page' id='page_{number}' title='bbox 0 0 {} {}; ppageno {}{}'>\n",
+        size.0,
+        size.1,
+        number.saturating_sub(1),
+        dpi.map(|d| format!("; scan_res {d} {d}"))
+            .unwrap_or_default()
+    );
+    let mut ids = [0usize; 4];
+    for block in groups(words, |w| w.block) {
+        ids[0] += 1;
+        open(
+            &mut out,
+            3,
+            "div",
+            "ocr_carea",
+            ("block", number, ids[0]),
+            block,
+        );
+        for paragraph in groups(block, |w| w.paragraph) {
+            ids[1] += 1;
+            open(
+                &mut out,
+                4,
+                "p",
+                "ocr_par",
+                ("par", number, ids[1]),
+                paragraph,
+            );
+            for line in groups(paragraph, |w| w.line) {
+                ids[2] += 1;
+                open(
+                    &mut out,
+                    5,
+                    "span",
+                    "ocr_line",
+                    ("line", number, ids[2]),
+                    line,
+                );
+                for word in line {
+                    ids[3] += 1;
+                    let b = word.bbox;
+                    out.push_str(&format!(
+                        "      <span class='ocrx_word' id='word_{number}_{}' title='bbox {} {} {} {}; x_wconf {}'>{}</span>\n",
+                        ids[3],
+                        b.x,
+                        b.y,
+                        b.x + b.width,
+                        b.y + b.height,
+                        word.confidence.round(),
+                        crate::xml::escape(&word.text)
+                    ));
+                }
+                out.push_str("     </span>\n");
+            }
+            out.push_str("    </p>\n");
+        }
+        out.push_str("   </div>\n");
+    }
+    out.push_str("  </div>\n");
+    out
+}
+
+/// `words` in runs of the same `key`.
+fn groups(words: &[Word], key: impl Fn(&Word) -> u32) -> impl Iterator<Item = &[Word]> {
+    words.chunk_by(move |a, b| key(a) == key(b))
+}
+
+/// The opening tag of an element holding `words`, boxed around them.
+fn open(
+    out: &mut String,
+    indent: usize,
+    tag: &str,
+    class: &str,
+    (kind, page, item): (&str, usize, usize),
+    words: &[Word],
+) {
+    let (x0, y0, x1, y1) = words
+        .iter()
+        .fold((u32::MAX, u32::MAX, 0, 0), |(x0, y0, x1, y1), w| {
+            let b = w.bbox;
+            (
+                x0.min(b.x),
+                y0.min(b.y),
+                x1.max(b.x + b.width),
+                y1.max(b.y + b.height),
+            )
+        });
+    out.push_str(&format!(
+        "{:indent$}<{tag} class='{class}' id='{kind}_{page}_{item}' title=\"bbox {x0} {y0} {x1} {y1}\">\n",
+        ""
+    ));
 }
 
 /// Rewrites a page fragment's geometry into the original page's pixels:
@@ -192,6 +291,60 @@ mod tests {
             out.starts_with("<div class='ocr_page' id='page_1' title='image \"x\";"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_page_s_own_words_become_blocks_paragraphs_lines_and_words() {
+        let word = |text: &str, x: u32, y: u32, (block, paragraph, line): (u32, u32, u32)| {
+            crate::results::Word {
+                text: text.to_owned(),
+                confidence: 100.0,
+                bbox: crate::results::BBox {
+                    x,
+                    y,
+                    width: 10,
+                    height: 5,
+                },
+                block,
+                paragraph,
+                line,
+            }
+        };
+        let words = [
+            word("Fish", 0, 0, (1, 1, 1)),
+            word("&", 20, 0, (1, 1, 1)),
+            word("chips", 0, 10, (1, 1, 2)),
+            word("<end>", 50, 40, (2, 2, 3)),
+        ];
+        let page = super::from_words(3, (100, 60), Some(150), &words);
+        assert!(
+            page.starts_with("  <div class='ocr_page' id='page_3' title='bbox 0 0 100 60; ppageno 2; scan_res 150 150'>"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<div class='ocr_carea' id='block_3_1' title=\"bbox 0 0 30 15\">"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<span class='ocr_line' id='line_3_2' title=\"bbox 0 10 10 15\">"),
+            "{page}"
+        );
+        assert!(
+            page.contains("<span class='ocrx_word' id='word_3_2' title='bbox 20 0 30 5; x_wconf 100'>&amp;</span>"),
+            "{page}"
+        );
+        assert!(page.contains(">&lt;end&gt;</span>"), "{page}");
+        assert_eq!(page.matches("class='ocr_carea'").count(), 2);
+        assert_eq!(page.matches("class='ocr_par'").count(), 2);
+        assert_eq!(page.matches("class='ocr_line'").count(), 3);
+        // Every element opened is closed.
+        for (open, close) in [("<div", "</div>"), ("<p ", "</p>"), ("<span", "</span>")] {
+            assert_eq!(
+                page.matches(open).count(),
+                page.matches(close).count(),
+                "{open}"
+            );
+        }
     }
 
     #[test]

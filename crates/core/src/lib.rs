@@ -33,6 +33,7 @@ pub mod subprocess;
 pub mod task;
 pub mod telemetry;
 pub mod tsv;
+pub mod xml;
 
 #[cfg(feature = "preprocess")]
 pub use document::{Document, DocumentError, Page};

@@ -36,7 +36,8 @@ pub struct DocumentResult {
     pub page_count: usize,
     pub language: String,
     pub duration_ms: u64,
-    /// Mean of the pages' confidences, weighted by word count; `None` with no words.
+    /// Mean of the OCR'd pages' confidences, weighted by word count; `None`
+    /// with no words read.
     pub mean_confidence: Option<f32>,
     pub pages: Vec<PageResult>,
 }
@@ -142,6 +143,8 @@ impl DocumentResult {
     fn word_weighted_confidence(pages: &[PageResult]) -> Option<f32> {
         let (sum, n) = pages
             .iter()
+            // A page's own text was not read: its words are not guesses.
+            .filter(|p| p.source == PageSource::Ocr)
             .flat_map(|p| &p.words)
             .fold((0.0f64, 0usize), |(s, n), w| {
                 (s + f64::from(w.confidence), n + 1)

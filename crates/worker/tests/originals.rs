@@ -7,6 +7,7 @@ mod support;
 use std::path::Path;
 
 use image::GrayImage;
+use scribe_core::formats::Formats;
 use scribe_core::results::PageSource;
 use scribe_core::settings::Settings;
 use scribe_fixtures::{
@@ -575,6 +576,83 @@ fn a_born_digital_pdf_keeps_its_own_text_and_pages_untouched() {
 }
 
 #[test]
+fn a_born_digital_page_s_words_are_its_own_boxed_where_they_stand() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let upright = dir.path().join("digital.pdf");
+    pdf::write_text(&[page_text(27, 4)], &upright).expect("pdf");
+    let turned = dir.path().join("turned.pdf");
+    run(
+        "qpdf",
+        &[
+            "--rotate=+90:1",
+            &upright.to_string_lossy(),
+            &turned.to_string_lossy(),
+        ],
+    );
+    let no_preview = Formats {
+        preview: false,
+        ..Formats::default()
+    };
+    let read = |path: &Path, formats: Formats| {
+        let (result, mut sink) =
+            ocr_file_as(path, "eng", Settings::default(), formats).expect("ocr");
+        // Nothing was read: the page's words are not guesses to average.
+        assert_eq!(result.mean_confidence, None);
+        let page = result.pages.into_iter().next().expect("a page");
+        assert_eq!(page.source, PageSource::TextLayer);
+        let hocr = sink.pages[0].1.take().expect("hOCR");
+        page.words.iter().for_each(|w| {
+            assert!(
+                w.bbox.x + w.bbox.width <= page.width && w.bbox.y + w.bbox.height <= page.height,
+                "{w:?} off a {}x{} page",
+                page.width,
+                page.height
+            );
+        });
+        let words: Vec<&str> = page.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(words, page.text.split_whitespace().collect::<Vec<_>>());
+        assert_eq!(hocr.matches("class='ocrx_word'").count(), words.len());
+        page
+    };
+    let page = read(&upright, Formats::default());
+    // The first word where pdftotext places it, at the page's resolution.
+    let bbox = run("pdftotext", &["-bbox", &upright.to_string_lossy(), "-"]);
+    let at = |name: &str| -> f64 {
+        bbox.lines()
+            .find(|l| l.contains("<word "))
+            .and_then(|l| l.split(&format!("{name}=\"")).nth(1))
+            .and_then(|v| v.split('"').next())
+            .and_then(|v| v.parse().ok())
+            .expect("a word box")
+    };
+    let scale = f64::from(page.dpi.expect("dpi")) / 72.0;
+    let first = page.words[0].bbox;
+    assert!(
+        (f64::from(first.x) - at("xMin") * scale).abs() <= 2.0,
+        "{first:?}"
+    );
+    assert!(
+        (f64::from(first.y) - at("yMin") * scale).abs() <= 2.0,
+        "{first:?}"
+    );
+    // Turned by `/Rotate 90`, the page is shown landscape and its first word
+    // stands on end at the top right; without a preview rendered the page's
+    // size is worked out, and is the render's.
+    let shown = read(&turned, no_preview);
+    let rendered = read(&turned, Formats::default());
+    assert_eq!(
+        (shown.width, shown.height),
+        (rendered.width, rendered.height)
+    );
+    assert_eq!((shown.width, shown.height), (page.height, page.width));
+    let first = shown.words[0].bbox;
+    assert!(
+        first.height > first.width && first.x > shown.width / 2,
+        "{first:?}"
+    );
+}
+
+#[test]
 fn a_scanned_pdf_keeps_its_page_objects_and_gains_findable_text() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = two_columns();
@@ -636,6 +714,10 @@ fn an_earlier_ocr_layer_over_a_skewed_scan_is_read_in_its_engines_order() {
     // skewed lines came apart into pieces and the columns mixed.
     let rate = cer(&p.text, &page.text());
     assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+    // Its words are the text's, whole: poppler boxes such a layer's words in
+    // pieces along the skewed line.
+    let words: Vec<&str> = p.words.iter().map(|w| w.text.as_str()).collect();
+    assert_eq!(words, p.text.split_whitespace().collect::<Vec<_>>());
 }
 
 #[test]

@@ -19,15 +19,16 @@ use std::time::Duration;
 use image::{GrayImage, RgbImage};
 
 use crate::document::DocumentError;
-use crate::results::BBox;
 use crate::settings::{Limits, OcrSettings};
 use crate::subprocess::{self, ChildLimits, SubprocessError};
 
 pub mod guard;
 pub mod objects;
 mod scan;
+mod words;
 
 use scan::{ScanPages, ScanPixels};
+pub use words::PageWords;
 
 /// Below this a render is useless for OCR; a page that would need less to fit
 /// the pixel limit is refused instead.
@@ -37,8 +38,10 @@ const MIN_RENDER_DPI: u32 = 50;
 #[derive(Debug)]
 pub struct PdfDocument {
     path: PathBuf,
-    /// Page sizes in points (1/72 inch), by 0-based index.
+    /// Page sizes in points (1/72 inch), by 0-based index, as stored.
     sizes: Vec<(f64, f64)>,
+    /// Each page's clockwise turn (`/Rotate`), by 0-based index.
+    rotations: Vec<u16>,
     /// Highest raster-image resolution found on each page (1-based page number).
     image_ppi: HashMap<usize, u32>,
     /// Pages holding a colour image (1-based).
@@ -90,7 +93,9 @@ impl PdfDocument {
             ],
             child,
         )?;
-        let sizes = page_sizes(&String::from_utf8_lossy(&sized), pages);
+        let sized = String::from_utf8_lossy(&sized);
+        let sizes = page_sizes(&sized, pages);
+        let rotations = page_rotations(&sized, pages);
         let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
         let listing = String::from_utf8_lossy(&listing);
         // Only while lopdf sees poppler's pages: a tree they count differently
@@ -108,6 +113,7 @@ impl PdfDocument {
         Ok(Self {
             path: path.to_owned(),
             sizes,
+            rotations,
             image_ppi: image_resolutions(&drawn),
             colour_pages: colour_pages(&listing),
             image_cover: image_cover(&drawn),
@@ -136,6 +142,21 @@ impl PdfDocument {
             .unwrap_or((612.0, 792.0));
         let side = w_pt.min(h_pt).max(1.0);
         ((f64::from(width) * 72.0 / side).ceil() as u32).clamp(10, 300)
+    }
+
+    /// The size in pixels pdftoppm renders page `number` at `dpi`, as shown
+    /// (turned by its `/Rotate`).
+    pub fn shown_pixels(&self, number: usize, dpi: u32) -> (u32, u32) {
+        let (w_pt, h_pt) = self
+            .sizes
+            .get(number.wrapping_sub(1))
+            .copied()
+            .unwrap_or((612.0, 792.0));
+        let px = |pt: f64| (pt * f64::from(dpi) / 72.0).ceil() as u32;
+        match self.rotations.get(number.wrapping_sub(1)) {
+            Some(90 | 270) => (px(h_pt), px(w_pt)),
+            _ => (px(w_pt), px(h_pt)),
+        }
     }
 
     /// The share (0–1) of page `number`'s area that raster images are drawn
@@ -255,7 +276,7 @@ impl PdfDocument {
     }
 
     /// The page's own text, when it has a letter or digit.
-    pub fn text_layer(&self, number: usize) -> Result<Option<String>, DocumentError> {
+    pub fn text_layer(&self, number: usize) -> Result<Option<OwnText>, DocumentError> {
         // Not `-layout`: that keeps columns side by side, so a line of the
         // text reads across both; the default follows the reading order.
         let text = page_text(&self.pdftotext(number, &[])?);
@@ -267,9 +288,27 @@ impl PdfDocument {
         // its engine read the scan; poppler's own ordering, made for typeset
         // text, breaks a skewed scan's lines into pieces and mixes them.
         if self.image_cover(number) > 0.0 && self.mostly_hidden(number, letters) {
-            return Ok(Some(page_text(&self.pdftotext(number, &["-raw"])?)));
+            let text = page_text(&self.pdftotext(number, &["-raw"])?);
+            return Ok(Some(OwnText {
+                text,
+                as_drawn: true,
+            }));
         }
-        Ok(Some(text))
+        Ok(Some(OwnText {
+            text,
+            as_drawn: false,
+        }))
+    }
+
+    /// The words of page `number`'s own text `own`, where they stand on it.
+    pub fn word_boxes(&self, number: usize, own: &OwnText) -> Result<PageWords, DocumentError> {
+        // The crop box is what pdftoppm renders (see `pdftoppm`).
+        let mut options = vec!["-bbox", "-cropbox"];
+        if own.as_drawn {
+            options.push("-raw");
+        }
+        let out = self.pdftotext(number, &options)?;
+        Ok(PageWords::parse(&String::from_utf8_lossy(&out)).matched(&own.text))
     }
 
     /// Whether fewer than half of page `number`'s `letters` (its text's
@@ -289,13 +328,6 @@ impl PdfDocument {
                 false
             }
         }
-    }
-
-    /// Where the words of page `number`'s own text stand on it.
-    pub fn word_boxes(&self, number: usize) -> Result<PageWords, DocumentError> {
-        // The crop box is what pdftoppm renders (see `pdftoppm`).
-        let out = self.pdftotext(number, &["-bbox", "-cropbox"])?;
-        Ok(PageWords::parse(&String::from_utf8_lossy(&out)))
     }
 
     /// `pdftotext` of page `number` with `options`, to standard output.
@@ -348,6 +380,15 @@ fn damage(stderr: &str) -> String {
     format!("the PDF is damaged and cannot be read: {what}")
 }
 
+/// A PDF page's own text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnText {
+    pub text: String,
+    /// Taken in the order it is drawn (`pdftotext -raw`), not poppler's
+    /// reading order (see [`PdfDocument::text_layer`]).
+    as_drawn: bool,
+}
+
 /// One page of `pdftotext` output, without its form feed and trailing blank lines.
 fn page_text(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out).replace('\u{c}', "");
@@ -375,76 +416,6 @@ fn visible_letters(xml: &str) -> usize {
     count
 }
 
-/// The words of a page's own text, as `pdftotext -bbox` places them.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PageWords {
-    /// The page's size in points, as stored (not turned by `/Rotate`).
-    size: (f64, f64),
-    /// Each word's left, top, right and bottom in points from the top left of
-    /// the page as shown.
-    words: Vec<[f64; 4]>,
-}
-
-impl PageWords {
-    fn parse(html: &str) -> Self {
-        let Some(size) = html
-            .lines()
-            .find(|l| l.trim_start().starts_with("<page "))
-            .and_then(|l| Some((attribute(l, "width")?, attribute(l, "height")?)))
-        else {
-            return Self::default();
-        };
-        let words = html
-            .lines()
-            .filter(|l| l.trim_start().starts_with("<word "))
-            .filter_map(|l| {
-                Some([
-                    attribute(l, "xMin")?,
-                    attribute(l, "yMin")?,
-                    attribute(l, "xMax")?,
-                    attribute(l, "yMax")?,
-                ])
-            })
-            .collect();
-        Self { size, words }
-    }
-
-    /// The words' boxes on the page rendered `shown` pixels wide and tall,
-    /// in pixels from its top left (y down). poppler gives the page's size as
-    /// it is stored but its words as the page is shown, turned by its
-    /// `/Rotate`: the render's shape says which.
-    pub fn in_pixels(&self, (width, height): (u32, u32)) -> Vec<BBox> {
-        let (mut w_pt, mut h_pt) = self.size;
-        if (w_pt > h_pt) != (width > height) {
-            std::mem::swap(&mut w_pt, &mut h_pt);
-        }
-        let (sx, sy) = (
-            f64::from(width) / w_pt.max(1e-6),
-            f64::from(height) / h_pt.max(1e-6),
-        );
-        self.words
-            .iter()
-            .filter_map(|&[x0, y0, x1, y1]| {
-                let (x0, y0) = ((x0 * sx).max(0.0), (y0 * sy).max(0.0));
-                let (x1, y1) = (x1 * sx, y1 * sy);
-                (x1 > x0 && y1 > y0).then(|| BBox {
-                    x: x0 as u32,
-                    y: y0 as u32,
-                    width: (x1 - x0).ceil() as u32,
-                    height: (y1 - y0).ceil() as u32,
-                })
-            })
-            .collect()
-    }
-}
-
-/// The number in `name="…"` on an HTML tag's line.
-fn attribute(line: &str, name: &str) -> Option<f64> {
-    let start = line.find(&format!(" {name}=\""))? + name.len() + 3;
-    let len = line[start..].find('"')?;
-    line[start..start + len].parse().ok()
-}
-
 fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
     info.lines()
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
@@ -454,16 +425,7 @@ fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
 /// Parses `Page    3 size: 595.276 x 841.89 pts (A4)` lines.
 fn page_sizes(info: &str, pages: usize) -> Vec<(f64, f64)> {
     let mut sizes = vec![(612.0, 792.0); pages];
-    for line in info.lines() {
-        let Some(rest) = line.strip_prefix("Page") else {
-            continue;
-        };
-        let Some((num, dims)) = rest.split_once(" size:") else {
-            continue;
-        };
-        let Ok(num) = num.trim().parse::<usize>() else {
-            continue;
-        };
+    for (num, dims) in per_page(info, "size") {
         let mut parts = dims.split_whitespace();
         let w = parts.next().and_then(|v| v.parse::<f64>().ok());
         let h = parts.nth(1).and_then(|v| v.parse::<f64>().ok());
@@ -474,6 +436,29 @@ fn page_sizes(info: &str, pages: usize) -> Vec<(f64, f64)> {
         }
     }
     sizes
+}
+
+/// Parses `Page    3 rot:  90` lines: how each page is turned by `/Rotate`.
+fn page_rotations(info: &str, pages: usize) -> Vec<u16> {
+    let mut turns = vec![0; pages];
+    for (num, rot) in per_page(info, "rot") {
+        if let (Ok(rot), Some(slot)) = (
+            rot.trim().parse::<i64>(),
+            num.checked_sub(1).and_then(|i| turns.get_mut(i)),
+        ) {
+            *slot = rot.rem_euclid(360) as u16;
+        }
+    }
+    turns
+}
+
+/// The page numbers and values of pdfinfo's `Page  N name: value` lines.
+fn per_page<'a>(info: &'a str, name: &'a str) -> impl Iterator<Item = (usize, &'a str)> + 'a {
+    info.lines().filter_map(move |line| {
+        let (num, value) = line.strip_prefix("Page")?.split_once(':')?;
+        let num = num.strip_suffix(name)?.trim().parse().ok()?;
+        Some((num, value))
+    })
 }
 
 /// The columns of each image row of `pdfimages -list` (masks and stencils left
@@ -591,51 +576,12 @@ mod tests {
     }
 
     #[test]
-    fn word_boxes_are_scaled_to_the_page_as_shown() {
-        let html = r#"<body>
-<doc>
-  <page width="612.000000" height="792.000000">
-    <word xMin="36.000000" yMin="764.820000" xMax="101.580000" yMax="774.070000">ACME-000123</word>
-    <word xMin="-2.000000" yMin="10.000000" xMax="4.000000" yMax="20.000000">x</word>
-  </page>
-</doc>"#;
-        let words = PageWords::parse(html);
-        let upright = words.in_pixels((1224, 1584));
-        assert_eq!(
-            upright[0],
-            BBox {
-                x: 72,
-                y: 1529,
-                width: 132,
-                height: 19
-            }
-        );
-        assert_eq!(
-            upright[1],
-            BBox {
-                x: 0,
-                y: 20,
-                width: 8,
-                height: 20
-            }
-        );
-        // Turned by `/Rotate 90`, the page is shown landscape; its words' boxes
-        // are in that frame, its size is not.
-        let turned = words.in_pixels((1584, 1224));
-        assert_eq!(turned[0].x, 72);
-        assert_eq!(turned[0].y, 1529);
-        assert!(
-            PageWords::parse("<html></html>")
-                .in_pixels((100, 100))
-                .is_empty()
-        );
-    }
-
-    #[test]
     fn reads_page_sizes_and_image_resolutions() {
         let info = "Pages:           2\nPage    1 size: 595.276 x 841.89 pts (A4)\nPage    2 size: 612 x 792 pts (letter)\n";
         assert_eq!(field(info, "Pages"), Some("2"));
         assert_eq!(page_sizes(info, 2), vec![(595.276, 841.89), (612.0, 792.0)]);
+        let turned = "Page    1 size: 612 x 792 pts (letter)\nPage    1 rot:   0\nPage    2 size: 612 x 792 pts (letter)\nPage    2 rot:   -90\n";
+        assert_eq!(page_rotations(turned, 2), vec![0, 270]);
         let listing = "page   num  type   width height color comp bpc  enc interp  object ID x-ppi y-ppi size ratio\n\
 --------------------------------------------------------------------------------------------\n\
    1     0 image    1654  2339  gray    1   8  image  no         8  0   200   200  120K 3.2%\n\

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use scribe_core::density;
 use scribe_core::document::DocumentError;
-use scribe_core::pdf::{PageWords, PdfDocument};
+use scribe_core::pdf::{OwnText, PageWords, PdfDocument};
 use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, has_highlights, is_faint};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
@@ -77,21 +77,26 @@ pub fn process(
     number: usize,
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
-    let Some((pdf, text)) = text_layer(run, number)? else {
+    let Some((pdf, own_text)) = text_layer(run, number)? else {
         return recognize(engine, run, number, None);
     };
-    if letters(&text) < MIN_LAYER_LETTERS {
+    if letters(&own_text.text) < MIN_LAYER_LETTERS {
         // Its words matter only to the searchable PDF's layer.
-        let own = run.formats.pdf.then(|| own_words(pdf, number)).flatten();
+        let own = run
+            .formats
+            .pdf
+            .then(|| own_words(pdf, number, &own_text))
+            .flatten();
         return recognize(engine, run, number, own.as_ref());
     }
+    let own = own_words(pdf, number, &own_text);
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();
+    let text = own_text.text;
     let scanned = pdf.image_cover(number) >= SCANNED_COVER;
     if !scanned || letters(&text) >= FULL_LAYER_LETTERS {
-        return from_text_layer(run, pdf, number, text, extracted);
+        return from_text_layer(run, pdf, number, (text, own), extracted);
     }
-    let own = own_words(pdf, number);
     // A scan with only a stamp, a fax header or a typed part as text, a memo
     // with a scan pasted in, or a scan an earlier OCR read only in part holds
     // text in its image that its own text lacks. The page is readable from
@@ -105,11 +110,11 @@ pub fn process(
             );
             Ok(read)
         }
-        Ok(_) => from_text_layer(run, pdf, number, text, extracted),
+        Ok(_) => from_text_layer(run, pdf, number, (text, own), extracted),
         Err(e @ (PageError::Cancelled | PageError::Stopped)) => Err(e),
         Err(e) => {
             tracing::info!(page = number, error = %e, "the page's scan could not be read; its text layer kept");
-            from_text_layer(run, pdf, number, text, extracted)
+            from_text_layer(run, pdf, number, (text, own), extracted)
         }
     }
 }
@@ -121,8 +126,8 @@ fn letters(text: &str) -> usize {
 /// Where page `number`'s own words stand; `None` if they cannot be placed,
 /// and then its text layer is kept whole: words found twice are better than
 /// a page not read.
-fn own_words(pdf: &PdfDocument, number: usize) -> Option<PageWords> {
-    pdf.word_boxes(number)
+fn own_words(pdf: &PdfDocument, number: usize, text: &OwnText) -> Option<PageWords> {
+    pdf.word_boxes(number, text)
         .inspect_err(|e| {
             tracing::info!(page = number, error = %e, "the page's own words could not be placed");
         })
@@ -426,35 +431,39 @@ fn score(r: &Recognized) -> f32 {
 fn text_layer(
     run: &DocumentRun,
     number: usize,
-) -> Result<Option<(&PdfDocument, String)>, PageError> {
+) -> Result<Option<(&PdfDocument, OwnText)>, PageError> {
     let Some(pdf) = run.document.pdf().filter(|_| run.settings.ocr.skip_text) else {
         return Ok(None);
     };
     Ok(pdf.text_layer(number)?.map(|text| (pdf, text)))
 }
 
-/// A page that keeps its own `text`: no OCR, and the searchable PDF keeps the
-/// page as it is.
+/// A page that keeps its own `text`, whose words are `own`: no OCR, and the
+/// searchable PDF keeps the page as it is.
 fn from_text_layer(
     run: &DocumentRun,
     pdf: &PdfDocument,
     number: usize,
-    text: String,
+    (text, own): (String, Option<PageWords>),
     extracted: std::time::Duration,
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     // Rendered as wide as the preview is shown, so its text is as sharp as an OCR'd page's.
     let dpi = pdf.dpi_for_width(number, run.settings.ocr.preview_width);
-    let (preview_png, width, height) = if run.formats.preview {
+    let (preview_png, (width, height)) = if run.formats.preview {
         let img = pdf.render_colour(number, dpi)?;
         (
             Some(preview::colour(&img, 0, run.settings.ocr.preview_width)?),
-            img.width(),
-            img.height(),
+            img.dimensions(),
         )
     } else {
-        (None, 0, 0)
+        (None, pdf.shown_pixels(number, dpi))
     };
+    let words = own.map(|o| o.words((width, height))).unwrap_or_default();
+    let hocr = run
+        .formats
+        .hocr
+        .then(|| scribe_core::hocr::from_words(number, (width, height), Some(dpi), &words));
     Ok(PageArtifacts {
         result: PageResult {
             number,
@@ -476,9 +485,9 @@ fn from_text_layer(
                 render_ms: (extracted + started.elapsed()).as_millis() as u64,
                 ..PageTimings::default()
             },
-            words: Vec::new(),
+            words,
         },
-        hocr: None,
+        hocr,
         preview_png,
         pdf_page: None,
     })

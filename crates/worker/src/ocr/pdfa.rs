@@ -768,7 +768,7 @@ impl Info {
 }
 
 fn xmp(info: &Info, now: &str) -> String {
-    let e = escape_xml;
+    let e = scribe_core::xml::escape;
     let mut props = format!(
         "   <pdfaid:part>2</pdfaid:part>\n   <pdfaid:conformance>B</pdfaid:conformance>\n   \
          <pdf:Producer>{PRODUCER}</pdf:Producer>\n   <xmp:ModifyDate>{now}</xmp:ModifyDate>\n   \
@@ -812,20 +812,6 @@ fn xmp(info: &Info, now: &str) -> String {
          xmlns:pdf=\"http://ns.adobe.com/pdf/1.3/\">\n\
          {props}  </rdf:Description>\n </rdf:RDF>\n</x:xmpmeta>\n<?xpacket end=\"w\"?>"
     )
-}
-
-/// Escapes markup and drops what XML 1.0 cannot hold (controls, U+FFFE/FFFF).
-fn escape_xml(s: &str) -> String {
-    s.chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n' | '\r')
-                || (c >= ' ' && c != '\u{7f}' && c != '\u{fffe}' && c != '\u{ffff}')
-        })
-        .collect::<String>()
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// The trailer's `ID`: the original's permanent half when it has one, a new changing half.
@@ -1071,10 +1057,5 @@ mod tests {
             .get(b"F")
             .and_then(Object::as_i64);
         assert_eq!(flags.expect("F"), PRINT);
-    }
-
-    #[test]
-    fn xml_cannot_be_broken_by_a_title() {
-        assert_eq!(escape_xml("a\u{1}b\u{fffe}<c>&"), "ab&lt;c&gt;&amp;");
     }
 }
