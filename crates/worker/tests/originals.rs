@@ -706,18 +706,35 @@ fn an_earlier_ocr_layer_over_a_skewed_scan_is_read_in_its_engines_order() {
             "pdf",
         ],
     );
-    let (result, _) =
-        ocr_file(&base.with_extension("pdf"), "eng", Settings::default()).expect("ocr");
-    let p = &result.pages[0];
-    assert_eq!(p.source, PageSource::TextLayer);
-    // Put together by poppler's reading order, made for typeset text, the
-    // skewed lines came apart into pieces and the columns mixed.
-    let rate = cer(&p.text, &page.text());
-    assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
-    // Its words are the text's, whole: poppler boxes such a layer's words in
-    // pieces along the skewed line.
-    let words: Vec<&str> = p.words.iter().map(|w| w.text.as_str()).collect();
-    assert_eq!(words, p.text.split_whitespace().collect::<Vec<_>>());
+    let earlier = base.with_extension("pdf");
+    // The same file, its text not to be copied (an owner password).
+    let locked = dir.path().join("locked.pdf");
+    run(
+        "qpdf",
+        &[
+            "--encrypt",
+            "",
+            "owner",
+            "256",
+            "--extract=n",
+            "--",
+            &earlier.to_string_lossy(),
+            &locked.to_string_lossy(),
+        ],
+    );
+    for path in [earlier, locked] {
+        let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+        let p = &result.pages[0];
+        assert_eq!(p.source, PageSource::TextLayer);
+        // Put together by poppler's reading order, made for typeset text, the
+        // skewed lines came apart into pieces and the columns mixed.
+        let rate = cer(&p.text, &page.text());
+        assert!(rate <= 0.05, "{path:?}: CER {rate:.4}: {:?}", p.text);
+        // Its words are the text's, whole: poppler boxes such a layer's words
+        // in pieces along the skewed line.
+        let words: Vec<&str> = p.words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(words, p.text.split_whitespace().collect::<Vec<_>>());
+    }
 }
 
 #[test]
