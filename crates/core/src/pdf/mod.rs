@@ -317,9 +317,9 @@ impl PdfDocument {
     /// cannot be told the page's text is taken as visible.
     fn mostly_hidden(&self, number: usize, letters: usize) -> bool {
         let n = number.to_string();
-        let mut args: Vec<&OsStr> = // `-nodrm`: pdftohtml alone refuses a file that forbids copying
-        // its text, which pdftotext reads regardless.
-        ["-xml", "-i", "-q", "-nodrm", "-stdout", "-f", &n, "-l", &n]
+        // `-nodrm`: pdftohtml alone refuses a file that forbids copying its
+        // text, which pdftotext reads regardless.
+        let mut args: Vec<&OsStr> = ["-xml", "-i", "-q", "-nodrm", "-stdout", "-f", &n, "-l", &n]
             .map(OsStr::new)
             .to_vec();
         args.push(self.path.as_os_str());
