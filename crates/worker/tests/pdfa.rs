@@ -209,7 +209,8 @@ fn a_scanned_pdf_keeps_its_page_objects_and_becomes_pdfa() {
     let path = dir.path().join("scan.pdf");
     pdf::write_scanned(std::slice::from_ref(&page.image), 300, &path).expect("pdf");
     let (_, sink) = ocr_file_as(&path, "eng", Settings::default(), archival()).expect("ocr");
-    let out = searchable(&sink, dir.path());
+    let out = dir.path().join("archived.pdf");
+    std::fs::rename(searchable(&sink, dir.path()), &out).expect("rename");
     assert_pdfa(&out);
     assert_eq!(
         images(&out),
@@ -222,6 +223,33 @@ fn a_scanned_pdf_keeps_its_page_objects_and_becomes_pdfa() {
     // Without `pdfa` the same file claims nothing.
     let (_, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
     assert_plain(&searchable(&sink, dir.path()));
+
+    // The PDF/A file read again and changed (its page OCR'd, a layer
+    // grafted on), written plain: it keeps its metadata but no longer
+    // claims to be PDF/A.
+    let mut forced = Settings::default();
+    forced.ocr.skip_text = false;
+    let (_, sink) = ocr_file(&out, "eng", forced).expect("ocr");
+    assert_eq!(said(&sink), "pdf");
+    let plain = searchable(&sink, dir.path());
+    let doc = Document::load(&plain).expect("lopdf reads it");
+    let metadata = deref(
+        &doc,
+        doc.catalog()
+            .expect("catalog")
+            .get(b"Metadata")
+            .expect("kept"),
+    );
+    let xmp =
+        String::from_utf8_lossy(&metadata.as_stream().expect("a stream").content).into_owned();
+    assert!(
+        !xmp.contains("pdfaid:part") && !xmp.contains("pdfaid:conformance"),
+        "{xmp}"
+    );
+    assert!(
+        xmp.contains("<dc:title>"),
+        "the rest of the metadata stays: {xmp}"
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod icc;
 pub mod page;
 pub mod pdf_image;
 pub mod pdfa;
+pub mod pdfa_claim;
 pub mod pictures;
 pub mod pool;
 pub mod preview;

@@ -337,7 +337,7 @@ fn drawing(
 /// Zlib `data` inflated as lopdf does it, but to at most `limit` + 1 bytes: what
 /// inflates before an error is kept, and data that fails from its first byte is
 /// read again as raw deflate past the two-byte header.
-fn inflate_within(data: &[u8], limit: u64) -> Vec<u8> {
+pub(super) fn inflate_within(data: &[u8], limit: u64) -> Vec<u8> {
     use std::io::Read;
     let read = |reader: &mut dyn Read| {
         let mut out = Vec::new();
@@ -497,7 +497,7 @@ fn is_our_text_font(doc: &Document, font: &Dictionary) -> bool {
     }
 }
 
-fn filters(d: &Dictionary) -> Vec<Vec<u8>> {
+pub(super) fn filters(d: &Dictionary) -> Vec<Vec<u8>> {
     match d.get(b"Filter") {
         Ok(Object::Name(n)) => vec![n.clone()],
         Ok(Object::Array(a)) => a

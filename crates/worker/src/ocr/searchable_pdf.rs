@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::pdf_image::{self, EmbedError, Embedded};
-use super::pdfa;
+use super::{pdfa, pdfa_claim};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
@@ -120,6 +120,7 @@ fn onto_pdf(
 ) -> Result<Written, SearchablePdfError> {
     let mut doc = original.objects()?;
     let ids = doc.get_pages();
+    let changed = pages.iter().any(|p| p.layer.is_some() || p.rotation != 0);
     for page in pages {
         let &id = ids
             .get(&(page.number as u32))
@@ -135,11 +136,17 @@ fn onto_pdf(
             doc.get_dictionary_mut(id)?.set("Rotate", turned);
         }
     }
-    save(doc, flavour, dest)
+    save(doc, flavour, dest, changed)
 }
 
-/// Saves `doc`, made PDF/A first when asked and possible.
-fn save(mut doc: Document, flavour: &Flavour, dest: &Path) -> Result<Written, SearchablePdfError> {
+/// Saves `doc`, made PDF/A first when asked and possible. A `changed` file
+/// written plain no longer claims to be PDF/A if it did.
+fn save(
+    mut doc: Document,
+    flavour: &Flavour,
+    dest: &Path,
+    changed: bool,
+) -> Result<Written, SearchablePdfError> {
     let written = match flavour {
         Flavour::Plain => Written::Plain,
         Flavour::Archival(describe) => match pdfa::conform(&mut doc, describe) {
@@ -150,6 +157,9 @@ fn save(mut doc: Document, flavour: &Flavour, dest: &Path) -> Result<Written, Se
             }
         },
     };
+    if written == Written::Plain && changed && pdfa_claim::withdraw(&mut doc) {
+        tracing::info!("the original's PDF/A claim withdrawn: the searchable PDF is plain PDF");
+    }
     doc.save(dest)?;
     Ok(written)
 }
@@ -233,7 +243,7 @@ fn from_images(
     );
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
     doc.trailer.set("Root", catalog);
-    save(doc, flavour, dest)
+    save(doc, flavour, dest, false)
 }
 
 /// From stored pixels to upright pixels (both y down) for TIFF/EXIF orientation `tag`.
