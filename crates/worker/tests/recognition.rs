@@ -298,6 +298,78 @@ fn a_memo_with_a_scan_pasted_in_is_read_whole_and_each_word_is_found_once() {
     assert!(rate <= 0.05, "searchable PDF's text CER {rate:.4}: {text}");
 }
 
+/// `scan` as a scanned PDF at `path` with an earlier OCR's invisible layer
+/// over it: the tesseract command's reading of `read`, the part of the scan
+/// it saw, laid on the page as OCRmyPDF lays its layers.
+fn scan_with_earlier_ocr(scan: &image::GrayImage, read: &image::GrayImage, path: &std::path::Path) {
+    let dir = path.parent().expect("a folder");
+    let scanned = dir.join("scanned.pdf");
+    pdf::write_scanned(std::slice::from_ref(scan), DPI, &scanned).expect("pdf");
+    let seen = gray_png_at(read, 11_811, &dir.join("seen.png"));
+    let layer = dir.join("layer");
+    run(
+        "tesseract",
+        &[
+            &seen.to_string_lossy(),
+            &layer.to_string_lossy(),
+            "-l",
+            "eng",
+            "-c",
+            "textonly_pdf=1",
+            "pdf",
+        ],
+    );
+    run(
+        "qpdf",
+        &[
+            &scanned.to_string_lossy(),
+            "--overlay",
+            &layer.with_extension("pdf").to_string_lossy(),
+            "--",
+            &path.to_string_lossy(),
+        ],
+    );
+}
+
+#[test]
+fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kept() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A letter page full of small print: its top half alone holds over 2,000 letters.
+    let scan = render_page(&page_text(77, 90), DPI, (8.5, 11.0), 10.0).expect("render");
+    let whole = dir.path().join("whole.pdf");
+    scan_with_earlier_ocr(&scan.image, &scan.image, &whole);
+    let (result, _) = ocr_file(&whole, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(
+        p.source,
+        PageSource::TextLayer,
+        "read again though its layer covers it"
+    );
+    let rate = cer(&p.text, &scan.text());
+    assert!(rate <= 0.05, "CER {rate:.4}");
+
+    // The earlier OCR saw only the top 60% of the sheet.
+    let cut = scan.image.height() * 3 / 5;
+    let top = image::GrayImage::from_fn(scan.image.width(), scan.image.height(), |x, y| {
+        if y < cut {
+            *scan.image.get_pixel(x, y)
+        } else {
+            image::Luma([255])
+        }
+    });
+    let partial = dir.path().join("partial.pdf");
+    scan_with_earlier_ocr(&scan.image, &top, &partial);
+    let layer = run("pdftotext", &[&partial.to_string_lossy(), "-"]);
+    let letters = layer.chars().filter(|c| c.is_alphanumeric()).count();
+    assert!(letters > 2000, "{letters} letters in the layer");
+    let (result, _) = ocr_file(&partial, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    // Judged by its length alone the layer was kept, and the rest of the page lost.
+    assert_eq!(p.source, PageSource::Ocr);
+    let rate = cer(&p.text, &scan.text());
+    assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+}
+
 #[test]
 fn a_page_photographed_in_uneven_light_is_read_evenly() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -1,6 +1,7 @@
 //! OCR in the worker: warm engines on a pool of threads, fed one page at a time.
 
 pub mod assemble;
+pub mod coverage;
 pub mod engine;
 pub mod icc;
 pub mod page;

@@ -10,6 +10,7 @@ use scribe_core::pdf::{OwnText, PageWords, PdfDocument};
 use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, has_highlights, is_faint};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
+use super::coverage;
 use super::engine::{Engine, Recognized};
 use super::preview::{self, PreviewError};
 use super::run::DocumentRun;
@@ -57,11 +58,11 @@ impl PageError {
 }
 
 /// A page whose images cover this share of it may hold a scan: its text
-/// layer is checked against a reading of the page.
+/// layer is checked against a reading of the page, unless it covers the ink.
 const SCANNED_COVER: f64 = 0.3;
-/// A layer with this many letters is a page's text (an earlier OCR's, or a
-/// born-digital page's), not a stamp on a scan: it is not checked.
-const FULL_LAYER_LETTERS: usize = 2000;
+/// A layer whose words leave at most this share of a scan's ink bare covers
+/// it (rules, logos and specks have no words), and needs no reading to check it.
+const UNCOVERED_INK: f64 = 0.05;
 /// A layer with fewer is a few stray glyphs (a page number, a stamp), not one
 /// to read the page from.
 const MIN_LAYER_LETTERS: usize = 20;
@@ -94,7 +95,7 @@ pub fn process(
     let extracted = started.elapsed();
     let text = own_text.text;
     let scanned = pdf.image_cover(number) >= SCANNED_COVER;
-    if !scanned || letters(&text) >= FULL_LAYER_LETTERS {
+    if !scanned || covers_the_ink(pdf, number, own.as_ref()) {
         return from_text_layer(run, pdf, number, (text, own), extracted);
     }
     // A scan with only a stamp, a fax header or a typed part as text, a memo
@@ -115,6 +116,25 @@ pub fn process(
         Err(e) => {
             tracing::info!(page = number, error = %e, "the page's scan could not be read; its text layer kept");
             from_text_layer(run, pdf, number, (text, own), extracted)
+        }
+    }
+}
+
+/// Whether the page's own words `own` stand over all but a little of the
+/// ink on it (see `coverage`); not when that cannot be told.
+fn covers_the_ink(pdf: &PdfDocument, number: usize, own: Option<&PageWords>) -> bool {
+    let Some(own) = own else {
+        return false;
+    };
+    match pdf.render_at(number, coverage::DPI) {
+        Ok((page, _)) => {
+            let bare = coverage::uncovered_ink(&page, &own.in_pixels(page.dimensions()));
+            tracing::debug!(page = number, bare, "ink the page's own text leaves bare");
+            bare <= UNCOVERED_INK
+        }
+        Err(e) => {
+            tracing::info!(page = number, error = %e, "the page could not be looked at for ink its text leaves bare");
+            false
         }
     }
 }
