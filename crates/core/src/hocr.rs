@@ -78,8 +78,8 @@ pub fn from_words(number: usize, size: (u32, u32), dpi: Option<u32>, words: &[Wo
                         ids[3],
                         b.x,
                         b.y,
-                        b.x + b.width,
-                        b.y + b.height,
+                        b.x.saturating_add(b.width),
+                        b.y.saturating_add(b.height),
                         word.confidence.round(),
                         crate::xml::escape(&word.text)
                     ));
@@ -115,8 +115,8 @@ fn open(
             (
                 x0.min(b.x),
                 y0.min(b.y),
-                x1.max(b.x + b.width),
-                y1.max(b.y + b.height),
+                x1.max(b.x.saturating_add(b.width)),
+                y1.max(b.y.saturating_add(b.height)),
             )
         });
     out.push_str(&format!(

@@ -343,7 +343,7 @@ fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kep
     assert_eq!(
         p.source,
         PageSource::TextLayer,
-        "read again though its layer covers it"
+        "a layer that covers its scan is kept"
     );
     let rate = cer(&p.text, &scan.text());
     assert!(rate <= 0.05, "CER {rate:.4}");
@@ -368,6 +368,52 @@ fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kep
     assert_eq!(p.source, PageSource::Ocr);
     let rate = cer(&p.text, &scan.text());
     assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+}
+
+#[test]
+fn where_a_scan_has_text_of_its_own_the_reading_takes_its_spelling() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // The page's own text says 4712 where its ink says 4711: an exact Bates
+    // number over a scan, say, where the engine would read a digit wrong.
+    let sentences = |number: &str| {
+        let mut s = page_text(79, 3);
+        s.push(format!("Our reference is ACME-00{number}-B."));
+        s
+    };
+    let scan = render_page(&sentences("4711"), DPI, PAGE_INCHES, 12.0).expect("render");
+    let own = render_page(&sentences("4712"), DPI, PAGE_INCHES, 12.0).expect("render");
+    // Only the rows where the two differ, and the line around them: the page's
+    // own text is that one line.
+    let rows: Vec<u32> = (0..scan.image.height())
+        .filter(|&y| {
+            (0..scan.image.width()).any(|x| scan.image.get_pixel(x, y) != own.image.get_pixel(x, y))
+        })
+        .collect();
+    let (first, last) = (rows[0].saturating_sub(30), rows[rows.len() - 1] + 30);
+    let line = image::GrayImage::from_fn(own.image.width(), own.image.height(), |x, y| {
+        if (first..=last).contains(&y) {
+            *own.image.get_pixel(x, y)
+        } else {
+            image::Luma([255])
+        }
+    });
+    let path = dir.path().join("referenced.pdf");
+    scan_with_earlier_ocr(&scan.image, &line, &path);
+    let layer = run("pdftotext", &[&path.to_string_lossy(), "-"]);
+    assert!(layer.contains("ACME-004712-B"), "{layer}");
+
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(p.source, PageSource::Ocr, "the rest of the scan is read");
+    assert!(p.text.contains("ACME-004712-B"), "{:?}", p.text);
+    assert!(!p.text.contains("4711"), "{:?}", p.text);
+    assert!(
+        p.words.iter().any(|w| w.text == "ACME-004712-B."),
+        "{:?}",
+        p.words
+    );
+    let rate = cer(&p.text, &own.text());
+    assert!(rate <= 0.03, "CER {rate:.4}: {:?}", p.text);
 }
 
 #[test]

@@ -152,7 +152,8 @@ impl PdfDocument {
             .get(number.wrapping_sub(1))
             .copied()
             .unwrap_or((612.0, 792.0));
-        let px = |pt: f64| (pt * f64::from(dpi) / 72.0).ceil() as u32;
+        // As pdftoppm works it out.
+        let px = |pt: f64| (pt * (f64::from(dpi) / 72.0)).ceil() as u32;
         match self.rotations.get(number.wrapping_sub(1)) {
             Some(90 | 270) => (px(h_pt), px(w_pt)),
             _ => (px(w_pt), px(h_pt)),
@@ -391,31 +392,47 @@ pub struct OwnText {
     as_drawn: bool,
 }
 
+impl OwnText {
+    /// Whether most of it is drawn invisibly, as an earlier OCR's layer is.
+    pub fn is_invisible(&self) -> bool {
+        self.as_drawn
+    }
+}
+
 /// One page of `pdftotext` output, without its form feed and trailing blank lines.
 fn page_text(out: &[u8]) -> String {
     let text = String::from_utf8_lossy(out).replace('\u{c}', "");
     text.trim_end().to_owned()
 }
 
-fn letters(text: &str) -> usize {
+/// How many letters and digits `text` holds.
+pub fn letters(text: &str) -> usize {
     text.chars().filter(|c| c.is_alphanumeric()).count()
 }
 
-/// The letters and digits of the text in `pdftohtml -xml` output: outside its
-/// tags and character references.
+/// The letters and digits of the page text in `pdftohtml -xml` output: inside
+/// its `<text>` elements (not the document's bookmarks, which it gives with
+/// every page), outside their markup and character references.
 fn visible_letters(xml: &str) -> usize {
-    let (mut count, mut in_tag, mut in_reference) = (0, false, false);
-    for c in xml.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => in_tag = false,
-            '&' if !in_tag => in_reference = true,
-            ';' => in_reference = false,
-            c if !in_tag && !in_reference && c.is_alphanumeric() => count += 1,
-            _ => {}
-        }
-    }
-    count
+    xml.split("<text ")
+        .skip(1)
+        .map(|element| {
+            let inner = element.split_once('>').map_or("", |(_, rest)| rest);
+            let inner = inner.split("</text>").next().unwrap_or("");
+            let (mut count, mut in_tag, mut in_reference) = (0, false, false);
+            for c in inner.chars() {
+                match c {
+                    '<' => in_tag = true,
+                    '>' => in_tag = false,
+                    '&' if !in_tag => in_reference = true,
+                    ';' => in_reference = false,
+                    c if !in_tag && !in_reference && c.is_alphanumeric() => count += 1,
+                    _ => {}
+                }
+            }
+            count
+        })
+        .sum()
 }
 
 fn field<'a>(info: &'a str, name: &str) -> Option<&'a str> {
@@ -572,6 +589,9 @@ mod tests {
 	<fontspec id="0" size="14" family="Times" color="#000000"/>
 <text top="82" left="82" width="356" height="14" font="0"><b>Fish</b> &amp; chips &#34;2&#34;</text>
 </page>
+<outline>
+<item page="1">Chapter One</item>
+</outline>
 </pdf2xml>"##;
         assert_eq!(visible_letters(xml), "Fishchips2".len());
         assert_eq!(visible_letters(""), 0);

@@ -122,8 +122,13 @@ impl PageWords {
             .iter()
             .filter_map(|w| {
                 let [x0, y0, x1, y1] = w.bounds;
+                // poppler boxes a word cut by the page's edge, or a glyph
+                // drawn huge, past the page.
                 let (x0, y0) = ((x0 * sx).max(0.0), (y0 * sy).max(0.0));
-                let (x1, y1) = (x1 * sx, y1 * sy);
+                let (x1, y1) = (
+                    (x1 * sx).min(f64::from(width)),
+                    (y1 * sy).min(f64::from(height)),
+                );
                 (x1 > x0 && y1 > y0).then(|| Word {
                     text: w.text.clone(),
                     confidence: OWN_TEXT_CONFIDENCE,
@@ -200,6 +205,7 @@ mod tests {
   <page width="612.000000" height="792.000000">
     <word xMin="36.000000" yMin="764.820000" xMax="101.580000" yMax="774.070000">ACME-000123</word>
     <word xMin="-2.000000" yMin="10.000000" xMax="4.000000" yMax="20.000000">x</word>
+    <word xMin="700.000000" yMin="500.000000" xMax="750.000000" yMax="510.000000">wide</word>
   </page>
 </doc>"#;
         let words = PageWords::parse(html);
@@ -222,11 +228,20 @@ mod tests {
                 height: 20
             }
         );
+        // A word past the page's right edge is cut at it: here, off it.
+        assert_eq!(upright.len(), 2);
         // Turned by `/Rotate 90`, the page is shown landscape; its words' boxes
         // are in that frame, its size is not.
         let turned = words.in_pixels((1584, 1224));
-        assert_eq!(turned[0].x, 72);
-        assert_eq!(turned[0].y, 1529);
+        assert_eq!(
+            turned.last(),
+            Some(&BBox {
+                x: 1400,
+                y: 1000,
+                width: 100,
+                height: 20
+            })
+        );
         assert!(
             PageWords::parse("<html></html>")
                 .in_pixels((100, 100))

@@ -14,15 +14,25 @@ const PAPER_PERCENTILE: f64 = 0.9;
 /// …and ink is darker than this share of it.
 const INK_LEVEL: f64 = 0.6;
 
+/// A word box whose lesser side is more than this many times the median's
+/// is not a line's word (a watermark set across the page, a glyph drawn
+/// huge) and covers nothing.
+const MAX_SIZE_RATIO: u32 = 3;
+
 /// The share (0–1) of the ink on `page` that no word box stands over, each
-/// box grown by half its lesser side all round (a layer's boxes are seldom
-/// exactly on the ink, and the gaps between words are part of a line).
-/// 0 for a page without ink.
+/// box grown by half its lesser side and a pixel all round (a layer's boxes
+/// are seldom exactly on the ink, and the gaps between words are part of a
+/// line). 0 for a page without ink.
 pub fn uncovered_ink(page: &GrayImage, words: &[BBox]) -> f64 {
     let (width, height) = page.dimensions();
     let ink_below = (f64::from(paper(page)) * INK_LEVEL) as u8;
+    let mut sides: Vec<u32> = words.iter().map(|b| b.width.min(b.height)).collect();
+    sides.sort_unstable();
+    let largest = sides.get(sides.len() / 2).map_or(u32::MAX, |m| {
+        m.saturating_mul(MAX_SIZE_RATIO).saturating_add(1)
+    });
     let mut covered = vec![false; page.len()];
-    for b in words {
+    for b in words.iter().filter(|b| b.width.min(b.height) <= largest) {
         let grow = b.width.min(b.height) / 2 + 1;
         let x0 = b.x.saturating_sub(grow).min(width);
         let y0 = b.y.saturating_sub(grow).min(height);
@@ -105,6 +115,20 @@ mod tests {
     }
 
     #[test]
+    fn a_box_far_larger_than_the_words_covers_nothing() {
+        let page = lined(&[20, 40, 60, 80]);
+        let mut boxes: Vec<BBox> = [20, 40].map(line_box).to_vec();
+        boxes.push(BBox {
+            x: 0,
+            y: 0,
+            width: 200,
+            height: 200,
+        });
+        let bare = uncovered_ink(&page, &boxes);
+        assert!((bare - 0.5).abs() < 0.01, "{bare}");
+    }
+
+    #[test]
     fn boxes_past_the_page_s_edge_are_cut_to_it() {
         let page = lined(&[190]);
         let off = BBox {
@@ -113,7 +137,7 @@ mod tests {
             width: 400,
             height: 400,
         };
-        assert!(uncovered_ink(&page, &[off]) < 1.0);
+        assert_eq!(uncovered_ink(&page, &[off]), 0.0);
         let beyond = BBox {
             x: 500,
             y: 500,

@@ -4,6 +4,7 @@ pub mod assemble;
 pub mod coverage;
 pub mod engine;
 pub mod icc;
+pub mod own_spelling;
 pub mod page;
 pub mod pdf_image;
 pub mod pdfa;

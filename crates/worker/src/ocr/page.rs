@@ -6,12 +6,13 @@ use std::time::Instant;
 
 use scribe_core::density;
 use scribe_core::document::DocumentError;
-use scribe_core::pdf::{OwnText, PageWords, PdfDocument};
+use scribe_core::pdf::{OwnText, PageWords, PdfDocument, letters};
 use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, has_highlights, is_faint};
 use scribe_core::results::{PageResult, PageSource, PageTimings};
 
 use super::coverage;
 use super::engine::{Engine, Recognized};
+use super::own_spelling;
 use super::preview::{self, PreviewError};
 use super::run::DocumentRun;
 use super::tesseract::TesseractError;
@@ -63,6 +64,9 @@ const SCANNED_COVER: f64 = 0.3;
 /// A layer whose words leave at most this share of a scan's ink bare covers
 /// it (rules, logos and specks have no words), and needs no reading to check it.
 const UNCOVERED_INK: f64 = 0.05;
+/// Visible text this long is a born-digital page's, whose figures' ink has no
+/// words: it is not checked, lest a chart's labels read by OCR replace it.
+const FULL_LAYER_LETTERS: usize = 2000;
 /// A layer with fewer is a few stray glyphs (a page number, a stamp), not one
 /// to read the page from.
 const MIN_LAYER_LETTERS: usize = 20;
@@ -91,11 +95,13 @@ pub fn process(
         return recognize(engine, run, number, own.as_ref());
     }
     let own = own_words(pdf, number, &own_text);
+    let scanned = pdf.image_cover(number) >= SCANNED_COVER;
+    let typeset = !own_text.is_invisible() && letters(&own_text.text) >= FULL_LAYER_LETTERS;
+    let kept = !scanned || typeset || covers_the_ink(pdf, number, own.as_ref());
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();
     let text = own_text.text;
-    let scanned = pdf.image_cover(number) >= SCANNED_COVER;
-    if !scanned || covers_the_ink(pdf, number, own.as_ref()) {
+    if kept {
         return from_text_layer(run, pdf, number, (text, own), extracted);
     }
     // A scan with only a stamp, a fax header or a typed part as text, a memo
@@ -137,10 +143,6 @@ fn covers_the_ink(pdf: &PdfDocument, number: usize, own: Option<&PageWords>) -> 
             false
         }
     }
-}
-
-fn letters(text: &str) -> usize {
-    text.chars().filter(|c| c.is_alphanumeric()).count()
 }
 
 /// Where page `number`'s own words stand; `None` if they cannot be placed,
@@ -282,6 +284,19 @@ fn recognize(
             .to_original
             .map_box(word.bbox, original.width, original.height);
     }
+    let mut text = recognized.text.trim_end().to_owned();
+    if let Some(own) = own {
+        let own = own.words((original.width, original.height));
+        let changed;
+        (text, changed) = own_spelling::respell(&text, &mut recognized.words, &own);
+        if changed > 0 {
+            tracing::debug!(
+                page = number,
+                changed,
+                "words read on the page's own text spelt as it is"
+            );
+        }
+    }
     let (dpi, dpi_estimated) = match original.dpi {
         Some(d) => (Some(d), false),
         None => (
@@ -343,7 +358,7 @@ fn recognize(
             dpi,
             dpi_estimated: dpi_estimated && dpi.is_some(),
             source: PageSource::Ocr,
-            text: recognized.text.trim_end().to_owned(),
+            text,
             mean_confidence: recognized.mean_confidence,
             rotation_applied: applied.rotation,
             skew_corrected: applied.skew_corrected,

@@ -66,7 +66,8 @@ fn packet(stream: &Stream) -> Option<String> {
 
 /// `xmp` without its `pdfaid:` properties, written as elements
 /// (`<pdfaid:part>2</pdfaid:part>`) or as attributes (`pdfaid:part="2"`).
-/// The namespace's declaration (`xmlns:pdfaid=…`) may stay: it claims nothing.
+/// The namespace's declaration (`xmlns:pdfaid=…`) stays: it claims nothing.
+/// Only that prefix is known, the one every PDF/A writer uses.
 fn without_identification(xmp: &str) -> String {
     let mut out = String::with_capacity(xmp.len());
     let mut rest = xmp;
@@ -95,7 +96,8 @@ fn without_identification(xmp: &str) -> String {
             rest = &value[end + 2..];
             continue;
         }
-        // A mention that is neither (the namespace's declaration): kept.
+        // Neither an element closed after it nor an attribute (a mention in
+        // text, an empty element): kept, as we cannot tell what it claims.
         out.push_str(before);
         out.push_str(name);
         rest = after;
