@@ -402,7 +402,7 @@ fn where_a_scan_has_text_of_its_own_the_reading_takes_its_spelling() {
     let layer = run("pdftotext", &[&path.to_string_lossy(), "-"]);
     assert!(layer.contains("ACME-004712-B"), "{layer}");
 
-    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
     let p = &result.pages[0];
     assert_eq!(p.source, PageSource::Ocr, "the rest of the scan is read");
     assert!(p.text.contains("ACME-004712-B"), "{:?}", p.text);
@@ -412,6 +412,9 @@ fn where_a_scan_has_text_of_its_own_the_reading_takes_its_spelling() {
         "{:?}",
         p.words
     );
+    let hocr = sink.pages[0].1.as_deref().expect("hOCR");
+    assert!(hocr.contains(">ACME-004712-B.</span>"), "{hocr}");
+    assert!(!hocr.contains("4711"), "{hocr}");
     let rate = cer(&p.text, &own.text());
     assert!(rate <= 0.03, "CER {rate:.4}: {:?}", p.text);
 }

@@ -2,19 +2,30 @@
 //! stamp, a typed header over a scan) holds that text exactly; the engine's
 //! reading of the same ink may not (`4711-B` read as `471}-B`). Each word the
 //! engine read over one word of the page's own text, and only it, takes that
-//! word's spelling, in the words and in the page's text.
+//! word's spelling, in the words, the page's text and its hOCR.
 
 use scribe_core::error_rate::edit_distance;
 use scribe_core::results::{BBox, Word};
 
 /// A misreading gets at most one letter in this many wrong.
 const LETTERS_PER_MISREAD: usize = 3;
+/// How far (in pixels) a word's box in the hOCR may lie from its box in the
+/// words: both are mapped to the page's pixels, each rounded its own way.
+const HOCR_BOX_SLACK: u32 = 2;
+
+/// A word read one way and spelt another.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Respelt {
+    pub bbox: BBox,
+    pub from: String,
+    pub to: String,
+}
 
 /// `read`'s words (boxes in the page's pixels, in reading order) respelt as
 /// the words of the page's own text `own` (same frame) they stand on, one on
 /// one; `text`, the reading's text whose tokens are those words in order,
-/// respelt to match. Returns the new text and how many words changed.
-pub fn respell(text: &str, read: &mut [Word], own: &[Word]) -> (String, usize) {
+/// respelt to match. Returns the new text and the words changed.
+pub fn respell(text: &str, read: &mut [Word], own: &[Word]) -> (String, Vec<Respelt>) {
     let mut changes: Vec<(usize, String)> = Vec::new();
     for (i, word) in read.iter().enumerate() {
         let mut on = own.iter().filter(|o| over(&word.bbox, &o.bbox));
@@ -38,13 +49,86 @@ pub fn respell(text: &str, read: &mut [Word], own: &[Word]) -> (String, usize) {
         }
     }
     if changes.is_empty() {
-        return (text.to_owned(), 0);
+        return (text.to_owned(), Vec::new());
     }
     let text = respelt_text(text, read, &changes);
-    for (i, spelling) in &changes {
-        read[*i].text.clone_from(spelling);
+    let respelt = changes
+        .into_iter()
+        .map(|(i, to)| {
+            let from = std::mem::replace(&mut read[i].text, to.clone());
+            Respelt {
+                bbox: read[i].bbox,
+                from,
+                to,
+            }
+        })
+        .collect();
+    (text, respelt)
+}
+
+/// The page's hOCR `fragment` (boxes in the page's pixels) with the words
+/// `respelt` spelt anew: each `ocrx_word` that reads as the word did, where
+/// the word stands.
+pub fn respell_hocr(fragment: &str, respelt: &[Respelt]) -> String {
+    if respelt.is_empty() {
+        return fragment.to_owned();
     }
-    (text, changes.len())
+    const WORD: &str = "class='ocrx_word'";
+    let mut out = String::with_capacity(fragment.len() + 16);
+    let mut rest = fragment;
+    while let Some(at) = rest.find(WORD) {
+        let (before, tag) = rest.split_at(at);
+        out.push_str(before);
+        let Some(open_end) = tag.find('>') else {
+            rest = tag;
+            break;
+        };
+        let Some(close) = tag[open_end..].find("</span>").map(|c| open_end + c) else {
+            rest = tag;
+            break;
+        };
+        let inner = &tag[open_end + 1..close];
+        let bbox = hocr_box(&tag[..open_end]);
+        let change = respelt.iter().find(|r| {
+            inner == scribe_core::xml::escape(&r.from) && bbox.is_some_and(|b| near(&b, &r.bbox))
+        });
+        out.push_str(&tag[..=open_end]);
+        match change {
+            Some(r) => out.push_str(&scribe_core::xml::escape(&r.to)),
+            None => out.push_str(inner),
+        }
+        rest = &tag[close..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The `bbox x0 y0 x1 y1` in an element's opening tag.
+fn hocr_box(tag: &str) -> Option<BBox> {
+    let after = &tag[tag.find("bbox ")? + "bbox ".len()..];
+    let mut numbers = after
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .map(str::parse::<u32>);
+    let (x0, y0, x1, y1) = (
+        numbers.next()?.ok()?,
+        numbers.next()?.ok()?,
+        numbers.next()?.ok()?,
+        numbers.next()?.ok()?,
+    );
+    Some(BBox {
+        x: x0,
+        y: y0,
+        width: x1.checked_sub(x0)?,
+        height: y1.checked_sub(y0)?,
+    })
+}
+
+fn near(a: &BBox, b: &BBox) -> bool {
+    a.x.abs_diff(b.x) <= HOCR_BOX_SLACK
+        && a.y.abs_diff(b.y) <= HOCR_BOX_SLACK
+        && a.width.abs_diff(b.width) <= HOCR_BOX_SLACK
+        && a.height.abs_diff(b.height) <= HOCR_BOX_SLACK
 }
 
 /// Whether `read` is `own` misread: at most a third of its letters off. A
@@ -140,14 +224,47 @@ mod tests {
             word("4711-B", 49, 31, 62),
         ];
         let (out, changed) = respell(text, &mut read, &own);
-        assert_eq!(changed, 1);
+        assert_eq!(
+            changed,
+            [Respelt {
+                bbox: read[4].bbox,
+                from: "471}-B".to_owned(),
+                to: "4711-B".to_owned()
+            }]
+        );
         assert_eq!(out, "RECEIVED 12 MAR\nRef. 4711-B  and more\n");
         assert_eq!(read[4].text, "4711-B");
         assert_eq!(read[1].text, "12");
         // Another word altogether stands on it: the reading stands.
         let other = vec![word("4711-B", 0, 0, 100)];
-        assert_eq!(respell("RECEIVED", &mut read[..1], &other).1, 0);
+        assert!(respell("RECEIVED", &mut read[..1], &other).1.is_empty());
         // Nothing of its own under the words: nothing changes.
-        assert_eq!(respell(text, &mut read[5..], &own), (text.to_owned(), 0));
+        assert_eq!(
+            respell(text, &mut read[5..], &own),
+            (text.to_owned(), Vec::new())
+        );
+    }
+
+    #[test]
+    fn the_hocr_word_where_a_word_was_respelt_is_respelt_too() {
+        let fragment = "<span class='ocrx_word' id='word_1_1' title='bbox 0 30 40 50; x_wconf 96'>Ref.</span>\n\
+                        <span class='ocrx_word' id='word_1_2' title='bbox 51 31 110 50; x_wconf 61'>471}-B</span>\n\
+                        <span class='ocrx_word' id='word_1_3' title='bbox 200 300 260 320; x_wconf 90'>471}-B</span>";
+        let respelt = [Respelt {
+            bbox: BBox {
+                x: 50,
+                y: 30,
+                width: 60,
+                height: 20,
+            },
+            from: "471}-B".to_owned(),
+            to: "4711-B".to_owned(),
+        }];
+        let out = respell_hocr(fragment, &respelt);
+        assert!(out.contains("x_wconf 61'>4711-B</span>"), "{out}");
+        // The same reading elsewhere on the page is not that word.
+        assert!(out.contains("x_wconf 90'>471}-B</span>"), "{out}");
+        assert!(out.contains("x_wconf 96'>Ref.</span>"), "{out}");
+        assert_eq!(respell_hocr(fragment, &[]), fragment);
     }
 }

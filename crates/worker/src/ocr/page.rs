@@ -285,14 +285,14 @@ fn recognize(
             .map_box(word.bbox, original.width, original.height);
     }
     let mut text = recognized.text.trim_end().to_owned();
+    let mut respelt = Vec::new();
     if let Some(own) = own {
         let own = own.words((original.width, original.height));
-        let changed;
-        (text, changed) = own_spelling::respell(&text, &mut recognized.words, &own);
-        if changed > 0 {
+        (text, respelt) = own_spelling::respell(&text, &mut recognized.words, &own);
+        if !respelt.is_empty() {
             tracing::debug!(
                 page = number,
-                changed,
+                changed = respelt.len(),
                 "words read on the page's own text spelt as it is"
             );
         }
@@ -322,7 +322,7 @@ fn recognize(
             (original.width, original.height),
             dpi,
         );
-        scribe_core::hocr::numbered(&placed, number)
+        own_spelling::respell_hocr(&scribe_core::hocr::numbered(&placed, number), &respelt)
     });
     let pdf_page = match &pdf_base {
         Some(base) => {
