@@ -738,6 +738,35 @@ fn an_earlier_ocr_layer_over_a_skewed_scan_is_read_in_its_engines_order() {
 }
 
 #[test]
+fn read_again_by_force_a_scan_s_earlier_layer_gives_way_to_the_new_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = two_columns();
+    let path = dir.path().join("scan.pdf");
+    pdf::write_scanned(std::slice::from_ref(&page.image), 300, &path).expect("pdf");
+    // Our own searchable PDF stands in for an earlier OCR's.
+    let (_, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let earlier = dir.path().join("earlier.pdf");
+    std::fs::rename(searchable(&sink, dir.path()), &earlier).expect("rename");
+    let mut forced = Settings::default();
+    forced.ocr.skip_text = false;
+    let (result, sink) = ocr_file(&earlier, "eng", forced).expect("ocr");
+    assert_eq!(result.pages[0].source, PageSource::Ocr);
+    let out = searchable(&sink, dir.path());
+    let text = run("pdftotext", &["-raw", &out.to_string_lossy(), "-"]);
+    // Each word once: both layers together held every word twice.
+    let (found, truth) = (
+        text.split_whitespace().count(),
+        page.text().split_whitespace().count(),
+    );
+    assert!(
+        found * 10 <= truth * 12,
+        "{found} words for {truth}: {text}"
+    );
+    assert!(word_recall(&text, &page.text()) > 0.9, "{text}");
+    assert_eq!(images(&out), images(&earlier), "the scan itself is kept");
+}
+
+#[test]
 fn hocr_boxes_are_in_the_uploaded_pixels_like_the_json_words() {
     let dir = tempfile::tempdir().expect("tempdir");
     // 120 dpi is enlarged 2.5× for Tesseract; both outputs must still speak in

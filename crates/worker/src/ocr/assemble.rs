@@ -19,6 +19,9 @@ pub struct Pages<'a> {
     pub hocr: &'a [String],
     /// Text layer of page `n` at `layers(n)`, for OCR'd pages.
     pub layer: &'a dyn Fn(usize) -> Option<PathBuf>,
+    /// Pages with text of their own were read too (`ocr.skip_text` off): an
+    /// OCR'd PDF page's earlier invisible text gives way to its new layer.
+    pub forced: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -88,6 +91,7 @@ pub fn assemble(
                 };
                 Ok(PageLayer {
                     number: p.number,
+                    replaces_hidden_text: pages.forced && layer.is_some(),
                     layer,
                     rotation: p.rotation_applied,
                     dpi: p.dpi,

@@ -3,6 +3,7 @@
 pub mod assemble;
 pub mod coverage;
 pub mod engine;
+pub mod hidden_text;
 pub mod icc;
 pub mod own_spelling;
 pub mod page;

@@ -195,6 +195,7 @@ pub fn run_document(
             result: &result,
             hocr: &hocr,
             layer: &|n| layers.get(&n).cloned(),
+            forced: !run.settings.ocr.skip_text,
         };
         let assembled = assemble(&run.document, &input, request.formats, &out)?;
         sink.finish(&assembled)?;

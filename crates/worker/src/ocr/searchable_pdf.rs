@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use super::pdf_image::{self, EmbedError, Embedded};
-use super::{pdfa, pdfa_claim};
+use super::{hidden_text, pdfa, pdfa_claim};
 
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, dictionary};
 use scribe_core::document::Document as Upload;
@@ -23,6 +23,9 @@ pub struct PageLayer {
     pub number: usize,
     /// The page's text layer (see `text_layer`); `None` for pages kept as they were.
     pub layer: Option<PathBuf>,
+    /// Whether the layer takes the place of the page's own invisible text
+    /// (an earlier OCR's, read again with `ocr.skip_text` off).
+    pub replaces_hidden_text: bool,
     /// Clockwise turn found by orientation detection, shown through `/Rotate`.
     pub rotation: u16,
     /// Resolution of the original page, for an image's physical size.
@@ -126,6 +129,14 @@ fn onto_pdf(
             .get(&(page.number as u32))
             .ok_or(SearchablePdfError::MissingPage(page.number))?;
         if let Some(layer) = &page.layer {
+            if page.replaces_hidden_text {
+                let gone = hidden_text::strip(&mut doc, id);
+                tracing::debug!(
+                    page = page.number,
+                    gone,
+                    "the page's earlier invisible text taken out"
+                );
+            }
             let layer = Document::load(layer)?;
             let (form, w, h) = import_form(&mut doc, &layer)?;
             let place = layer_to_user(&doc, id, w, h);

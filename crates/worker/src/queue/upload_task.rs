@@ -383,6 +383,7 @@ async fn assemble(
             result: &result,
             hocr: &hocr_pages,
             layer: &|n| layers.get(&n).cloned(),
+            forced: !settings.ocr.skip_text,
         };
         ocr::assemble::assemble(&document, &input, formats, &out).map_err(|e| {
             if e.is_permanent() {
