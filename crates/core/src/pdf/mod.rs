@@ -292,12 +292,12 @@ impl PdfDocument {
             let text = page_text(&self.pdftotext(number, &["-raw"])?);
             return Ok(Some(OwnText {
                 text,
-                as_drawn: true,
+                invisible: true,
             }));
         }
         Ok(Some(OwnText {
             text,
-            as_drawn: false,
+            invisible: false,
         }))
     }
 
@@ -305,7 +305,7 @@ impl PdfDocument {
     pub fn word_boxes(&self, number: usize, own: &OwnText) -> Result<PageWords, DocumentError> {
         // The crop box is what pdftoppm renders (see `pdftoppm`).
         let mut options = vec!["-bbox", "-cropbox"];
-        if own.as_drawn {
+        if own.invisible {
             options.push("-raw");
         }
         let out = self.pdftotext(number, &options)?;
@@ -387,16 +387,10 @@ fn damage(stderr: &str) -> String {
 #[derive(Debug, Clone, PartialEq)]
 pub struct OwnText {
     pub text: String,
-    /// Taken in the order it is drawn (`pdftotext -raw`), not poppler's
+    /// Most of it is drawn invisibly, as an earlier OCR's layer is; it is
+    /// then taken in the order it is drawn (`pdftotext -raw`), not poppler's
     /// reading order (see [`PdfDocument::text_layer`]).
-    as_drawn: bool,
-}
-
-impl OwnText {
-    /// Whether most of it is drawn invisibly, as an earlier OCR's layer is.
-    pub fn is_invisible(&self) -> bool {
-        self.as_drawn
-    }
+    pub invisible: bool,
 }
 
 /// One page of `pdftotext` output, without its form feed and trailing blank lines.

@@ -91,7 +91,7 @@ pub fn assemble(
                 };
                 Ok(PageLayer {
                     number: p.number,
-                    replaces_hidden_text: pages.forced && layer.is_some(),
+                    replaces_hidden_text: pages.forced,
                     layer,
                     rotation: p.rotation_applied,
                     dpi: p.dpi,

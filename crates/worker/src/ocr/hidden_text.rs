@@ -10,7 +10,7 @@ use lopdf::content::{Content, Operation};
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream};
 use scribe_core::pdf::objects::inherited;
 
-use super::pdfa::{filters, inflate_within};
+use super::pdf_stream;
 
 /// Most bytes one drawing may inflate to (a page's drawing is far smaller);
 /// a larger one is left as it is rather than held in memory.
@@ -114,25 +114,20 @@ fn forms_of(doc: &Document, resources: &Object) -> Vec<ObjectId> {
 }
 
 /// The operations of the drawing held in `streams`, one after another, when
-/// each is stored plain or Flate-compressed and all inflate within bounds.
+/// each can be read within bounds and lopdf can be trusted to parse them
+/// (see `pdf_stream`).
 fn drawing(doc: &Document, streams: &[ObjectId]) -> Option<Vec<Operation>> {
     let mut bytes = Vec::new();
     for id in streams {
         let stream = doc.get_object(*id).and_then(Object::as_stream).ok()?;
         let room = MAX_DRAWING_BYTES.checked_sub(bytes.len() as u64)?;
-        let part = match filters(&stream.dict).as_slice() {
-            [] => stream.content.clone(),
-            [flate] if flate == b"FlateDecode" && stream.dict.get(b"DecodeParms").is_err() => {
-                inflate_within(&stream.content, room)
-            }
-            _ => return None,
-        };
-        if part.len() as u64 > room {
-            return None;
-        }
-        bytes.extend_from_slice(&part);
+        bytes.extend_from_slice(&pdf_stream::decoded_within(stream, room)?);
         // Streams of one page join as if one, with whitespace between.
         bytes.push(b'\n');
+    }
+    if !pdf_stream::shallow(&bytes) {
+        tracing::info!("a drawing nests too deeply to parse: its invisible text is left");
+        return None;
     }
     Content::decode(&bytes).ok().map(|c| c.operations)
 }
@@ -183,6 +178,7 @@ fn without_invisible_text(ops: Vec<Operation>) -> (Vec<Operation>, usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use lopdf::dictionary;
 
     fn ops(content: &[u8]) -> Vec<Operation> {
         Content::decode(content).expect("content").operations
@@ -211,5 +207,25 @@ mod tests {
         // `'` and `"` keep their line move and spacing.
         let names: Vec<&str> = kept.iter().map(|o| o.operator.as_str()).collect();
         assert!(names.contains(&"T*") && names.contains(&"Tw") && names.contains(&"Tc"));
+    }
+
+    #[test]
+    fn a_drawing_nested_too_deep_to_parse_is_left_as_it_is() {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let hostile = [b"BT 3 Tr (x) Tj ".as_slice(), &[b'['; 200_000]].concat();
+        let contents = doc.add_object(Stream::new(Dictionary::new(), hostile));
+        let page = doc.add_object(dictionary! {
+            "Type" => "Page",
+            "Parent" => pages,
+            "Contents" => contents,
+        });
+        assert_eq!(strip(&mut doc, page), 0);
+        let kept = doc
+            .get_dictionary(page)
+            .expect("page")
+            .get(b"Contents")
+            .expect("contents");
+        assert_eq!(kept.as_reference().ok(), Some(contents));
     }
 }

@@ -8,6 +8,7 @@ pub mod icc;
 pub mod own_spelling;
 pub mod page;
 pub mod pdf_image;
+pub mod pdf_stream;
 pub mod pdfa;
 pub mod pdfa_claim;
 pub mod pictures;

@@ -85,7 +85,8 @@ pub fn process(
     let Some((pdf, own_text)) = text_layer(run, number)? else {
         return recognize(engine, run, number, None);
     };
-    if letters(&own_text.text) < MIN_LAYER_LETTERS {
+    let own_letters = letters(&own_text.text);
+    if own_letters < MIN_LAYER_LETTERS {
         // Its words matter only to the searchable PDF's layer.
         let own = run
             .formats
@@ -96,7 +97,7 @@ pub fn process(
     }
     let own = own_words(pdf, number, &own_text);
     let scanned = pdf.image_cover(number) >= SCANNED_COVER;
-    let typeset = !own_text.is_invisible() && letters(&own_text.text) >= FULL_LAYER_LETTERS;
+    let typeset = !own_text.invisible && own_letters >= FULL_LAYER_LETTERS;
     let kept = !scanned || typeset || covers_the_ink(pdf, number, own.as_ref());
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();

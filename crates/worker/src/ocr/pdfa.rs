@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use lopdf::{Dictionary, Document, Object, ObjectId, Stream, StringFormat, dictionary};
 
 use super::icc;
+use super::pdf_stream::{filters, inflate_within, string_end};
 
 /// Deeper nesting than any real file has is treated as hostile and not walked.
 const MAX_DEPTH: usize = 64;
@@ -334,25 +335,6 @@ fn drawing(
     Ok(content)
 }
 
-/// Zlib `data` inflated as lopdf does it, but to at most `limit` + 1 bytes: what
-/// inflates before an error is kept, and data that fails from its first byte is
-/// read again as raw deflate past the two-byte header.
-pub(super) fn inflate_within(data: &[u8], limit: u64) -> Vec<u8> {
-    use std::io::Read;
-    let read = |reader: &mut dyn Read| {
-        let mut out = Vec::new();
-        // An error ends the stream; what came before it stays, as in lopdf.
-        let _ = reader.take(limit + 1).read_to_end(&mut out);
-        out
-    };
-    match read(&mut flate2::read::ZlibDecoder::new(data)) {
-        out if out.is_empty() && data.len() > 2 => {
-            read(&mut flate2::read::DeflateDecoder::new(&data[2..]))
-        }
-        out => out,
-    }
-}
-
 /// Whether a stream may be content (a page's, a form's, a pattern's, a glyph's
 /// or an appearance): every stream but the kinds that hold something else.
 fn may_be_drawn(d: &Dictionary, subtype: Option<&[u8]>) -> bool {
@@ -497,17 +479,6 @@ fn is_our_text_font(doc: &Document, font: &Dictionary) -> bool {
     }
 }
 
-pub(super) fn filters(d: &Dictionary) -> Vec<Vec<u8>> {
-    match d.get(b"Filter") {
-        Ok(Object::Name(n)) => vec![n.clone()],
-        Ok(Object::Array(a)) => a
-            .iter()
-            .filter_map(|o| o.as_name().ok().map(<[u8]>::to_vec))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
-
 fn colour_name(name: &[u8], s: &mut Survey) {
     match name {
         b"DeviceRGB" | b"RGB" => s.rgb = true,
@@ -567,27 +538,6 @@ fn colours_drawn(content: &[u8], s: &mut Survey) {
         }
     }
     end_token(&mut token_start, content.len(), s);
-}
-
-/// Past a literal string, whose parentheses nest and may be escaped.
-fn string_end(bytes: &[u8], open: usize) -> usize {
-    let mut level = 0usize;
-    let mut i = open;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 1,
-            b'(' => level += 1,
-            b')' => {
-                level = level.saturating_sub(1);
-                if level == 0 {
-                    return i + 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
-    }
-    bytes.len()
 }
 
 fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {

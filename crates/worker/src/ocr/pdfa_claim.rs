@@ -5,7 +5,7 @@
 
 use lopdf::{Document, Object, Stream, dictionary};
 
-use super::pdfa::{filters, inflate_within};
+use super::pdf_stream;
 
 /// XMP packets are a few kilobytes; past this the stream is not one to edit.
 const MAX_XMP_BYTES: u64 = 4 << 20;
@@ -53,15 +53,11 @@ pub fn withdraw(doc: &mut Document) -> bool {
     true
 }
 
-/// The stream's XMP text, when it is stored plain or Flate-compressed and
-/// no larger than a packet.
+/// The stream's XMP text, when it can be read (see `pdf_stream`) and is no
+/// larger than a packet.
 fn packet(stream: &Stream) -> Option<String> {
-    let bytes = match filters(&stream.dict).as_slice() {
-        [] => stream.content.clone(),
-        [flate] if flate == b"FlateDecode" => inflate_within(&stream.content, MAX_XMP_BYTES),
-        _ => return None,
-    };
-    (bytes.len() as u64 <= MAX_XMP_BYTES).then(|| String::from_utf8_lossy(&bytes).into_owned())
+    pdf_stream::decoded_within(stream, MAX_XMP_BYTES)
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
 }
 
 /// `xmp` without its `pdfaid:` properties, written as elements

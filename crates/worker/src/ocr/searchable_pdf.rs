@@ -23,8 +23,8 @@ pub struct PageLayer {
     pub number: usize,
     /// The page's text layer (see `text_layer`); `None` for pages kept as they were.
     pub layer: Option<PathBuf>,
-    /// Whether the layer takes the place of the page's own invisible text
-    /// (an earlier OCR's, read again with `ocr.skip_text` off).
+    /// Whether its layer, when it has one, takes the place of the page's own
+    /// invisible text (an earlier OCR's, read again with `ocr.skip_text` off).
     pub replaces_hidden_text: bool,
     /// Clockwise turn found by orientation detection, shown through `/Rotate`.
     pub rotation: u16,
