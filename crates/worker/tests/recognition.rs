@@ -371,6 +371,34 @@ fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kep
 }
 
 #[test]
+fn an_earlier_ocr_that_read_its_scan_upside_down_gives_way_to_a_reading() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scan = render_page(&page_text(83, 40), DPI, (8.5, 11.0), 11.0).expect("render");
+    // The sheet went through the scanner upside down, and its OCR read it as it lay.
+    let turned = image::imageops::rotate180(&scan.image);
+    let path = dir.path().join("upside-down.pdf");
+    scan_with_earlier_ocr(&turned, &turned, &path);
+    let layer = run("pdftotext", &[&path.to_string_lossy(), "-"]);
+    assert!(
+        word_recall(&layer, &scan.text()) < 0.2,
+        "the earlier OCR read the page: {layer}"
+    );
+
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    // It stands on every line, so by coverage alone it was kept.
+    assert_eq!(p.source, PageSource::Ocr);
+    assert!(p.replaced_text_layer);
+    assert_eq!(p.rotation_applied, 180);
+    let rate = cer(&p.text, &scan.text());
+    assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+    // The searchable PDF holds the new reading in the earlier one's place.
+    let out = searchable(&sink, dir.path());
+    let text = run("pdftotext", &["-raw", &out.to_string_lossy(), "-"]);
+    assert_each_word_once(&text, &scan.text());
+}
+
+#[test]
 fn where_a_scan_has_text_of_its_own_the_reading_takes_its_spelling() {
     let dir = tempfile::tempdir().expect("tempdir");
     // The page's own text says 4712 where its ink says 4711: an exact Bates

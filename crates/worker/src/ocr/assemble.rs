@@ -91,7 +91,7 @@ pub fn assemble(
                 };
                 Ok(PageLayer {
                     number: p.number,
-                    replaces_hidden_text: pages.forced,
+                    replaces_hidden_text: pages.forced || p.replaced_text_layer,
                     layer,
                     rotation: p.rotation_applied,
                     dpi: p.dpi,

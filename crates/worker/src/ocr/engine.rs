@@ -155,6 +155,32 @@ impl Engine {
         })
     }
 
+    /// The words in `area` of a prepared page (in the page's OCR pixels),
+    /// read with layout analysis and nothing else: a sample, not a page's
+    /// outputs. Boxes are in the page's pixels.
+    pub fn read_area(&mut self, page: &Prepared, area: Area) -> Result<Vec<Word>, TesseractError> {
+        // A crop, not Tesseract's own rectangle: set on a fresh image, that
+        // read clean print as garbage (confidence under 40).
+        let crop =
+            image::imageops::crop_imm(&page.ocr, area.left, area.top, area.width, area.height)
+                .to_image();
+        let ocr = Pix::from_gray(&crop, page.dpi)?;
+        self.api.set_page_seg_mode(PSM_AUTO);
+        self.api.set_image(&ocr, page.dpi);
+        let words = self
+            .api
+            .recognize()
+            .and_then(|()| self.api.tsv(0))
+            .map(|tsv| tsv::parse_words(&tsv));
+        self.api.clear();
+        let mut words = words?;
+        for w in &mut words {
+            w.bbox.x += area.left;
+            w.bbox.y += area.top;
+        }
+        Ok(words)
+    }
+
     fn read_results(
         &mut self,
         size: (u32, u32),

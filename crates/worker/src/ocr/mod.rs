@@ -5,6 +5,7 @@ pub mod coverage;
 pub mod engine;
 pub mod hidden_text;
 pub mod icc;
+pub mod layer_audit;
 pub mod own_spelling;
 pub mod page;
 pub mod pdf_image;

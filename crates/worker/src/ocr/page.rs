@@ -8,10 +8,11 @@ use scribe_core::density;
 use scribe_core::document::DocumentError;
 use scribe_core::pdf::{OwnText, PageWords, PdfDocument, letters};
 use scribe_core::preprocess::{Applied, Binarize, Layout, Prepared, has_highlights, is_faint};
-use scribe_core::results::{PageResult, PageSource, PageTimings};
+use scribe_core::results::{PageResult, PageSource, PageTimings, Word};
 
 use super::coverage;
 use super::engine::{Engine, Recognized};
+use super::layer_audit::{self, Verdict};
 use super::own_spelling;
 use super::preview::{self, PreviewError};
 use super::run::DocumentRun;
@@ -62,7 +63,8 @@ impl PageError {
 /// layer is checked against a reading of the page, unless it covers the ink.
 const SCANNED_COVER: f64 = 0.3;
 /// A layer whose words leave at most this share of a scan's ink bare covers
-/// it (rules, logos and specks have no words), and needs no reading to check it.
+/// it (rules, logos and specks have no words): a sample of the page, not all
+/// of it, is read to check it (see `layer_audit`).
 const UNCOVERED_INK: f64 = 0.05;
 /// Visible text this long is a born-digital page's, whose figures' ink has no
 /// words: it is not checked, lest a chart's labels read by OCR replace it.
@@ -83,7 +85,7 @@ pub fn process(
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     let Some((pdf, own_text)) = text_layer(run, number)? else {
-        return recognize(engine, run, number, None);
+        return recognize(engine, run, number, Earlier::default());
     };
     let own_letters = letters(&own_text.text);
     if own_letters < MIN_LAYER_LETTERS {
@@ -93,15 +95,22 @@ pub fn process(
             .pdf
             .then(|| own_words(pdf, number, &own_text))
             .flatten();
-        return recognize(engine, run, number, own.as_ref());
+        return recognize(engine, run, number, Earlier::beside(own.as_ref()));
     }
     let own = own_words(pdf, number, &own_text);
     let scanned = pdf.image_cover(number) >= SCANNED_COVER;
     let typeset = !own_text.invisible && own_letters >= FULL_LAYER_LETTERS;
     let kept = !scanned || typeset || covers_the_ink(pdf, number, own.as_ref());
+    let text = own_text.text;
+    if kept && own_text.invisible && scanned && misreads(engine, run, number, &text)? {
+        tracing::debug!(
+            page = number,
+            "the page's earlier OCR misreads it: read again"
+        );
+        return recognize(engine, run, number, Earlier::REPLACED);
+    }
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();
-    let text = own_text.text;
     if kept {
         return from_text_layer(run, pdf, number, (text, own), extracted);
     }
@@ -110,7 +119,7 @@ pub fn process(
     // text in its image that its own text lacks. The page is readable from
     // its layer whatever the engine makes of it, so a failed reading keeps
     // the layer.
-    match recognize(engine, run, number, own.as_ref()) {
+    match recognize(engine, run, number, Earlier::beside(own.as_ref())) {
         Ok(read) if finds_more(&read.result, &text, own.as_ref()) => {
             tracing::debug!(
                 page = number,
@@ -123,6 +132,49 @@ pub fn process(
         Err(e) => {
             tracing::info!(page = number, error = %e, "the page's scan could not be read; its text layer kept");
             from_text_layer(run, pdf, number, (text, own), extracted)
+        }
+    }
+}
+
+/// The text a PDF page already has, as a reading of the page treats it.
+#[derive(Clone, Copy, Default)]
+struct Earlier<'a> {
+    /// Words that stay on the page: the words read over them take their
+    /// spelling (see `own_spelling`), and the new layer leaves them out.
+    words: Option<&'a PageWords>,
+    /// An earlier OCR's invisible text that misreads the page: the new
+    /// reading takes its place, in the searchable PDF too.
+    replaced: bool,
+}
+
+impl<'a> Earlier<'a> {
+    const REPLACED: Self = Self {
+        words: None,
+        replaced: true,
+    };
+
+    fn beside(words: Option<&'a PageWords>) -> Self {
+        Self {
+            words,
+            replaced: false,
+        }
+    }
+}
+
+/// Whether an earlier OCR's `layer`, which stands over the scan's ink, is
+/// not a reading of it (see `layer_audit`); not when that cannot be told.
+fn misreads(
+    engine: &mut Engine,
+    run: &DocumentRun,
+    number: usize,
+    layer: &str,
+) -> Result<bool, PageError> {
+    match layer_audit::audit(engine, run, number, layer) {
+        Ok(verdict) => Ok(verdict == Verdict::Misreads),
+        Err(e @ (PageError::Cancelled | PageError::Stopped)) => Err(e),
+        Err(e) => {
+            tracing::info!(page = number, error = %e, "the page's earlier OCR could not be audited; kept");
+            Ok(false)
         }
     }
 }
@@ -184,13 +236,12 @@ fn holds_more(read: &str, layer: &str) -> bool {
     read > layer + layer / 2 + 100
 }
 
-/// Reads page `number`; `own` are the words of the page's own text, which
-/// stays on the page and which the page's text layer must not repeat.
+/// Reads page `number`, which may have text of its own (`earlier`).
 fn recognize(
     engine: &mut Engine,
     run: &DocumentRun,
     number: usize,
-    own: Option<&PageWords>,
+    earlier: Earlier<'_>,
 ) -> Result<PageArtifacts, PageError> {
     let started = Instant::now();
     let page = run.document.load_page(number)?;
@@ -215,7 +266,7 @@ fn recognize(
         hocr: run.formats.hocr,
         pdf_base: pdf_base.as_deref(),
     };
-    let sideways = looks_sideways(&recognized);
+    let sideways = looks_sideways(&recognized.words);
     let mut current = (prepared, recognized);
     if preprocess.orientation && (sideways || reads_badly(&current.1, below)) {
         let started = Instant::now();
@@ -287,7 +338,7 @@ fn recognize(
     }
     let mut text = recognized.text.trim_end().to_owned();
     let mut respelt = Vec::new();
-    if let Some(own) = own {
+    if let Some(own) = earlier.words {
         let own = own.words((original.width, original.height));
         (text, respelt) = own_spelling::respell(&text, &mut recognized.words, &own);
         if !respelt.is_empty() {
@@ -335,7 +386,7 @@ fn recognize(
             };
             text_layer::normalize(&base.with_extension("pdf"), frame, &layer)
                 .map_err(|e| PageError::Output(e.to_string()))?;
-            if let Some(own) = own {
+            if let Some(own) = earlier.words {
                 let own = own.in_pixels((original.width, original.height));
                 let left_out = text_layer::leave_out(&layer, &own)
                     .map_err(|e| PageError::Output(e.to_string()))?;
@@ -359,6 +410,7 @@ fn recognize(
             dpi,
             dpi_estimated: dpi_estimated && dpi.is_some(),
             source: PageSource::Ocr,
+            replaced_text_layer: earlier.replaced,
             text,
             mean_confidence: recognized.mean_confidence,
             rotation_applied: applied.rotation,
@@ -446,9 +498,8 @@ fn reads_badly(r: &Recognized, below: f32) -> bool {
 
 /// Layout analysis reads a page turned 90° as vertical text, often with good
 /// confidence; its words then stand taller than wide.
-fn looks_sideways(r: &Recognized) -> bool {
-    let long: Vec<_> = r
-        .words
+pub(super) fn looks_sideways(words: &[Word]) -> bool {
+    let long: Vec<_> = words
         .iter()
         .filter(|w| w.text.chars().count() >= 4)
         .collect();
@@ -508,6 +559,7 @@ fn from_text_layer(
             dpi: Some(dpi),
             dpi_estimated: false,
             source: PageSource::TextLayer,
+            replaced_text_layer: false,
             text,
             mean_confidence: None,
             rotation_applied: 0,

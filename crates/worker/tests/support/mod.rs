@@ -165,6 +165,20 @@ pub fn word_recall(text: &str, truth: &str) -> f64 {
     hits as f64 / words.len().max(1) as f64
 }
 
+/// Asserts that the searchable PDF's `text` holds the truth's words, each
+/// once: an earlier layer left beside the new one doubles them.
+pub fn assert_each_word_once(text: &str, truth: &str) {
+    let (found, words) = (
+        text.split_whitespace().count(),
+        truth.split_whitespace().count(),
+    );
+    assert!(
+        found * 10 <= words * 12,
+        "{found} words for {words}: {text}"
+    );
+    assert!(word_recall(text, truth) > 0.9, "{text}");
+}
+
 pub fn searchable(sink: &MemorySink, dir: &Path) -> PathBuf {
     let path = dir.join("searchable.pdf");
     std::fs::write(&path, sink.pdf.as_ref().expect("a searchable PDF")).expect("write");
