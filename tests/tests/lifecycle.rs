@@ -295,6 +295,82 @@ async fn a_rerun_reads_the_stored_originals_with_another_language_and_outputs() 
     assert_eq!(r.status().as_u16(), 202, "no body: the same settings again");
 }
 
+/// Where the first page of job `id`'s first file got its text, which must read as `truth`.
+async fn page_source(app: &TestApp, id: &str, truth: &str) -> String {
+    let (status, results) = app
+        .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
+        .await;
+    assert_eq!(status, 200, "{results}");
+    let page = &results["files"][0]["result"]["pages"][0];
+    let text = page["text"].as_str().unwrap_or_default();
+    assert!(cer(text, truth) <= 0.05, "{page}");
+    page["source"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn force_ocr_reads_a_pdf_s_own_text_again_for_a_job_and_its_rerun() {
+    let app = TestApp::spawn(|_| {}).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let lines = scribe_fixtures::page_text(47, 4);
+    let path = dir.path().join("digital.pdf");
+    scribe_fixtures::pdf::write_text(std::slice::from_ref(&lines), &path).expect("pdf");
+    let pdf = std::fs::read(&path).expect("read");
+    let truth = lines.join("\n");
+
+    let refused = app
+        .submit(
+            ALICE,
+            vec![("digital.pdf", pdf.clone())],
+            &[("force_ocr", "maybe")],
+        )
+        .await;
+    assert_eq!(refused.status().as_u16(), 400);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "malformed_body", "{body}");
+
+    let kept = app
+        .submit_ok(
+            vec![("digital.pdf", pdf.clone())],
+            &[("outputs", "txt,json")],
+        )
+        .await;
+    let job = app.wait_for_job(&kept, LIMIT).await;
+    assert_eq!(job["force_ocr"], false, "{job}");
+    assert_eq!(page_source(&app, &kept, &truth).await, "text_layer");
+
+    // The same file and outputs: no duplicate of the job that kept its text.
+    let r = app
+        .submit(
+            ALICE,
+            vec![("digital.pdf", pdf.clone())],
+            &[("outputs", "txt,json"), ("force_ocr", "true")],
+        )
+        .await;
+    assert_eq!(r.status().as_u16(), 202);
+    let accepted: Value = r.json().await.expect("json");
+    assert_eq!(accepted["force_ocr"], true, "{accepted}");
+    assert!(accepted["reused_from"].is_null(), "{accepted}");
+    let forced = accepted["id"].as_str().expect("id").to_owned();
+    let job = app.wait_for_job(&forced, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(page_source(&app, &forced, &truth).await, "ocr");
+
+    let r = app
+        .client
+        .post(app.url(&format!("/api/v1/jobs/{kept}/rerun")))
+        .bearer_auth(ALICE)
+        .json(&serde_json::json!({"force_ocr": true}))
+        .send()
+        .await
+        .expect("rerun");
+    assert_eq!(r.status().as_u16(), 202);
+    let rerun: Value = r.json().await.expect("json");
+    let rerun = rerun["id"].as_str().expect("id").to_owned();
+    let job = app.wait_for_job(&rerun, LIMIT).await;
+    assert_eq!(job["force_ocr"], true, "{job}");
+    assert_eq!(page_source(&app, &rerun, &truth).await, "ocr");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_portal_deletes_and_reruns_with_plain_forms() {
     let app = TestApp::spawn(|_| {}).await;
@@ -303,12 +379,15 @@ async fn the_portal_deletes_and_reruns_with_plain_forms() {
     let form = Form::new()
         .text("csrf", browser.csrf.clone())
         .part("file", Part::bytes(png).file_name("scan.png"))
-        .text("outputs", "txt,json");
+        .text("outputs", "txt,json")
+        // A ticked checkbox.
+        .text("force_ocr", "on");
     let location = location_of(&browser.post_form(&app, form).await);
     let id = location.trim_start_matches("/jobs/").to_owned();
     let page = browser.html(&app, &location).await;
     assert!(page.contains(&format!("action=\"/jobs/{id}/delete\"")));
     assert!(page.contains(&format!("action=\"/jobs/{id}/rerun\"")));
+    assert!(page.contains("name=\"force_ocr\" checked"), "{page}");
 
     let r = browser
         .post(
@@ -319,6 +398,8 @@ async fn the_portal_deletes_and_reruns_with_plain_forms() {
                 ("language", ""),
                 ("outputs", "pdf"),
                 ("outputs", "txt,json"),
+                // The form's hidden field, its checkbox left unticked.
+                ("force_ocr", "false"),
             ],
         )
         .await;
@@ -334,6 +415,7 @@ async fn the_portal_deletes_and_reruns_with_plain_forms() {
         .expect("json");
     assert_eq!(job["language"], "deu");
     assert_eq!(job["outputs"]["pdf"], true);
+    assert_eq!(job["force_ocr"], false, "{job}");
 
     let forged = browser
         .http

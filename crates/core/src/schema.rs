@@ -21,6 +21,7 @@ diesel::table! {
         reused_from -> Nullable<Uuid>,
         webhook_url -> Nullable<Text>,
         notify_email -> Nullable<Text>,
+        force_ocr -> Bool,
     }
 }
 

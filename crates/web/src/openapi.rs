@@ -191,7 +191,14 @@ mod tests {
             Some(r) => &doc["components"]["schemas"][r.rsplit('/').next().unwrap_or_default()],
             None => form,
         };
-        for field in ["file", "language", "outputs", "webhook_url", "notify_email"] {
+        for field in [
+            "file",
+            "language",
+            "outputs",
+            "webhook_url",
+            "notify_email",
+            "force_ocr",
+        ] {
             assert!(form["properties"][field].is_object(), "{field}");
         }
         assert_eq!(form["properties"]["file"]["type"], "array");

@@ -28,6 +28,8 @@ pub struct Received {
     pub webhook_url: Option<String>,
     /// Who to email when it is over.
     pub notify_email: Option<String>,
+    /// Read PDF pages that have text of their own too.
+    pub force_ocr: bool,
 }
 
 pub struct Limits {
@@ -66,6 +68,7 @@ pub async fn receive(
         outputs: None,
         webhook_url: None,
         notify_email: None,
+        force_ocr: false,
     };
     let mut request_bytes = 0u64;
     let mut first = true;
@@ -130,6 +133,9 @@ pub async fn receive(
             ("notify_email", _) => {
                 received.notify_email = non_empty(text_field(&mut field).await?);
             }
+            ("force_ocr", _) => {
+                received.force_ocr = flag("force_ocr", &text_field(&mut field).await?)?
+            }
             _ => {
                 // Unknown fields are drained and ignored.
                 while field.try_next().await.map_err(malformed)?.is_some() {}
@@ -137,6 +143,19 @@ pub async fn receive(
         }
     }
     Ok(received)
+}
+
+/// A yes-or-no form field: `true`/`false`, `1`/`0`, `yes`/`no`, or `on`
+/// (what a ticked checkbox sends); empty is no.
+pub fn flag(name: &str, value: &str) -> Result<bool, ApiError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(ApiError::bad(
+            "malformed_body",
+            format!("`{name}` is true or false"),
+        )),
+    }
 }
 
 async fn store_file(

@@ -19,6 +19,8 @@ pub struct JobView {
     pub reused_from: Option<Uuid>,
     pub language: String,
     pub outputs: Formats,
+    /// PDF pages with text of their own are read too, not kept as they are.
+    pub force_ocr: bool,
     pub error: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -101,6 +103,8 @@ pub struct AcceptedView {
     pub reused_from: Option<Uuid>,
     pub language: String,
     pub outputs: Formats,
+    /// PDF pages with text of their own are read too, not kept as they are.
+    pub force_ocr: bool,
     pub status_url: String,
     pub results_url: String,
     pub files: Vec<AcceptedFile>,
@@ -133,6 +137,7 @@ impl JobView {
             reused_from: job.reused_from,
             language: job.language.clone(),
             outputs: formats,
+            force_ocr: job.force_ocr,
             error: job.error.clone(),
             created_at: job.created_at,
             updated_at: job.updated_at,

@@ -20,7 +20,7 @@ const CANDIDATES: i64 = 20;
 /// Inserts the job and its uploads unless `reuse` is set and an earlier job
 /// qualifies, which is then returned instead (and nothing is written): the
 /// newest of the owner's `CANDIDATES` newest complete jobs with this
-/// language and these outputs whose first file has the first hash, provided
+/// language, these outputs and this `force_ocr` whose first file has the first hash, provided
 /// its files are exactly these hashes in order and every one was read.
 pub fn insert_unless_earlier(
     conn: &mut PgConnection,
@@ -92,6 +92,8 @@ impl QueryFragment<Pg> for RecordJob<'_> {
         out.push_bind_param::<Text, _>(&self.job.language)?;
         out.push_sql(" AND j.formats = ");
         out.push_bind_param::<Jsonb, _>(&self.job.formats)?;
+        out.push_sql(" AND j.force_ocr = ");
+        out.push_bind_param::<Bool, _>(&self.job.force_ocr)?;
         out.push_sql(" AND j.status = 'complete' ORDER BY j.finished_at DESC LIMIT ");
         out.push_bind_param::<Int8, _>(&CANDIDATES)?;
         out.push_sql(
@@ -102,7 +104,8 @@ impl QueryFragment<Pg> for RecordJob<'_> {
         out.push_bind_param::<Array<Text>, _>(&self.hashes)?;
         out.push_sql(
             " ORDER BY c.finished_at DESC LIMIT 1), \
-             job AS (INSERT INTO jobs (id, owner, language, formats, webhook_url, notify_email) \
+             job AS (INSERT INTO jobs (id, owner, language, formats, webhook_url, notify_email, \
+             force_ocr) \
              SELECT ",
         );
         out.push_bind_param::<SqlUuid, _>(&self.job.id)?;
@@ -116,6 +119,8 @@ impl QueryFragment<Pg> for RecordJob<'_> {
         out.push_bind_param::<Nullable<Text>, _>(&self.job.webhook_url)?;
         out.push_sql(", ");
         out.push_bind_param::<Nullable<Text>, _>(&self.job.notify_email)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Bool, _>(&self.job.force_ocr)?;
         // The uploads' foreign key is checked at the statement's end, when
         // the job row is there.
         out.push_sql(

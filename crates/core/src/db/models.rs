@@ -25,6 +25,8 @@ pub struct Job {
     pub reused_from: Option<Uuid>,
     pub webhook_url: Option<String>,
     pub notify_email: Option<String>,
+    /// PDF pages with text of their own are read too (`ocr.skip_text` off).
+    pub force_ocr: bool,
 }
 
 impl Job {
@@ -44,6 +46,8 @@ pub struct NewJob {
     pub formats: serde_json::Value,
     pub webhook_url: Option<String>,
     pub notify_email: Option<String>,
+    /// PDF pages with text of their own are read too (`ocr.skip_text` off).
+    pub force_ocr: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Serialize)]

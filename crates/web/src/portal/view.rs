@@ -71,6 +71,7 @@ pub struct JobView {
     /// The stored code (`deu+eng`), for the re-run form.
     pub language_code: String,
     pub outputs: scribe_core::formats::Formats,
+    pub force_ocr: bool,
     pub created: String,
     pub duration: String,
     pub pages_done: i64,
@@ -163,6 +164,7 @@ pub fn job_view(job: &views::JobView) -> JobView {
         language: languages::describe(&job.language),
         language_code: job.language.clone(),
         outputs: job.outputs,
+        force_ocr: job.force_ocr,
         created: timestamp(job.created_at),
         duration: duration(job.created_at, job.finished_at),
         pages_done: job.progress.pages_done,

@@ -69,6 +69,9 @@ pub struct CreateJob {
     webhook_url: Option<String>,
     /// Told when the job finishes.
     notify_email: Option<String>,
+    /// `true` reads PDF pages that have text of their own too (by default
+    /// their text is kept, unless it is an earlier OCR found to misread them).
+    force_ocr: Option<bool>,
 }
 
 /// `202` with the new job, as for every way a job is made.
@@ -152,6 +155,7 @@ async fn accept(
         id: job_id,
         language,
         formats,
+        force_ocr: received.force_ocr,
         notify,
     };
     queue_job(state, owner, job, files, trace_id, Fresh::ReuseDuplicates).await
@@ -222,6 +226,7 @@ struct JobSpec {
     id: Uuid,
     language: String,
     formats: Formats,
+    force_ocr: bool,
     notify: Notify,
 }
 
@@ -247,6 +252,7 @@ async fn queue_job(
         id: job_id,
         language,
         formats,
+        force_ocr,
         notify,
     } = job;
     let new_job = NewJob {
@@ -256,6 +262,7 @@ async fn queue_job(
         formats: serde_json::to_value(formats).map_err(ApiError::internal)?,
         webhook_url: notify.webhook_url,
         notify_email: notify.notify_email,
+        force_ocr,
     };
     let upload_ids: Vec<Uuid> = files.iter().map(|f| f.id).collect();
     let summary: Vec<AcceptedFile> = files
@@ -304,6 +311,7 @@ async fn queue_job(
             reused_from,
             language,
             outputs: formats,
+            force_ocr,
             status_url: format!("/api/v1/jobs/{job_id}"),
             results_url: format!("/api/v1/jobs/{job_id}/results"),
             files: summary,
@@ -476,27 +484,34 @@ pub struct Rerun {
     pub language: Option<String>,
     #[serde(default)]
     pub outputs: Option<String>,
+    /// Read PDF pages that have text of their own too.
+    #[serde(default)]
+    pub force_ocr: Option<bool>,
 }
 
 impl Rerun {
     /// Form fields, repeated ones combined as the upload form's are
-    /// (`language=deu&language=eng` is `deu+eng`); empty ones are ignored.
+    /// (`language=deu&language=eng` is `deu+eng`); empty ones are ignored,
+    /// and of several `force_ocr` the last counts (a form sends `false`
+    /// before its checkbox, which sends `on` only when ticked).
     pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
         let mut languages = Vec::new();
         let mut outputs = Vec::new();
+        let mut force_ocr = None;
         for (name, value) in pairs {
             let value = value.trim();
             match name.as_str() {
                 _ if value.is_empty() => {}
                 "language" => languages.push(value),
                 "outputs" => outputs.push(value),
+                "force_ocr" => force_ocr = Some(upload::flag(name, value)?),
                 // The portal's form carries its token and its confirmation.
                 "csrf" => {}
                 other => {
                     return Err(ApiError::bad(
                         "malformed_body",
                         format!(
-                            "unknown field `{}`; send `language` and/or `outputs`",
+                            "unknown field `{}`; send `language`, `outputs` and/or `force_ocr`",
                             other.chars().take(40).collect::<String>()
                         ),
                     ));
@@ -506,6 +521,7 @@ impl Rerun {
         Ok(Self {
             language: (!languages.is_empty()).then(|| languages.join("+")),
             outputs: (!outputs.is_empty()).then(|| outputs.join(",")),
+            force_ocr,
         })
     }
 
@@ -536,7 +552,7 @@ impl Rerun {
     }
 }
 
-/// A new job from the stored originals of `{id}`, with another language and/or outputs.
+/// A new job from the stored originals of `{id}`, with another language, outputs or `force_ocr`.
 #[utoipa::path(
     post,
     path = "/api/v1/jobs/{id}/rerun",
@@ -612,6 +628,7 @@ pub async fn rerun_job(
         id: new_id,
         language,
         formats,
+        force_ocr: changes.force_ocr.unwrap_or(job.force_ocr),
         notify: Notify {
             webhook_url: job.webhook_url.clone(),
             notify_email: job.notify_email.clone(),

@@ -215,7 +215,7 @@ async fn process(
     let formats = job.formats();
     let original = download(&ctx.store, &keys::stored(&upload.storage_key)).await?;
 
-    let settings = Arc::clone(&ctx.settings);
+    let settings = job_settings(ctx, job);
     let path = original.path().to_owned();
     let document = tokio::task::spawn_blocking(move || Document::open(&path, &settings))
         .await
@@ -245,7 +245,7 @@ async fn process(
         upload_id,
         page_count,
     };
-    let (pool, settings) = (Arc::clone(&ctx.pool), Arc::clone(&ctx.settings));
+    let (pool, settings) = (Arc::clone(&ctx.pool), job_settings(ctx, job));
     let stopping = Arc::clone(&ctx.stopping);
     let (file_name, lang) = (upload.file_name.clone(), job.language.clone());
     fail_points::abort_at("before_ocr");
@@ -293,6 +293,17 @@ async fn process(
     )
     .await?;
     Ok(true)
+}
+
+/// The worker's settings, with what the job asks for: `force_ocr` turns
+/// `ocr.skip_text` off.
+fn job_settings(ctx: &Context, job: &db::models::Job) -> Arc<Settings> {
+    if !job.force_ocr || !ctx.settings.ocr.skip_text {
+        return Arc::clone(&ctx.settings);
+    }
+    let mut settings = Settings::clone(&ctx.settings);
+    settings.ocr.skip_text = false;
+    Arc::new(settings)
 }
 
 /// Publishes every range but the first as its own task and returns the first.
@@ -372,7 +383,7 @@ async fn assemble(
         ..formats
     };
     let (settings, original, out) = (
-        Arc::clone(&ctx.settings),
+        job_settings(ctx, job),
         original.to_owned(),
         work.path().join("assembled"),
     );
