@@ -57,9 +57,10 @@ pub struct PageResult {
     pub dpi_estimated: bool,
     /// `ocr`, or `text_layer` when the PDF page's own text was used.
     pub source: PageSource,
-    /// An `ocr` page whose earlier OCR's invisible text misread it (read
-    /// sideways, upside down, in another script): this reading replaces
-    /// that text, in the searchable PDF too.
+    /// An `ocr` page that had an earlier OCR's invisible text, which misread
+    /// it (read sideways, upside down, from a poor copy, in another script)
+    /// or left part of it unread: this reading replaces that text, in the
+    /// searchable PDF too.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub replaced_text_layer: bool,
     pub text: String,

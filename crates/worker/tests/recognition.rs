@@ -331,6 +331,17 @@ fn scan_with_earlier_ocr(scan: &image::GrayImage, read: &image::GrayImage, path:
     );
 }
 
+/// `page` above row `cut`, blank below: what an earlier OCR saw of it.
+fn top_of(page: &image::GrayImage, cut: u32) -> image::GrayImage {
+    image::GrayImage::from_fn(page.width(), page.height(), |x, y| {
+        if y < cut {
+            *page.get_pixel(x, y)
+        } else {
+            image::Luma([255])
+        }
+    })
+}
+
 #[test]
 fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kept() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -349,14 +360,7 @@ fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kep
     assert!(rate <= 0.05, "CER {rate:.4}");
 
     // The earlier OCR saw only the top 60% of the sheet.
-    let cut = scan.image.height() * 3 / 5;
-    let top = image::GrayImage::from_fn(scan.image.width(), scan.image.height(), |x, y| {
-        if y < cut {
-            *scan.image.get_pixel(x, y)
-        } else {
-            image::Luma([255])
-        }
-    });
+    let top = top_of(&scan.image, scan.image.height() * 3 / 5);
     let partial = dir.path().join("partial.pdf");
     scan_with_earlier_ocr(&scan.image, &top, &partial);
     let layer = run("pdftotext", &[&partial.to_string_lossy(), "-"]);
@@ -368,6 +372,31 @@ fn a_scan_an_earlier_ocr_read_in_part_is_read_whole_and_one_it_read_whole_is_kep
     assert_eq!(p.source, PageSource::Ocr);
     let rate = cer(&p.text, &scan.text());
     assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+}
+
+#[test]
+fn a_scan_read_past_an_earlier_ocr_s_layer_has_only_the_new_reading_in_its_pdf() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scan = render_page(&page_text(85, 40), DPI, (8.5, 11.0), 11.0).expect("render");
+    // The earlier OCR's layer is another page's top third: it stands on part
+    // of this page's ink and says something else there.
+    let other = render_page(&page_text(86, 40), DPI, (8.5, 11.0), 11.0).expect("render");
+    let top = top_of(&other.image, other.image.height() / 3);
+    let path = dir.path().join("mislaid.pdf");
+    scan_with_earlier_ocr(&scan.image, &top, &path);
+
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let p = &result.pages[0];
+    assert_eq!(p.source, PageSource::Ocr);
+    assert!(p.replaced_text_layer);
+    let rate = cer(&p.text, &scan.text());
+    assert!(rate <= 0.05, "CER {rate:.4}: {:?}", p.text);
+    // Kept, the old words would stand in the PDF where the page has others.
+    let out = searchable(&sink, dir.path());
+    let text = run("pdftotext", &["-raw", &out.to_string_lossy(), "-"]);
+    assert_each_word_once(&text, &scan.text());
+    let precision = word_recall(&scan.text(), &text);
+    assert!(precision > 0.9, "{precision}: {text}");
 }
 
 #[test]

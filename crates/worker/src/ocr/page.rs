@@ -87,6 +87,9 @@ pub fn process(
     let Some((pdf, own_text)) = text_layer(run, number)? else {
         return recognize(engine, run, number, Earlier::default());
     };
+    // An earlier OCR's text, drawn invisibly, gives way to a new reading of
+    // the page in the searchable PDF; visible text stays beside it.
+    let replaced = own_text.invisible;
     let own_letters = letters(&own_text.text);
     if own_letters < MIN_LAYER_LETTERS {
         // Its words matter only to the searchable PDF's layer.
@@ -95,7 +98,11 @@ pub fn process(
             .pdf
             .then(|| own_words(pdf, number, &own_text))
             .flatten();
-        return recognize(engine, run, number, Earlier::beside(own.as_ref()));
+        let earlier = Earlier {
+            words: own.as_ref(),
+            replaced,
+        };
+        return recognize(engine, run, number, earlier);
     }
     let own = own_words(pdf, number, &own_text);
     let scanned = pdf.image_cover(number) >= SCANNED_COVER;
@@ -107,7 +114,7 @@ pub fn process(
             page = number,
             "the page's earlier OCR misreads it: read again"
         );
-        return recognize(engine, run, number, Earlier::REPLACED);
+        return recognize(engine, run, number, Earlier::MISREAD);
     }
     // What reading the layer took; a reading of the scan, if tried, is not its cost.
     let extracted = started.elapsed();
@@ -119,7 +126,11 @@ pub fn process(
     // text in its image that its own text lacks. The page is readable from
     // its layer whatever the engine makes of it, so a failed reading keeps
     // the layer.
-    match recognize(engine, run, number, Earlier::beside(own.as_ref())) {
+    let earlier = Earlier {
+        words: own.as_ref(),
+        replaced,
+    };
+    match recognize(engine, run, number, earlier) {
         Ok(read) if finds_more(&read.result, &text, own.as_ref()) => {
             tracing::debug!(
                 page = number,
@@ -139,26 +150,21 @@ pub fn process(
 /// The text a PDF page already has, as a reading of the page treats it.
 #[derive(Clone, Copy, Default)]
 struct Earlier<'a> {
-    /// Words that stay on the page: the words read over them take their
-    /// spelling (see `own_spelling`), and the new layer leaves them out.
+    /// Its words: the words read over them take their spelling (see
+    /// `own_spelling`), and, unless they are replaced, the new layer leaves
+    /// them out.
     words: Option<&'a PageWords>,
-    /// An earlier OCR's invisible text that misreads the page: the new
-    /// reading takes its place, in the searchable PDF too.
+    /// Invisible text, an earlier OCR's, that the new reading takes the place
+    /// of, in the searchable PDF too.
     replaced: bool,
 }
 
-impl<'a> Earlier<'a> {
-    const REPLACED: Self = Self {
+impl Earlier<'_> {
+    /// An earlier OCR that misreads the page: nothing of it is kept.
+    const MISREAD: Self = Self {
         words: None,
         replaced: true,
     };
-
-    fn beside(words: Option<&'a PageWords>) -> Self {
-        Self {
-            words,
-            replaced: false,
-        }
-    }
 }
 
 /// Whether an earlier OCR's `layer`, which stands over the scan's ink, is
@@ -386,7 +392,7 @@ fn recognize(
             };
             text_layer::normalize(&base.with_extension("pdf"), frame, &layer)
                 .map_err(|e| PageError::Output(e.to_string()))?;
-            if let Some(own) = earlier.words {
+            if let Some(own) = earlier.words.filter(|_| !earlier.replaced) {
                 let own = own.in_pixels((original.width, original.height));
                 let left_out = text_layer::leave_out(&layer, &own)
                     .map_err(|e| PageError::Output(e.to_string()))?;
