@@ -153,7 +153,7 @@ pub fn flag(name: &str, value: &str) -> Result<bool, ApiError> {
         "false" | "0" | "no" | "off" | "" => Ok(false),
         _ => Err(ApiError::bad(
             "malformed_body",
-            format!("`{name}` is true or false"),
+            format!("`{name}` is true or false (or 1/0, yes/no, on/off)"),
         )),
     }
 }

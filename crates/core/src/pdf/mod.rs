@@ -288,16 +288,21 @@ impl PdfDocument {
         // An earlier OCR's invisible layer is drawn line by line in the order
         // its engine read the scan; poppler's own ordering, made for typeset
         // text, breaks a skewed scan's lines into pieces and mixes them.
-        if self.image_cover(number) > 0.0 && self.mostly_hidden(number, letters) {
+        if self.image_cover(number) > 0.0
+            && let Some(visible_letters) = self.visible_letters(number)
+            && visible_letters * 2 < letters
+        {
             let text = page_text(&self.pdftotext(number, &["-raw"])?);
             return Ok(Some(OwnText {
                 text,
                 invisible: true,
+                visible_letters,
             }));
         }
         Ok(Some(OwnText {
             text,
             invisible: false,
+            visible_letters: letters,
         }))
     }
 
@@ -312,11 +317,10 @@ impl PdfDocument {
         Ok(PageWords::parse(&String::from_utf8_lossy(&out)).matched(&own.text))
     }
 
-    /// Whether fewer than half of page `number`'s `letters` (its text's
-    /// letters and digits) are drawn visibly: the rest are in an invisible
-    /// render mode, as OCR layers are, which pdftohtml leaves out. When that
-    /// cannot be told the page's text is taken as visible.
-    fn mostly_hidden(&self, number: usize, letters: usize) -> bool {
+    /// How many of page `number`'s letters and digits are drawn visibly: the
+    /// rest are in an invisible render mode, as OCR layers are, which
+    /// pdftohtml leaves out. `None` when that cannot be told.
+    fn visible_letters(&self, number: usize) -> Option<usize> {
         let n = number.to_string();
         // `-nodrm`: pdftohtml alone refuses a file that forbids copying its
         // text, which pdftotext reads regardless.
@@ -325,10 +329,10 @@ impl PdfDocument {
             .to_vec();
         args.push(self.path.as_os_str());
         match run_tool("pdftohtml", &args, self.limits) {
-            Ok(xml) => visible_letters(&String::from_utf8_lossy(&xml)) * 2 < letters,
+            Ok(xml) => Some(visible_letters(&String::from_utf8_lossy(&xml))),
             Err(e) => {
                 tracing::info!(page = number, error = %e, "could not tell whether the page's text is visible");
-                false
+                None
             }
         }
     }
@@ -391,6 +395,8 @@ pub struct OwnText {
     /// then taken in the order it is drawn (`pdftotext -raw`), not poppler's
     /// reading order (see [`PdfDocument::text_layer`]).
     pub invisible: bool,
+    /// Its letters and digits drawn visibly (all of them, unless `invisible`).
+    pub visible_letters: usize,
 }
 
 /// One page of `pdftotext` output, without its form feed and trailing blank lines.

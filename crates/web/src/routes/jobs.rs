@@ -534,7 +534,7 @@ impl Rerun {
             ApiError::bad(
                 "malformed_body",
                 format!(
-                    "the body could not be read: {e}; send JSON like {{\"language\": \"deu\", \"outputs\": \"txt,pdf\"}}"
+                    "the body could not be read: {e}; send JSON like {{\"language\": \"deu\", \"outputs\": \"txt,pdf\", \"force_ocr\": true}}"
                 ),
             )
         };

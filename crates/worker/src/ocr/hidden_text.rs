@@ -1,8 +1,9 @@
-//! With `--force-ocr` (`ocr.skip_text = false`) a page that carries an
-//! earlier OCR's invisible layer gets ours as well, and a text extractor finds
-//! every word twice. The earlier layer goes: text drawn invisibly (render mode
-//! 3, or 7, which only clips) is taken out of the page's drawing and out of the
-//! forms it draws, as OCRmyPDF's `--redo-ocr` does. Visible text stays.
+//! A page read again over an earlier OCR's invisible layer (with `--force-ocr`,
+//! or when that layer misread the page or read only part of it) would get ours
+//! as well, and a text extractor would find every word twice. The earlier
+//! layer goes: text drawn invisibly (render mode 3, or 7, which only clips) is
+//! taken out of the page's drawing and out of the forms it draws, as
+//! OCRmyPDF's `--redo-ocr` does. Visible text stays.
 
 use std::collections::HashSet;
 
@@ -19,9 +20,10 @@ const MAX_DRAWING_BYTES: u64 = 64 << 20;
 const MAX_DEPTH: usize = 16;
 
 /// Takes the invisible text out of page `page` of `doc` and the forms it
-/// draws; returns how many text-showing operations went. A drawing that
+/// draws, but for the forms in `spare` (drawn by pages that keep their text
+/// too); returns how many text-showing operations went. A drawing that
 /// cannot be read within bounds is left as it is.
-pub fn strip(doc: &mut Document, page: ObjectId) -> usize {
+pub fn strip(doc: &mut Document, page: ObjectId, spare: &HashSet<ObjectId>) -> usize {
     let mut removed = 0;
     let streams = doc.get_page_contents(page);
     if let Some(ops) = drawing(doc, &streams) {
@@ -39,14 +41,19 @@ pub fn strip(doc: &mut Document, page: ObjectId) -> usize {
             }
         }
     }
-    let mut seen = HashSet::new();
-    let forms = inherited(doc, page, b"Resources")
-        .map(|r| forms_of(doc, r))
-        .unwrap_or_default();
-    for form in forms {
+    // A form is changed in place, for every page that draws it.
+    let mut seen = spare.clone();
+    for form in forms_drawn_by(doc, page) {
         removed += strip_form(doc, form, &mut seen, 0);
     }
     removed
+}
+
+/// The forms page `page` draws directly.
+pub fn forms_drawn_by(doc: &Document, page: ObjectId) -> Vec<ObjectId> {
+    inherited(doc, page, b"Resources")
+        .map(|r| forms_of(doc, r))
+        .unwrap_or_default()
 }
 
 /// As [`strip`], for the form `id` and the forms it draws.
@@ -210,6 +217,42 @@ mod tests {
     }
 
     #[test]
+    fn a_form_that_a_page_keeping_its_text_draws_keeps_its_text() {
+        let mut doc = Document::with_version("1.5");
+        let pages = doc.new_object_id();
+        let layer = b"BT 3 Tr (hidden) Tj ET".to_vec();
+        let form = doc.add_object(Stream::new(
+            dictionary! { "Type" => "XObject", "Subtype" => "Form" },
+            layer.clone(),
+        ));
+        let page = |doc: &mut Document| {
+            let contents = doc.add_object(Stream::new(Dictionary::new(), b"/Fm0 Do".to_vec()));
+            doc.add_object(dictionary! {
+                "Type" => "Page",
+                "Parent" => pages,
+                "Contents" => contents,
+                "Resources" => dictionary! { "XObject" => dictionary! { "Fm0" => form } },
+            })
+        };
+        let (read, kept) = (page(&mut doc), page(&mut doc));
+        let spare: HashSet<ObjectId> = forms_drawn_by(&doc, kept).into_iter().collect();
+        assert_eq!(spare, HashSet::from([form]));
+        assert_eq!(strip(&mut doc, read, &spare), 0);
+        let content = |doc: &Document| {
+            let stream = doc
+                .get_object(form)
+                .and_then(Object::as_stream)
+                .expect("form");
+            stream
+                .decompressed_content()
+                .unwrap_or_else(|_| stream.content.clone())
+        };
+        assert_eq!(content(&doc), layer);
+        assert_eq!(strip(&mut doc, read, &HashSet::new()), 1);
+        assert_ne!(content(&doc), layer);
+    }
+
+    #[test]
     fn a_drawing_nested_too_deep_to_parse_is_left_as_it_is() {
         let mut doc = Document::with_version("1.5");
         let pages = doc.new_object_id();
@@ -220,7 +263,7 @@ mod tests {
             "Parent" => pages,
             "Contents" => contents,
         });
-        assert_eq!(strip(&mut doc, page), 0);
+        assert_eq!(strip(&mut doc, page, &HashSet::new()), 0);
         let kept = doc
             .get_dictionary(page)
             .expect("page")

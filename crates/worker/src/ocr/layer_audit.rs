@@ -4,9 +4,9 @@
 //! without reading the page, but standing over the ink is not reading it: a
 //! layer made from a page read sideways or upside down, or in another script,
 //! has a word on every line and says nothing. A band across the middle of the
-//! page is read, turned upright first when it reads as a turned page does,
-//! and the layer is trusted unless it lacks many of the words read there
-//! with confidence.
+//! page is read (a wider one, or the whole page, when the middle is bare),
+//! turned upright first when it reads as a turned page does, and the layer is
+//! trusted unless it lacks many of the words read there with confidence.
 
 use std::collections::HashSet;
 
@@ -21,7 +21,7 @@ use super::tesseract::Area;
 /// What reading a sample of the page said of its layer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
-    /// The layer holds nearly all of the words read with confidence.
+    /// The layer holds seven in ten or more of the words read with confidence.
     Agrees,
     /// It lacks many of them: it is no reading of this scan, or a poor one.
     Misreads,
@@ -36,7 +36,7 @@ const SURE_LETTERS: usize = 3;
 /// The band read first, as a share of the page's height: eight lines or so
 /// of a typed page, a sixth of the cost of reading it whole.
 const NARROW: f64 = 0.125;
-/// The band read when the first holds too few sure words, before the whole page.
+/// The band read when the first holds too few sure words.
 const WIDE: f64 = 0.4;
 /// Fewer sure words than this tell nothing.
 const MIN_SURE_WORDS: usize = 12;
@@ -71,12 +71,15 @@ pub fn audit(
             words = engine.read_area(&prepared, band(&prepared, NARROW))?;
         }
     }
-    // A figure, a table's rules or a blank stretch across the middle; then
-    // the whole page, lest a layer be trusted because its middle is empty.
-    for share in [WIDE, 1.0] {
-        if few(&words) {
-            words = engine.read_area(&prepared, band(&prepared, share))?;
-        }
+    if few(&words) {
+        // A figure, a table's rules or a blank stretch across the middle.
+        words = engine.read_area(&prepared, band(&prepared, WIDE))?;
+    }
+    if words.len() < MIN_SURE_WORDS {
+        // Still blank: the whole page, lest a layer be trusted because its
+        // middle is empty. A band of words read without confidence (a poor
+        // copy, handwriting) says as much as the page would.
+        words = engine.read_area(&prepared, band(&prepared, 1.0))?;
     }
     let verdict = judge(&words, layer);
     tracing::debug!(

@@ -77,6 +77,10 @@ const MIN_LAYER_LETTERS: usize = 20;
 /// the layer lacks.
 const NEW_LETTERS: usize = 20;
 const NEW_WORD_CONFIDENCE: f32 = 60.0;
+/// A reading that replaces a misreading layer is this confident on the
+/// whole: an English reading of a Fraktur page came to 67, the Fraktur
+/// model's to 86, a clean scan's to 90 and more.
+const READS_WELL: f32 = 70.0;
 
 pub fn process(
     engine: &mut Engine,
@@ -88,8 +92,9 @@ pub fn process(
         return recognize(engine, run, number, Earlier::default());
     };
     // An earlier OCR's text, drawn invisibly, gives way to a new reading of
-    // the page in the searchable PDF; visible text stays beside it.
-    let replaced = own_text.invisible;
+    // the page in the searchable PDF. Beside visible text (a line or more)
+    // it stays, as the visible text does, lest the new layer repeat that.
+    let replaced = own_text.invisible && own_text.visible_letters < MIN_LAYER_LETTERS;
     let own_letters = letters(&own_text.text);
     if own_letters < MIN_LAYER_LETTERS {
         // Its words matter only to the searchable PDF's layer.
@@ -110,13 +115,28 @@ pub fn process(
     let kept = !scanned || typeset || covers_the_ink(pdf, number, own.as_ref());
     let text = own_text.text;
     if kept && own_text.invisible && scanned && misreads(engine, run, number, &text)? {
-        tracing::debug!(
-            page = number,
-            "the page's earlier OCR misreads it: read again"
-        );
-        return recognize(engine, run, number, Earlier::MISREAD);
+        // A page the engine reads poorly too (a good layer, but the wrong
+        // language chosen) keeps its layer, as does one it cannot read.
+        match recognize(engine, run, number, Earlier::MISREAD) {
+            Ok(read) if reads_well(&read.result) => {
+                tracing::debug!(
+                    page = number,
+                    "the page's earlier OCR misreads it: replaced"
+                );
+                return Ok(read);
+            }
+            Ok(_) => tracing::debug!(
+                page = number,
+                "the page reads no better than its earlier OCR: kept"
+            ),
+            Err(e @ (PageError::Cancelled | PageError::Stopped)) => return Err(e),
+            Err(e) => {
+                tracing::info!(page = number, error = %e, "the page's scan could not be read; its text layer kept");
+            }
+        }
     }
-    // What reading the layer took; a reading of the scan, if tried, is not its cost.
+    // What reading and auditing the layer took; a full reading of the scan,
+    // if tried, is not its cost.
     let extracted = started.elapsed();
     if kept {
         return from_text_layer(run, pdf, number, (text, own), extracted);
@@ -165,6 +185,11 @@ impl Earlier<'_> {
         words: None,
         replaced: true,
     };
+}
+
+/// Whether a reading is good in itself: confident on the whole.
+fn reads_well(read: &PageResult) -> bool {
+    read.words.len() >= 3 && read.mean_confidence.is_some_and(|c| c >= READS_WELL)
 }
 
 /// Whether an earlier OCR's `layer`, which stands over the scan's ink, is

@@ -3,7 +3,7 @@
 //! colour, annotations) and gets the layer grafted on as a form XObject; an
 //! image becomes a page of its own physical size showing the original pixels.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use super::pdf_image::{self, EmbedError, Embedded};
@@ -24,7 +24,8 @@ pub struct PageLayer {
     /// The page's text layer (see `text_layer`); `None` for pages kept as they were.
     pub layer: Option<PathBuf>,
     /// Whether its layer, when it has one, takes the place of the page's own
-    /// invisible text (an earlier OCR's, read again with `ocr.skip_text` off).
+    /// invisible text (an earlier OCR's: read again with `ocr.skip_text` off,
+    /// or found to misread the page or to read only part of it).
     pub replaces_hidden_text: bool,
     /// Clockwise turn found by orientation detection, shown through `/Rotate`.
     pub rotation: u16,
@@ -124,13 +125,19 @@ fn onto_pdf(
     let mut doc = original.objects()?;
     let ids = doc.get_pages();
     let changed = pages.iter().any(|p| p.layer.is_some() || p.rotation != 0);
+    let spare: HashSet<ObjectId> = pages
+        .iter()
+        .filter(|p| !(p.layer.is_some() && p.replaces_hidden_text))
+        .filter_map(|p| ids.get(&(p.number as u32)))
+        .flat_map(|&id| hidden_text::forms_drawn_by(&doc, id))
+        .collect();
     for page in pages {
         let &id = ids
             .get(&(page.number as u32))
             .ok_or(SearchablePdfError::MissingPage(page.number))?;
         if let Some(layer) = &page.layer {
             if page.replaces_hidden_text {
-                let gone = hidden_text::strip(&mut doc, id);
+                let gone = hidden_text::strip(&mut doc, id, &spare);
                 tracing::debug!(
                     page = page.number,
                     gone,

@@ -295,8 +295,9 @@ async fn process(
     Ok(true)
 }
 
-/// The worker's settings, with what the job asks for: `force_ocr` turns
-/// `ocr.skip_text` off.
+/// The worker's settings, as the job would have them: one that does not
+/// trust the text its PDFs carry (`force_ocr`) is read with `ocr.skip_text`
+/// off, whatever the deployment's default.
 fn job_settings(ctx: &Context, job: &db::models::Job) -> Arc<Settings> {
     if !job.force_ocr || !ctx.settings.ocr.skip_text {
         return Arc::clone(&ctx.settings);
