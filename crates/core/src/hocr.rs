@@ -250,6 +250,16 @@ fn remap_title(title: &str, map: Affine, scale: f64, size: (u32, u32), dpi: Opti
     props.join("; ")
 }
 
+/// The `bbox x0 y0 x1 y1` property in an element's opening tag (or title).
+pub fn bbox_in(tag: &str) -> Option<BBox> {
+    let after = &tag[tag.find("bbox ")? + "bbox ".len()..];
+    let property = after.split([';', '\'', '"']).next()?;
+    match property.split_whitespace().collect::<Vec<_>>().as_slice() {
+        [x0, y0, x1, y1] => parse_box([x0, y0, x1, y1]),
+        _ => None,
+    }
+}
+
 fn parse_box(v: [&&str; 4]) -> Option<BBox> {
     let [x0, y0, x1, y1] = v.map(|n| n.parse::<u32>().ok());
     let (x0, y0, x1, y1) = (x0?, y0?, x1?, y1?);
@@ -267,6 +277,7 @@ fn round2(v: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use super::bbox_in;
     use crate::geometry::Affine;
 
     #[test]
@@ -389,6 +400,15 @@ mod tests {
         assert!(numbered.contains("id='word_2_p0_1'") && numbered.contains("id='word_2_1'"));
         // A part that is not a page fragment changes nothing.
         assert_eq!(super::graft(page, "<p>x</p>", "p1"), page);
+    }
+
+    #[test]
+    fn an_element_s_box_is_read_from_its_title() {
+        let tag = "<span class='ocrx_word' id='word_1_3' title='bbox 10 20 30 45; x_wconf 96'";
+        let b = bbox_in(tag).expect("a box");
+        assert_eq!((b.x, b.y, b.width, b.height), (10, 20, 20, 25));
+        assert_eq!(bbox_in("<span title='bbox 30 20 10 45'"), None);
+        assert_eq!(bbox_in("<span title='x_wconf 96'"), None);
     }
 
     #[test]

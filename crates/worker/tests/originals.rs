@@ -620,9 +620,7 @@ fn a_born_digital_page_s_words_are_its_own_boxed_where_they_stand() {
     let at = |name: &str| -> f64 {
         bbox.lines()
             .find(|l| l.contains("<word "))
-            .and_then(|l| l.split(&format!("{name}=\"")).nth(1))
-            .and_then(|v| v.split('"').next())
-            .and_then(|v| v.parse().ok())
+            .and_then(|l| word_attribute(l, name))
             .expect("a word box")
     };
     let scale = f64::from(page.dpi.expect("dpi")) / 72.0;
@@ -675,12 +673,7 @@ fn a_scanned_pdf_keeps_its_page_objects_and_gains_findable_text() {
         .lines()
         .find(|l| l.contains(&format!(">{}</word>", first.text)))
         .unwrap_or_else(|| panic!("{} not in {bbox}", first.text));
-    let x_min: f64 = line
-        .split("xMin=\"")
-        .nth(1)
-        .and_then(|s| s.split('"').next())
-        .and_then(|s| s.parse().ok())
-        .expect("xMin");
+    let x_min = word_attribute(line, "xMin").expect("xMin");
     assert!(
         (x_min - x).abs() < 3.0,
         "word at {x_min} pt, OCR box at {x} pt"

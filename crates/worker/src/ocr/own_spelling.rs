@@ -88,7 +88,7 @@ pub fn respell_hocr(fragment: &str, respelt: &[Respelt]) -> String {
             break;
         };
         let inner = &tag[open_end + 1..close];
-        let bbox = hocr_box(&tag[..open_end]);
+        let bbox = scribe_core::hocr::bbox_in(&tag[..open_end]);
         let change = respelt.iter().find(|r| {
             inner == scribe_core::xml::escape(&r.from) && bbox.is_some_and(|b| near(&b, &r.bbox))
         });
@@ -101,27 +101,6 @@ pub fn respell_hocr(fragment: &str, respelt: &[Respelt]) -> String {
     }
     out.push_str(rest);
     out
-}
-
-/// The `bbox x0 y0 x1 y1` in an element's opening tag.
-fn hocr_box(tag: &str) -> Option<BBox> {
-    let after = &tag[tag.find("bbox ")? + "bbox ".len()..];
-    let mut numbers = after
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|n| !n.is_empty())
-        .map(str::parse::<u32>);
-    let (x0, y0, x1, y1) = (
-        numbers.next()?.ok()?,
-        numbers.next()?.ok()?,
-        numbers.next()?.ok()?,
-        numbers.next()?.ok()?,
-    );
-    Some(BBox {
-        x: x0,
-        y: y0,
-        width: x1.checked_sub(x0)?,
-        height: y1.checked_sub(y0)?,
-    })
 }
 
 fn near(a: &BBox, b: &BBox) -> bool {

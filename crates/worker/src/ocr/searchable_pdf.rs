@@ -125,18 +125,24 @@ fn onto_pdf(
     let mut doc = original.objects()?;
     let ids = doc.get_pages();
     let changed = pages.iter().any(|p| p.layer.is_some() || p.rotation != 0);
-    let spare: HashSet<ObjectId> = pages
-        .iter()
-        .filter(|p| !(p.layer.is_some() && p.replaces_hidden_text))
-        .filter_map(|p| ids.get(&(p.number as u32)))
-        .flat_map(|&id| hidden_text::forms_drawn_by(&doc, id))
-        .collect();
+    let replacing = |p: &PageLayer| p.layer.is_some() && p.replaces_hidden_text;
+    // Only a file with a page to strip has forms to spare.
+    let spare: HashSet<ObjectId> = if pages.iter().any(replacing) {
+        pages
+            .iter()
+            .filter(|p| !replacing(p))
+            .filter_map(|p| ids.get(&(p.number as u32)))
+            .flat_map(|&id| hidden_text::forms_drawn_by(&doc, id))
+            .collect()
+    } else {
+        HashSet::new()
+    };
     for page in pages {
         let &id = ids
             .get(&(page.number as u32))
             .ok_or(SearchablePdfError::MissingPage(page.number))?;
         if let Some(layer) = &page.layer {
-            if page.replaces_hidden_text {
+            if replacing(page) {
                 let gone = hidden_text::strip(&mut doc, id, &spare);
                 tracing::debug!(
                     page = page.number,

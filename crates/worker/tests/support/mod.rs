@@ -165,6 +165,17 @@ pub fn word_recall(text: &str, truth: &str) -> f64 {
     hits as f64 / words.len().max(1) as f64
 }
 
+/// The `name` attribute (`xMin`, `yMin`, …, in points) of a `<word>` line of
+/// `pdftotext -bbox`.
+pub fn word_attribute(line: &str, name: &str) -> Option<f64> {
+    line.split(&format!("{name}=\""))
+        .nth(1)?
+        .split('"')
+        .next()?
+        .parse()
+        .ok()
+}
+
 /// Asserts that the searchable PDF's `text` holds the truth's words, each
 /// once: an earlier layer left beside the new one doubles them.
 pub fn assert_each_word_once(text: &str, truth: &str) {
