@@ -237,3 +237,61 @@ async fn a_job_of_several_files_is_reused_only_for_the_same_files_in_the_same_or
     assert_eq!(same["status"], "complete", "{same}");
     assert_eq!(same["files"].as_array().map(Vec::len), Some(2), "{same}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_result_read_before_the_worker_was_updated_is_read_again_not_reused() {
+    let mut app = TestApp::spawn(|_| {}).await;
+    let (old, old_text) = page_png(96);
+    let (new, _) = page_png(97);
+    let fields = [("language", "eng"), ("outputs", "txt")];
+    let first = app.submit_ok(vec![("old.png", old.clone())], &fields).await;
+    assert_eq!(app.wait_for_job(&first, LIMIT).await["status"], "complete");
+    assert_eq!(
+        stamped(&app, &first),
+        1,
+        "a finished file names the build that read it"
+    );
+    // As if read by the build before an update of the worker.
+    app.execute(&format!(
+        "UPDATE uploads SET pipeline = 'scribe-worker 0.0.9 0123456789abcdef; tesseract 4.1.1' \
+         WHERE job_id = '{first}'"
+    ));
+    // The updated build finishes a file: that is how files are read now.
+    let second = app.submit_ok(vec![("new.png", new.clone())], &fields).await;
+    assert_eq!(app.wait_for_job(&second, LIMIT).await["status"], "complete");
+    app.stop_workers();
+
+    let r = app.submit(ALICE, vec![("old.png", old)], &fields).await;
+    assert_eq!(r.status().as_u16(), 202);
+    let accepted: Value = r.json().await.expect("json");
+    assert_eq!(accepted["status"], "pending", "{accepted}");
+    assert!(accepted["reused_from"].is_null(), "{accepted}");
+
+    // A result of this build is reused, and its copy is as current as it.
+    let r = app
+        .submit(ALICE, vec![("new.png", new.clone())], &fields)
+        .await;
+    let copy: Value = r.json().await.expect("json");
+    assert_eq!(copy["reused_from"], second.as_str(), "{copy}");
+    let copy_id = copy["id"].as_str().expect("id").to_owned();
+    assert_eq!(stamped(&app, &copy_id), 1);
+    let r = app.submit(ALICE, vec![("new.png", new)], &fields).await;
+    let again: Value = r.json().await.expect("json");
+    assert_eq!(again["status"], "complete", "{again}");
+
+    // The stale one is read again by the current build.
+    app.start_worker();
+    let id = accepted["id"].as_str().expect("id");
+    let job = app.wait_for_job(id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    assert_eq!(stamped(&app, id), 1);
+    assert!(cer(&text_of(&app, &job).await, &old_text) <= 0.05);
+}
+
+/// How many of `job`'s files name the build that read them.
+fn stamped(app: &TestApp, job: &str) -> i64 {
+    app.count(&format!(
+        "SELECT count(*) AS n FROM uploads WHERE job_id = '{job}' \
+         AND pipeline LIKE 'scribe-worker %; tesseract %'"
+    ))
+}

@@ -89,6 +89,7 @@ diesel::table! {
         started_at -> Nullable<Timestamptz>,
         finished_at -> Nullable<Timestamptz>,
         pages_at_claim -> Int4,
+        pipeline -> Nullable<Text>,
     }
 }
 

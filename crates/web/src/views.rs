@@ -259,6 +259,7 @@ mod tests {
             started_at: None,
             finished_at: None,
             pages_at_claim: 0,
+            pipeline: None,
         }
     }
 

@@ -21,7 +21,8 @@ const CANDIDATES: i64 = 20;
 /// qualifies, which is then returned instead (and nothing is written): the
 /// newest of the owner's `CANDIDATES` newest complete jobs with this
 /// language, these outputs and this `force_ocr` whose first file has the first hash, provided
-/// its files are exactly these hashes in order and every one was read.
+/// its files are exactly these hashes in order and every one was read by the
+/// pipeline that finished the newest file.
 pub fn insert_unless_earlier(
     conn: &mut PgConnection,
     job: &NewJob,
@@ -79,14 +80,23 @@ impl QueryFragment<Pg> for RecordJob<'_> {
         // `earlier` is the duplicate lookup: the candidates by the first
         // file's hash (served by `uploads_duplicate_lookup`), then the newest
         // whose files all match. Off (`reuse` false), it reads nothing.
+        // `current` is how files are read now: by the pipeline that finished
+        // the newest file (see the `pipeline` migration). A result read
+        // otherwise, before an update of the worker or of Tesseract, is not
+        // reused. An InitPlan: run only when a candidate is found.
         out.push_sql(
-            "WITH earlier AS (SELECT c.id FROM (SELECT j.id, j.finished_at \
+            "WITH current AS (SELECT n.pipeline FROM uploads n WHERE n.pipeline IS NOT NULL \
+             AND n.finished_at IS NOT NULL ORDER BY n.finished_at DESC LIMIT 1), \
+             earlier AS (SELECT c.id FROM (SELECT j.id, j.finished_at \
              FROM uploads u JOIN jobs j ON j.id = u.job_id WHERE ",
         );
         out.push_bind_param::<Bool, _>(&self.reuse)?;
         out.push_sql(" AND u.sha256 = (");
         out.push_bind_param::<Array<Text>, _>(&self.hashes)?;
-        out.push_sql(")[1] AND u.position = 0 AND u.status = 'complete' AND j.owner = ");
+        out.push_sql(
+            ")[1] AND u.position = 0 AND u.status = 'complete' \
+             AND u.pipeline = (SELECT pipeline FROM current) AND j.owner = ",
+        );
         out.push_bind_param::<Text, _>(&self.job.owner)?;
         out.push_sql(" AND j.language = ");
         out.push_bind_param::<Text, _>(&self.job.language)?;
@@ -98,7 +108,8 @@ impl QueryFragment<Pg> for RecordJob<'_> {
         out.push_bind_param::<Int8, _>(&CANDIDATES)?;
         out.push_sql(
             ") c WHERE NOT EXISTS (SELECT 1 FROM uploads f WHERE f.job_id = c.id \
-             AND f.status <> 'complete') \
+             AND (f.status <> 'complete' \
+             OR f.pipeline IS DISTINCT FROM (SELECT pipeline FROM current))) \
              AND ARRAY(SELECT f.sha256 FROM uploads f WHERE f.job_id = c.id ORDER BY f.position) = ",
         );
         out.push_bind_param::<Array<Text>, _>(&self.hashes)?;

@@ -73,6 +73,8 @@ pub struct Upload {
     pub finished_at: Option<DateTime<Utc>>,
     /// `pages_done` when the upload was last claimed by a worker.
     pub pages_at_claim: i32,
+    /// The build of the reading that finished it (see the worker's `pipeline`).
+    pub pipeline: Option<String>,
 }
 
 #[derive(Debug, Clone, Insertable)]

@@ -382,12 +382,14 @@ pub fn record_page(conn: &mut PgConnection, page: &Page) -> QueryResult<Option<i
     })
 }
 
-/// Moves a processing upload to Complete or Error; false if it was not processing.
+/// Moves a processing upload to Complete or Error, stamped with the `pipeline`
+/// that read it; false if it was not processing.
 pub fn finish_upload(
     conn: &mut PgConnection,
     id: Uuid,
     status: Status,
     error: Option<(&str, &str)>,
+    pipeline: &str,
 ) -> QueryResult<bool> {
     let n = diesel::update(uploads::table.find(id))
         .filter(uploads::status.eq(Status::Processing))
@@ -397,6 +399,7 @@ pub fn finish_upload(
             uploads::error.eq(error.map(|e| e.1)),
             uploads::updated_at.eq(now),
             uploads::finished_at.eq(now),
+            uploads::pipeline.eq(pipeline),
         ))
         .execute(conn)?;
     Ok(n > 0)

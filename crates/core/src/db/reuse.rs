@@ -1,6 +1,6 @@
 //! Duplicates: an owner's earlier finished job with the same files (by SHA-256,
-//! in the same order), language and outputs, and a new job recorded as a copy
-//! of it. Never across owners.
+//! in the same order), language and outputs, read by the pipeline that reads
+//! files now, and a new job recorded as a copy of it. Never across owners.
 
 use diesel::dsl::now;
 use diesel::prelude::*;
@@ -76,6 +76,8 @@ pub fn insert_copy(
                     uploads::pages_done.eq(old.pages_done),
                     uploads::started_at.eq(now),
                     uploads::finished_at.eq(now),
+                    // Read as its source was: a copy is as current as that.
+                    uploads::pipeline.eq(&old.pipeline),
                 ))
                 .execute(conn)?;
             diesel::sql_query(

@@ -13,6 +13,7 @@ pub mod pdf_stream;
 pub mod pdfa;
 pub mod pdfa_claim;
 pub mod pictures;
+pub mod pipeline;
 pub mod pool;
 pub mod preview;
 pub mod run;

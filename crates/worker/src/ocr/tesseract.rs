@@ -160,6 +160,19 @@ pub enum Passage {
     Picture { block: u32, area: Area },
 }
 
+/// The linked Tesseract library's version, as `tesseract --version` says it.
+pub fn version() -> String {
+    // SAFETY: TessVersion returns a static NUL-terminated string.
+    let raw = unsafe { capi::TessVersion() };
+    if raw.is_null() {
+        return "unknown".to_owned();
+    }
+    // SAFETY: non-null, NUL-terminated and static (above).
+    unsafe { CStr::from_ptr(raw) }
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// One initialised Tesseract engine. Send but not Sync: one per thread.
 pub struct Api(NonNull<capi::TessBaseAPI>);
 

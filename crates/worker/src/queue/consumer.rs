@@ -162,7 +162,9 @@ impl Worker {
             health: Arc::clone(&self.health),
             stopping: Arc::new(std::sync::atomic::AtomicBool::new(false)),
         };
-        tracing::info!(queue = %names.ocr_queue(), slots, "consuming");
+        // Reads the executable once, off the executor, before any file is finished.
+        let pipeline = tokio::task::spawn_blocking(crate::ocr::pipeline::identity).await?;
+        tracing::info!(queue = %names.ocr_queue(), slots, pipeline, "consuming");
 
         let mut in_flight = JoinSet::new();
         let mut beat = tokio::time::interval(BEAT_EVERY);

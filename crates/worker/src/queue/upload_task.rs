@@ -24,6 +24,7 @@ use super::failure::TaskError;
 use super::objects::{self, download, fetch};
 use super::storage_sink::StorageSink;
 use crate::ocr::assemble::Pages;
+use crate::ocr::pipeline;
 use crate::ocr::run::RunRequest;
 use crate::ocr::{self, OcrPool, run_document};
 
@@ -116,7 +117,7 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<Handled, T
         }
         Ok(true) => {
             db::run(&ctx.db, move |c| {
-                queries::finish_upload(c, upload_id, Status::Complete, None)
+                queries::finish_upload(c, upload_id, Status::Complete, None, pipeline::identity())
             })
             .await?;
             publish(ctx, job_id, upload_id, Some(Status::Complete), None).await;
@@ -126,7 +127,13 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<Handled, T
             tracing::info!(error = %message, "upload failed permanently");
             let msg = message.clone();
             db::run(&ctx.db, move |c| {
-                queries::finish_upload(c, upload_id, Status::Error, Some((code, &msg)))
+                queries::finish_upload(
+                    c,
+                    upload_id,
+                    Status::Error,
+                    Some((code, &msg)),
+                    pipeline::identity(),
+                )
             })
             .await?;
             publish(ctx, job_id, upload_id, Some(Status::Error), None).await;
@@ -158,6 +165,7 @@ pub async fn give_up(ctx: &Context, task: &OcrTask, reason: &str) -> Result<(), 
             upload_id,
             Status::Error,
             Some(("retries_exhausted", &message)),
+            pipeline::identity(),
         )
     })
     .await?;

@@ -1,0 +1,2 @@
+DROP INDEX uploads_newest_pipeline;
+ALTER TABLE uploads DROP COLUMN pipeline;
