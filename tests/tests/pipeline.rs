@@ -193,6 +193,94 @@ async fn a_corrupt_file_fails_alone_and_the_other_files_complete() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_damaged_page_is_reported_and_the_rest_of_its_file_is_read() {
+    // One page per task: the pages are read apart and judged together.
+    let app = TestApp::spawn(|s| s.worker.pages_per_task = 1).await;
+    let rendered = small_pages(3, 30, 4);
+    let images: Vec<_> = rendered.iter().map(|p| p.image.clone()).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (damaged, ruined) = (
+        dir.path().join("damaged.tif"),
+        dir.path().join("ruined.tif"),
+    );
+    scribe_fixtures::tiff_file::write_multipage_deflated(&images, &damaged).expect("tiff");
+    scribe_fixtures::tiff_file::write_multipage_deflated(&images[..2], &ruined).expect("tiff");
+    scribe_fixtures::tiff_file::damage_page(&damaged, 1).expect("damage");
+    for page in 0..2 {
+        scribe_fixtures::tiff_file::damage_page(&ruined, page).expect("damage");
+    }
+    let read = |p: &std::path::Path| std::fs::read(p).expect("read");
+    let id = app
+        .submit_ok(
+            vec![
+                ("damaged.tif", read(&damaged)),
+                ("ruined.tif", read(&ruined)),
+            ],
+            &[("language", "eng"), ("outputs", "txt,json,pdf,preview")],
+        )
+        .await;
+    let job = app.wait_for_job(&id, LIMIT).await;
+    assert_eq!(job["status"], "complete", "{job}");
+    let file = &job["files"][0];
+    assert_eq!(file["status"], "complete", "{file}");
+    assert_eq!(file["pages_done"], 3);
+    assert_eq!(file["pages_unread"], 1);
+    let pages = file["pages"].as_array().expect("pages");
+    assert!(
+        pages[0]["error"].is_null() && pages[2]["error"].is_null(),
+        "{file}"
+    );
+    assert_eq!(pages[1]["error"]["code"], "corrupt_file", "{file}");
+    assert!(
+        pages[1]["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("damaged")),
+        "{file}"
+    );
+    assert!(
+        pages[1]["preview_url"].is_null(),
+        "no preview of an unread page"
+    );
+    assert!(pages[0]["preview_url"].is_string());
+    let text = app
+        .download(file["downloads"]["text"].as_str().expect("text"))
+        .await
+        .text()
+        .await
+        .expect("body");
+    let got: Vec<&str> = text.split('\u{c}').collect();
+    assert_eq!(got.len(), 3, "{text:?}");
+    assert!(cer(got[0], &rendered[0].text()) <= 0.02, "{}", got[0]);
+    assert_eq!(got[1], "");
+    assert!(cer(got[2], &rendered[2].text()) <= 0.02, "{}", got[2]);
+    let (status, results) = app
+        .get_json(ALICE, &format!("/api/v1/jobs/{id}/results"))
+        .await;
+    assert_eq!(status, 200);
+    let result = &results["files"][0]["result"];
+    assert_eq!(result["pages"][1]["source"], "unread", "{result}");
+    assert_eq!(result["pages"][1]["error"]["code"], "corrupt_file");
+    let pdf = app
+        .download(file["downloads"]["pdf"].as_str().expect("pdf"))
+        .await
+        .bytes()
+        .await
+        .expect("pdf");
+    assert_eq!(pdf_page_count(&pdf), 3, "the unread page keeps its place");
+
+    // A file with no page to read fails, for its first page's reason.
+    let file = &job["files"][1];
+    assert_eq!(file["status"], "error", "{file}");
+    assert_eq!(file["error"]["code"], "corrupt_file", "{file}");
+    assert!(
+        file["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("page 1: ") && m.contains("damaged")),
+        "{file}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_cancelled_pending_job_never_starts() {
     let mut app = TestApp::web_only(|_| {}).await;
     let (pdf, _) = scanned_pdf(3, 20);
@@ -340,18 +428,7 @@ async fn a_large_pdf_is_split_into_page_ranges_shared_by_workers() {
     }
     let pdf_url = job["files"][0]["downloads"]["pdf"].as_str().expect("url");
     let merged = app.download(pdf_url).await.bytes().await.expect("body");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("m.pdf"), &merged).expect("write");
-    let info = std::process::Command::new("pdfinfo")
-        .arg(dir.path().join("m.pdf"))
-        .output()
-        .expect("pdfinfo");
-    let info = String::from_utf8_lossy(&info.stdout);
-    assert!(
-        info.lines()
-            .any(|l| l.split_whitespace().eq(["Pages:", "5"])),
-        "{info}"
-    );
+    assert_eq!(pdf_page_count(&merged), 5);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -22,6 +22,24 @@ fn upload_form(csrf: Option<&str>, name: &str, bytes: Vec<u8>) -> Form {
         .text("outputs", "txt,json")
 }
 
+/// The page at `location` once `ready` says it is (two minutes at most).
+async fn page_once(
+    app: &TestApp,
+    browser: &PlainBrowser,
+    location: &str,
+    ready: impl Fn(&str) -> bool,
+) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let html = browser.get(app, location).await.text().await.expect("html");
+        if ready(&html) {
+            return html;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "{html}");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_form_without_javascript_creates_a_job_and_redirects_to_it() {
     let app = TestApp::spawn(|_| {}).await;
@@ -59,30 +77,52 @@ async fn the_form_without_javascript_creates_a_job_and_redirects_to_it() {
     );
 
     // The job finishes; the page then shows downloads, and the form's outputs were honoured.
-    let started = std::time::Instant::now();
-    loop {
-        let html = browser
-            .get(&app, &location)
-            .await
-            .text()
-            .await
-            .expect("html");
-        if html.contains("data-status=\"complete\"") && html.contains("Searchable PDF") {
-            assert!(!html.contains(">hOCR<"), "hOCR was not asked for");
-            // Without JavaScript nothing offers to copy.
-            assert!(
-                html.contains("class=\"button copy\"")
-                    && html.contains("hidden>Copy text</button>"),
-                "{html}"
-            );
-            break;
-        }
-        assert!(started.elapsed() < Duration::from_secs(120), "{html}");
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
+    let html = page_once(&app, &browser, &location, |html| {
+        html.contains("data-status=\"complete\"") && html.contains("Searchable PDF")
+    })
+    .await;
+    assert!(!html.contains(">hOCR<"), "hOCR was not asked for");
+    // Without JavaScript nothing offers to copy.
+    assert!(
+        html.contains("class=\"button copy\"") && html.contains("hidden>Copy text</button>"),
+        "{html}"
+    );
     let history = browser.get(&app, "/jobs").await.text().await.expect("html");
     assert!(history.contains(&format!("/jobs/{id}")), "{history}");
     assert!(history.contains("English"), "{history}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_job_page_says_which_page_could_not_be_read_and_shows_the_rest() {
+    let app = TestApp::spawn(|_| {}).await;
+    let browser = PlainBrowser::visit(&app).await;
+    let images: Vec<_> = small_pages(2, 40, 3).into_iter().map(|p| p.image).collect();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tiff = dir.path().join("scan.tif");
+    scribe_fixtures::tiff_file::write_multipage_deflated(&images, &tiff).expect("tiff");
+    scribe_fixtures::tiff_file::damage_page(&tiff, 0).expect("damage");
+    let bytes = std::fs::read(&tiff).expect("read");
+    let r = browser
+        .post_form(&app, upload_form(Some(&browser.csrf), "scan.tif", bytes))
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let location = location_of(&r);
+    let html = page_once(&app, &browser, &location, |html| {
+        html.contains("data-status=\"complete\"")
+    })
+    .await;
+    assert!(
+        html.contains("Page 1 could not be read: the TIFF file is damaged"),
+        "{html}"
+    );
+    assert!(
+        html.contains("not read"),
+        "its row in the pages table: {html}"
+    );
+    assert!(
+        html.contains("aria-label=\"Page 2\""),
+        "page 2's text is shown: {html}"
+    );
 }
 
 #[tokio::test]

@@ -63,6 +63,11 @@ pub struct RasterDocument {
     path: PathBuf,
     kind: DocumentKind,
     pages: Vec<RasterPage>,
+    /// A TIFF whose chain of pages breaks after `pages` (cut short, or a
+    /// damaged directory): why the page after them, and any after that, is
+    /// lost. The pages before it are read; that one counts as a page that
+    /// cannot be read.
+    lost: Option<String>,
     max_pixels: u64,
     tool_limits: ChildLimits,
 }
@@ -75,8 +80,13 @@ impl RasterDocument {
         max_pages: usize,
         tool_limits: ChildLimits,
     ) -> Result<Self, DocumentError> {
+        let mut lost = None;
         let pages = match kind {
-            DocumentKind::Tiff => tiff_pages(path, max_pixels, max_pages)?,
+            DocumentKind::Tiff => {
+                let (pages, broken) = tiff_pages(path, max_pixels, max_pages)?;
+                lost = broken;
+                pages
+            }
             DocumentKind::Jp2 => {
                 let head = read_head(path)?;
                 let (width, height) = jp2_dimensions(&head).ok_or_else(|| {
@@ -127,13 +137,14 @@ impl RasterDocument {
             path: path.to_owned(),
             kind,
             pages,
+            lost,
             max_pixels,
             tool_limits,
         })
     }
 
     pub fn page_count(&self) -> usize {
-        self.pages.len()
+        self.pages.len() + usize::from(self.lost.is_some())
     }
 
     pub fn kind(&self) -> DocumentKind {
@@ -220,6 +231,9 @@ impl RasterDocument {
     }
 
     fn decode_tiff(&self, index: usize) -> Result<Decoded, DocumentError> {
+        if let Some(lost) = self.lost.as_ref().filter(|_| index >= self.pages.len()) {
+            return Err(DocumentError::Corrupt(lost.clone()));
+        }
         let decoded = match tiff_page(&self.path, index, self.max_pixels) {
             Err(refused @ DocumentError::UnsupportedEncoding { .. }) => {
                 self.through_libtiff(index, refused)?
@@ -401,14 +415,24 @@ fn g4_strips(
     GrayImage::from_raw(w, h, pixels)
 }
 
-/// Every IFD of a TIFF: its size (checked), resolution and orientation.
+/// Every IFD of a TIFF: its size (checked), resolution and orientation; and,
+/// when the chain of IFDs breaks after the first, why the rest is lost.
 fn tiff_pages(
     path: &Path,
     max_pixels: u64,
     max_pages: usize,
-) -> Result<Vec<RasterPage>, DocumentError> {
+) -> Result<(Vec<RasterPage>, Option<String>), DocumentError> {
     let mut decoder = open_tiff(path)?;
     let mut pages = Vec::new();
+    // A file cut short (an interrupted download or copy) or with a damaged
+    // directory still has its first pages whole.
+    let lost = |pages: &[RasterPage], e: &tiff::TiffError| {
+        Some(format!(
+            "{} after page {}: this page and any after it are lost",
+            tiff_error(e),
+            pages.len()
+        ))
+    };
     loop {
         if pages.len() >= max_pages {
             return Err(DocumentError::TooManyPages {
@@ -416,7 +440,14 @@ fn tiff_pages(
                 limit: max_pages,
             });
         }
-        let (width, height) = decoder.dimensions().map_err(|e| tiff_error(&e))?;
+        let (width, height) = match decoder.dimensions() {
+            Ok(size) => size,
+            Err(e) if !pages.is_empty() => {
+                let lost = lost(&pages, &e);
+                return Ok((pages, lost));
+            }
+            Err(e) => return Err(tiff_error(&e)),
+        };
         check_pixels(width, height, max_pixels)?;
         let mut rational = |tag| match decoder.find_tag(tag).ok().flatten()? {
             tiff::decoder::ifd::Value::Rational(n, d) if d > 0 => Some(f64::from(n) / f64::from(d)),
@@ -450,9 +481,12 @@ fn tiff_pages(
             bits_per_sample,
         });
         if !decoder.more_images() {
-            return Ok(pages);
+            return Ok((pages, None));
         }
-        decoder.next_image().map_err(|e| tiff_error(&e))?;
+        if let Err(e) = decoder.next_image() {
+            let lost = lost(&pages, &e);
+            return Ok((pages, lost));
+        }
     }
 }
 

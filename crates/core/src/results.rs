@@ -73,6 +73,9 @@ pub struct PageResult {
     pub preprocessing: Applied,
     pub timings: PageTimings,
     pub words: Vec<Word>,
+    /// Why an `unread` page could not be read; its file's other pages were.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<PageFailure>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
@@ -80,6 +83,41 @@ pub struct PageResult {
 pub enum PageSource {
     Ocr,
     TextLayer,
+    /// The page could not be read (damaged, too large, refused by the
+    /// engine): it has no text, and `error` says why.
+    Unread,
+}
+
+/// A page's own failure, in the terms a whole file's failure has.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct PageFailure {
+    /// As a file's error code: `corrupt_file`, `too_many_pixels`, `ocr_failed`…
+    pub code: String,
+    pub message: String,
+}
+
+impl PageResult {
+    /// Page `number`, which could not be read. `size` is its size in pixels
+    /// when its file states it (zero when not known).
+    pub fn unread(number: usize, size: (u32, u32), failure: PageFailure) -> Self {
+        Self {
+            number,
+            width: size.0,
+            height: size.1,
+            dpi: None,
+            dpi_estimated: false,
+            source: PageSource::Unread,
+            replaced_text_layer: false,
+            text: String::new(),
+            mean_confidence: None,
+            rotation_applied: 0,
+            skew_corrected: 0.0,
+            preprocessing: Applied::default(),
+            timings: PageTimings::default(),
+            words: Vec::new(),
+            error: Some(failure),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
@@ -144,6 +182,16 @@ impl DocumentResult {
             .map(|p| p.text.as_str())
             .collect::<Vec<_>>()
             .join("\u{c}")
+    }
+
+    /// The first page and its failure when no page could be read: the whole
+    /// file has failed then, for that reason.
+    pub fn nothing_read(&self) -> Option<(usize, &PageFailure)> {
+        if self.pages.iter().any(|p| p.source != PageSource::Unread) {
+            return None;
+        }
+        let first = self.pages.first()?;
+        Some((first.number, first.error.as_ref()?))
     }
 
     fn word_weighted_confidence(pages: &[PageResult]) -> Option<f32> {

@@ -65,6 +65,8 @@ diesel::table! {
         created_at -> Timestamptz,
         search_config -> Text,
         search -> Tsvector,
+        error_code -> Nullable<Text>,
+        error -> Nullable<Text>,
     }
 }
 

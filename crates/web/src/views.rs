@@ -52,6 +52,9 @@ pub struct FileView {
     pub error: Option<FileError>,
     pub page_count: Option<i32>,
     pub pages_done: i32,
+    /// Pages done that could not be read (each says why): a complete file
+    /// may have some.
+    pub pages_unread: i32,
     pub attempts: i32,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -75,8 +78,11 @@ pub struct PageView {
     pub duration_ms: i64,
     pub rotation: i32,
     pub words: i32,
-    /// Only when the job asked for previews.
+    /// Only when the job asked for previews (and the page could be read).
     pub preview_url: Option<String>,
+    /// Why the page could not be read; its file's other pages were.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<FileError>,
     /// Shown by the portal, never in the API's JSON (the downloads hold it);
     /// empty when the rows were read without text.
     #[serde(skip)]
@@ -187,9 +193,12 @@ impl FileView {
                 duration_ms: p.duration_ms,
                 rotation: p.rotation,
                 words: p.word_count,
-                preview_url: formats
-                    .preview
+                preview_url: (formats.preview && p.error.is_none())
                     .then(|| format!("{base}/pages/{}/preview.png", p.number)),
+                error: p.error.as_ref().map(|message| FileError {
+                    code: p.error_code.clone(),
+                    message: message.clone(),
+                }),
                 text: p.text.clone(),
             })
             .collect();
@@ -224,6 +233,7 @@ impl FileView {
             }),
             page_count: u.page_count,
             pages_done: u.pages_done,
+            pages_unread: pages.iter().filter(|p| p.error.is_some()).count() as i32,
             attempts: u.attempts,
             started_at: u.started_at,
             finished_at: u.finished_at,

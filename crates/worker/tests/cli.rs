@@ -172,6 +172,38 @@ fn bad_files_each_get_one_line_and_the_good_ones_still_finish() {
 }
 
 #[test]
+fn a_page_that_cannot_be_read_is_a_warning_and_status_3_with_the_rest_written() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let images: Vec<_> = (32..34).map(|seed| page(seed).image).collect();
+    let tiff = d.join("scan.tif");
+    tiff_file::write_multipage_deflated(&images, &tiff).expect("tiff");
+    tiff_file::damage_page(&tiff, 1).expect("damage");
+    let good = save_png(&page(34).image, d, "good.png");
+    let out = scribe()
+        .arg("ocr")
+        .arg(&tiff)
+        .arg(&good)
+        .arg("--out")
+        .arg(d.join("out"))
+        .arg("-q")
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let warning = format!(
+        "warning: {}: page 2 could not be read (corrupt_file): ",
+        tiff.display()
+    );
+    assert!(stderr.lines().any(|l| l.starts_with(&warning)), "{stderr}");
+    assert!(!stderr.contains("error:"), "{stderr}");
+    let text = std::fs::read_to_string(d.join("out/scan/text.txt")).expect("text");
+    assert_eq!(text.split('\u{c}').count(), 2, "{text:?}");
+    assert!(d.join("out/scan/searchable.pdf").is_file());
+    assert!(d.join("out/good/text.txt").is_file());
+}
+
+#[test]
 fn a_page_too_large_to_read_says_its_size_and_the_limit_it_passes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let poster = write(

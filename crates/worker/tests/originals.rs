@@ -882,3 +882,118 @@ fn a_photographed_page_on_its_side_is_judged_by_its_letters_not_its_words_on_end
     let expected = f64::from(sideways.width()) / f64::from(dpi) * 72.0;
     assert!((pw - expected).abs() < 2.0, "{pw} pt wide, not {expected}");
 }
+
+fn deflated_tiff(pages: &[render::Page], path: &Path) {
+    let images: Vec<_> = pages.iter().map(|p| p.image.clone()).collect();
+    tiff_file::write_multipage_deflated(&images, path).expect("tiff");
+}
+
+fn damage_tiff_page(path: &Path, index: usize) {
+    tiff_file::damage_page(path, index).expect("damage");
+}
+
+#[test]
+fn a_damaged_page_of_a_tiff_is_reported_and_the_other_pages_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (16..19).map(page).collect();
+    let path = dir.path().join("damaged.tiff");
+    deflated_tiff(&pages, &path);
+    damage_tiff_page(&path, 1);
+
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("the file is read");
+    assert_eq!(result.page_count, 3);
+    let sources: Vec<_> = result.pages.iter().map(|p| p.source).collect();
+    assert_eq!(
+        sources,
+        [PageSource::Ocr, PageSource::Unread, PageSource::Ocr]
+    );
+    for i in [0, 2] {
+        let rate = cer(&result.pages[i].text, &pages[i].text());
+        assert!(rate <= 0.02, "page {}: CER {rate:.4}", i + 1);
+    }
+    let failure = result.pages[1].error.as_ref().expect("page 2 says why");
+    assert_eq!(failure.code, "corrupt_file");
+    assert!(failure.message.contains("damaged"), "{}", failure.message);
+    assert!(result.pages[1].text.is_empty() && result.pages[1].words.is_empty());
+    // Its size is the file's: the searchable PDF keeps three pages the size
+    // of the scans, the second blank.
+    assert_eq!(
+        (result.pages[1].width, result.pages[1].height),
+        pages[1].image.dimensions()
+    );
+    let text = result.text();
+    assert_eq!(
+        text.split('\u{c}').count(),
+        3,
+        "page 2 keeps its place: {text:?}"
+    );
+    assert_eq!(text.split('\u{c}').nth(1), Some(""));
+    let pdf = dir.path().join("out.pdf");
+    std::fs::write(&pdf, sink.pdf.expect("a searchable PDF")).expect("write");
+    let sizes = page_sizes(&pdf);
+    assert_eq!(sizes.len(), 3, "{sizes:?}");
+    assert!((sizes[1].0 - sizes[0].0).abs() < 1.0, "{sizes:?}");
+    let json = sink.json.expect("results.json");
+    assert_eq!(json["pages"][1]["source"], "unread");
+    assert_eq!(json["pages"][1]["error"]["code"], "corrupt_file");
+    assert!(
+        json["pages"][0].get("error").is_none(),
+        "{}",
+        json["pages"][0]
+    );
+}
+
+#[test]
+fn a_tiff_cut_short_gives_its_whole_pages_and_says_the_rest_is_lost() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (19..22).map(page).collect();
+    let path = dir.path().join("cut.tiff");
+    deflated_tiff(&pages, &path);
+    let third = {
+        let bytes = std::fs::read(&path).expect("read");
+        let mut d = tiff::decoder::Decoder::new(std::io::Cursor::new(bytes)).expect("tiff");
+        d.seek_to_image(2).expect("page 3");
+        d.get_tag_u64_vec(tiff::tags::Tag::StripOffsets)
+            .expect("offsets")[0]
+    };
+    // An interrupted download: the file ends inside the third page's data,
+    // before its directory.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .expect("open");
+    file.set_len(third + 100).expect("truncate");
+
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("the file is read");
+    assert_eq!(result.page_count, 3);
+    for i in [0, 1] {
+        assert_eq!(result.pages[i].source, PageSource::Ocr);
+        let rate = cer(&result.pages[i].text, &pages[i].text());
+        assert!(rate <= 0.02, "page {}: CER {rate:.4}", i + 1);
+    }
+    assert_eq!(result.pages[2].source, PageSource::Unread);
+    let failure = result.pages[2].error.as_ref().expect("page 3 says why");
+    assert_eq!(failure.code, "corrupt_file");
+    assert!(
+        failure.message.contains("after page 2"),
+        "{}",
+        failure.message
+    );
+}
+
+#[test]
+fn a_tiff_of_which_no_page_can_be_read_fails_for_its_first_page_s_reason() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (22..24).map(page).collect();
+    let path = dir.path().join("ruined.tiff");
+    deflated_tiff(&pages, &path);
+    damage_tiff_page(&path, 0);
+    damage_tiff_page(&path, 1);
+    let Err(err) = ocr_file(&path, "eng", Settings::default()) else {
+        panic!("a file with nothing to read was read");
+    };
+    assert!(
+        err.starts_with("page 1: ") && err.contains("damaged"),
+        "{err}"
+    );
+}

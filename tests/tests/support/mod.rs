@@ -517,19 +517,40 @@ pub fn page_png(seed: u64) -> (Vec<u8>, String) {
     (png, page.text())
 }
 
-/// A scanned PDF of `pages` small pages, and each page's text.
-pub fn scanned_pdf(pages: u64, seed: u64) -> (Vec<u8>, Vec<String>) {
-    let rendered: Vec<_> = (0..pages)
+/// `pages` small scanned pages of `lines` lines each, seeded from `seed` on.
+pub fn small_pages(pages: u64, seed: u64, lines: usize) -> Vec<scribe_fixtures::render::Page> {
+    (0..pages)
         .map(|i| {
             scribe_fixtures::render_page(
-                &scribe_fixtures::page_text(seed + i, 4),
+                &scribe_fixtures::page_text(seed + i, lines),
                 300,
                 (6.0, 3.0),
                 12.0,
             )
             .expect("render")
         })
-        .collect();
+        .collect()
+}
+
+/// The page count `pdfinfo` gives for a PDF's bytes.
+pub fn pdf_page_count(pdf: &[u8]) -> usize {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("count.pdf");
+    std::fs::write(&path, pdf).expect("write");
+    let info = std::process::Command::new("pdfinfo")
+        .arg(&path)
+        .output()
+        .expect("pdfinfo");
+    let info = String::from_utf8_lossy(&info.stdout);
+    info.lines()
+        .find_map(|l| l.strip_prefix("Pages:"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("pdfinfo says no page count: {info}"))
+}
+
+/// A scanned PDF of `pages` small pages, and each page's text.
+pub fn scanned_pdf(pages: u64, seed: u64) -> (Vec<u8>, Vec<String>) {
+    let rendered = small_pages(pages, seed, 4);
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("scan.pdf");
     scribe_fixtures::pdf::write_scanned(

@@ -100,6 +100,9 @@ pub struct Page {
     pub duration_ms: i64,
     pub rotation: i32,
     pub word_count: i32,
+    /// Why the page could not be read (see `PageResult::error`).
+    pub error_code: Option<String>,
+    pub error: Option<String>,
 }
 
 /// A job with its files and their pages: what a view of the job is made from.

@@ -242,6 +242,8 @@ pub fn pages_of_uploads(
             pages::duration_ms,
             pages::rotation,
             pages::word_count,
+            pages::error_code,
+            pages::error,
         ))
         .load(conn)
 }

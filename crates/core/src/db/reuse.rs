@@ -82,9 +82,9 @@ pub fn insert_copy(
                 .execute(conn)?;
             diesel::sql_query(
                 "INSERT INTO pages (upload_id, number, text, mean_confidence, duration_ms, \
-                 rotation, word_count) \
-                 SELECT $1, number, text, mean_confidence, duration_ms, rotation, word_count \
-                 FROM pages WHERE upload_id = $2",
+                 rotation, word_count, error_code, error) \
+                 SELECT $1, number, text, mean_confidence, duration_ms, rotation, word_count, \
+                 error_code, error FROM pages WHERE upload_id = $2",
             )
             .bind::<SqlUuid, _>(new.id)
             .bind::<SqlUuid, _>(old.id)

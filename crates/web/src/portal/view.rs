@@ -149,6 +149,8 @@ pub struct PageView {
     pub preview_url: Option<String>,
     /// `None` when the inline text budget ran out before this page.
     pub text: Option<String>,
+    /// Why the page could not be read.
+    pub error: Option<String>,
 }
 
 pub struct Download {
@@ -203,6 +205,7 @@ pub fn file_card(job_id: Uuid, f: &FileView) -> FileCard {
                 rotation: p.rotation,
                 preview_url: p.preview_url.clone(),
                 text,
+                error: p.error.as_ref().map(|e| e.message.clone()),
             }
         })
         .collect();

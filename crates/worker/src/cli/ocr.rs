@@ -16,6 +16,10 @@ use scribe_worker::ocr::{OcrPool, run_document};
 
 use super::output_dir::OutputDir;
 
+/// The exit status when every file was written but some pages in them
+/// could not be read (1 is a file that failed, 2 a usage error).
+const PAGES_UNREAD: u8 = 3;
+
 #[derive(Args)]
 pub struct OcrArgs {
     /// Images (PNG, JPEG, TIFF, BMP, GIF, WebP, PNM, JPEG 2000) or PDFs.
@@ -88,6 +92,8 @@ pub fn run(args: OcrArgs) -> ExitCode {
     // Outputs not under the input's own name, said where every user sees it
     // (the bars are hidden with -q or when stderr is not a terminal).
     let mut elsewhere = Vec::new();
+    // Pages that could not be read, in files whose other pages were.
+    let mut unread = Vec::new();
     for file in &args.files {
         let name = file.file_name().map_or_else(
             || file.display().to_string(),
@@ -123,11 +129,22 @@ pub fn run(args: OcrArgs) -> ExitCode {
                     &mut sink,
                     &mut progress,
                 )
-                .map(|_| sink.dir)
+                .map(|result| (sink.dir, result))
                 .map_err(|e| e.to_string())
             });
         match outcome {
-            Ok(dir) => {
+            Ok((dir, result)) => {
+                for page in &result.pages {
+                    if let Some(failure) = &page.error {
+                        unread.push(format!(
+                            "{}: page {} could not be read ({}): {}",
+                            file.display(),
+                            page.number,
+                            failure.code,
+                            failure.message
+                        ));
+                    }
+                }
                 bar.finish_with_message(format!("→ {}", dir.display()));
                 if dir.file_name() != file.file_stem() {
                     elsewhere.push(format!(
@@ -147,13 +164,20 @@ pub fn run(args: OcrArgs) -> ExitCode {
     for line in &elsewhere {
         eprintln!("note: {line}");
     }
+    for line in &unread {
+        eprintln!("warning: {line}");
+    }
     for line in &failures {
         eprintln!("error: {line}");
     }
-    if failures.is_empty() {
-        ExitCode::SUCCESS
-    } else {
+    if !failures.is_empty() {
         ExitCode::FAILURE
+    } else if !unread.is_empty() {
+        // Everything that could be read was, and written: not a failure,
+        // but a script must be able to tell that something is missing.
+        ExitCode::from(PAGES_UNREAD)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -87,10 +87,11 @@ pub fn assemble(
                     PageSource::Ocr => {
                         Some((pages.layer)(p.number).ok_or(AssembleError::MissingLayer(p.number))?)
                     }
-                    PageSource::TextLayer => None,
+                    PageSource::TextLayer | PageSource::Unread => None,
                 };
                 Ok(PageLayer {
                     number: p.number,
+                    unread: (p.source == PageSource::Unread).then_some((p.width, p.height)),
                     replaces_hidden_text: pages.forced || p.replaced_text_layer,
                     layer,
                     rotation: p.rotation_applied,

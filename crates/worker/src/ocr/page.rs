@@ -49,6 +49,17 @@ impl From<PreviewError> for PageError {
 }
 
 impl PageError {
+    /// A stable machine-readable code, as a whole file's failure has.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Document(e) => e.code(),
+            Self::Engine(_) => "ocr_failed",
+            Self::Output(_) => "output_failed",
+            Self::Cancelled => "cancelled",
+            Self::Stopped => "stopped",
+        }
+    }
+
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Document(e) => e.is_permanent(),
@@ -454,6 +465,7 @@ fn recognize(
                 output_ms,
             },
             words: recognized.words,
+            error: None,
         },
         hocr,
         preview_png,
@@ -605,6 +617,7 @@ fn from_text_layer(
                 ..PageTimings::default()
             },
             words,
+            error: None,
         },
         hocr,
         preview_png,

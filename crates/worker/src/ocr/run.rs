@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
-use scribe_core::results::{DocumentResult, PageResult};
+use scribe_core::results::{DocumentResult, PageFailure, PageResult, PageSource};
 use scribe_core::settings::Settings;
 
 use super::assemble::{AssembleError, Assembled, Pages, assemble};
@@ -128,35 +128,52 @@ pub fn run_document(
     progress(0, total);
     let mut pages: Vec<(PageResult, Option<PathBuf>, Option<String>)> = Vec::with_capacity(total);
     let mut failure = None;
+    // The first page that could not be read, should no page be.
+    let mut unread = None;
     let mut stopped = false;
     let stop = || {
         run.cancelled
             .store(true, std::sync::atomic::Ordering::Relaxed)
     };
     for (number, outcome) in results.iter().take(total) {
-        match outcome {
-            Ok(artifacts) => {
-                if failure.is_none()
-                    && let Err(e) = sink.page(&artifacts)
-                {
-                    // Nothing more can be kept: stop the threads from reading the rest.
-                    stop();
-                    return Err(e.into());
-                }
-                pages.push((artifacts.result, artifacts.pdf_page, artifacts.hocr));
-                progress(pages.len(), total);
+        let artifacts = match outcome {
+            Ok(artifacts) => artifacts,
+            Err(PageError::Cancelled) => continue,
+            Err(PageError::Stopped) => {
+                stopped = true;
+                continue;
             }
-            Err(PageError::Cancelled) => {}
-            Err(PageError::Stopped) => stopped = true,
+            // A damaged or oversized page, or one the engine refuses, is
+            // refused again on every attempt: the rest of its file is read,
+            // and the page says why it has no text.
+            Err(source) if source.is_permanent() => {
+                let artifacts = unread_page(&run.document, number, &source);
+                unread.get_or_insert(RunError::Page {
+                    page: number,
+                    source,
+                });
+                artifacts
+            }
             Err(source) => {
-                // Stop the rest of this document; other documents are unaffected.
+                // Worth another attempt: stop the rest of this document
+                // (other documents are unaffected) and let it be retried.
                 stop();
                 failure.get_or_insert(RunError::Page {
                     page: number,
                     source,
                 });
+                continue;
             }
+        };
+        if failure.is_none()
+            && let Err(e) = sink.page(&artifacts)
+        {
+            // Nothing more can be kept: stop the threads from reading the rest.
+            stop();
+            return Err(e.into());
         }
+        pages.push((artifacts.result, artifacts.pdf_page, artifacts.hocr));
+        progress(pages.len(), total);
     }
     if let Some(err) = failure {
         return Err(err);
@@ -168,6 +185,14 @@ pub fn run_document(
         return Err(RunError::PoolGone);
     }
     pages.sort_by_key(|(p, _, _)| p.number);
+    // A whole document of which nothing could be read has failed; a range
+    // of one is judged with the rest of its pages, when they are assembled.
+    if request.pages.is_none()
+        && let Some(err) = unread
+        && pages.iter().all(|(p, _, _)| p.source == PageSource::Unread)
+    {
+        return Err(err);
+    }
 
     let mut layers = HashMap::new();
     let mut hocr = Vec::new();
@@ -201,4 +226,26 @@ pub fn run_document(
         sink.finish(&assembled)?;
     }
     Ok(result)
+}
+
+/// What page `number` leaves when it cannot be read: no text, and why.
+fn unread_page(document: &Document, number: usize, error: &PageError) -> PageArtifacts {
+    let size = document
+        .raster()
+        .and_then(|r| r.page(number - 1))
+        .map_or((0, 0), |p| p.upright_size());
+    tracing::info!(page = number, error = %error, "page could not be read; the rest of the file is");
+    PageArtifacts {
+        result: PageResult::unread(
+            number,
+            size,
+            PageFailure {
+                code: error.code().to_owned(),
+                message: error.to_string(),
+            },
+        ),
+        hocr: None,
+        preview_png: None,
+        pdf_page: None,
+    }
 }

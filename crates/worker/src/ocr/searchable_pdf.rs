@@ -23,6 +23,10 @@ pub struct PageLayer {
     pub number: usize,
     /// The page's text layer (see `text_layer`); `None` for pages kept as they were.
     pub layer: Option<PathBuf>,
+    /// The page could not be read: its size in pixels, zero when unknown. A
+    /// PDF keeps the page as it is; a PDF made from images has a blank page
+    /// of that size in its place, so the pages keep their numbers.
+    pub unread: Option<(u32, u32)>,
     /// Whether its layer, when it has one, takes the place of the page's own
     /// invisible text (an earlier OCR's: read again with `ocr.skip_text` off,
     /// or found to misread the page or to read only part of it).
@@ -199,7 +203,19 @@ fn from_images(
     let mut doc = Document::with_version("1.5");
     let tree = doc.new_object_id();
     let mut kids = Vec::new();
+    // Points per pixel of the page before: an unread page of unknown
+    // resolution is given its neighbour's, as one scanner made them all.
+    let mut scale = None;
     for page in pages {
+        if let Some(size) = page.unread {
+            let at = page
+                .dpi
+                .map(|d| 72.0 / f64::from(d.max(1)))
+                .or(scale)
+                .unwrap_or(72.0 / 300.0);
+            kids.push(Object::Reference(blank_page(&mut doc, tree, size, at)));
+            continue;
+        }
         let (image, made_at) = image(page.number)?;
         let (sw, sh) = (f64::from(image.width), f64::from(image.height));
         let (uw, uh) = if image.orientation >= 5 {
@@ -214,6 +230,7 @@ fn from_images(
             (d, d)
         });
         let (ptx, pty) = (72.0 / dx.max(1.0), 72.0 / dy.max(1.0));
+        scale = Some(ptx);
         let (pw, ph) = (uw * ptx, uh * pty);
         // The unit square (image space, y up) → stored pixels (y down) →
         // upright pixels → page points (y up).
@@ -268,6 +285,22 @@ fn from_images(
     let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => tree });
     doc.trailer.set("Root", catalog);
     save(doc, flavour, dest, false)
+}
+
+/// A page with nothing on it, `size` pixels at `scale` points each, or A4
+/// when its size is unknown: the place of a page that could not be read.
+fn blank_page(doc: &mut Document, tree: ObjectId, size: (u32, u32), scale: f64) -> ObjectId {
+    let (pw, ph) = if size.0 == 0 || size.1 == 0 {
+        (595.0, 842.0)
+    } else {
+        (f64::from(size.0) * scale, f64::from(size.1) * scale)
+    };
+    doc.add_object(dictionary! {
+        "Type" => "Page",
+        "Parent" => tree,
+        "MediaBox" => vec![0.into(), 0.into(), real(pw), real(ph)],
+        "Resources" => dictionary! {},
+    })
 }
 
 /// From stored pixels to upright pixels (both y down) for TIFF/EXIF orientation `tag`.

@@ -1,11 +1,18 @@
 //! Every failure is transient (retry with backoff) or permanent (the upload is
 //! Error with a sentence a person can read). Nothing is acked unrecorded.
 
+use std::borrow::Cow;
+
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
     /// The input itself is at fault; retrying gives the same answer.
     #[error("{message}")]
-    Permanent { code: &'static str, message: String },
+    /// `code` is a file error's (`corrupt_file`…), or the code a page's
+    /// failure recorded when no page of the file could be read.
+    Permanent {
+        code: Cow<'static, str>,
+        message: String,
+    },
     /// Infrastructure hiccup: database, storage, broker.
     #[error("{0}")]
     Transient(String),
@@ -40,7 +47,7 @@ impl From<scribe_core::document::DocumentError> for TaskError {
     fn from(e: scribe_core::document::DocumentError) -> Self {
         if e.is_permanent() {
             Self::Permanent {
-                code: e.code(),
+                code: e.code().into(),
                 message: e.to_string(),
             }
         } else {
@@ -64,14 +71,11 @@ impl From<crate::ocr::RunError> for TaskError {
             // A page the document itself refused says why in its own code
             // (`too_many_pixels`, `corrupt_file`), as a whole-file refusal does.
             let code = match &e {
-                crate::ocr::RunError::Page {
-                    source: crate::ocr::page::PageError::Document(d),
-                    ..
-                } => d.code(),
+                crate::ocr::RunError::Page { source, .. } => source.code(),
                 _ => "ocr_failed",
             };
             Self::Permanent {
-                code,
+                code: code.into(),
                 message: e.to_string(),
             }
         } else {
@@ -108,10 +112,7 @@ mod tests {
         };
         assert!(matches!(
             TaskError::from(engine),
-            TaskError::Permanent {
-                code: "ocr_failed",
-                ..
-            }
+            TaskError::Permanent { code, .. } if code == "ocr_failed"
         ));
     }
 }

@@ -36,7 +36,7 @@ pub async fn download(store: &Store, key: &Key) -> Result<tempfile::NamedTempFil
         Ok(r) => r.into_stream(),
         Err(object_store::Error::NotFound { .. }) => {
             return Err(TaskError::Permanent {
-                code: "missing_original",
+                code: "missing_original".into(),
                 message: "the uploaded file is no longer in storage".to_owned(),
             });
         }

@@ -74,6 +74,8 @@ impl StorageSink {
                 + page.result.timings.output_ms) as i64,
             rotation: i32::from(page.result.rotation_applied),
             word_count: page.result.words.len() as i32,
+            error_code: page.result.error.as_ref().map(|e| e.code.clone()),
+            error: page.result.error.as_ref().map(|e| e.message.clone()),
         };
         let seconds = row.duration_ms as f64 / 1000.0;
         let Some(done) = db::run(&self.db, move |c| queries::record_page(c, &row))

@@ -131,7 +131,7 @@ async fn run(ctx: &Context, task: &OcrTask, trace_id: &str) -> Result<Handled, T
                     c,
                     upload_id,
                     Status::Error,
-                    Some((code, &msg)),
+                    Some((&code, &msg)),
                     pipeline::identity(),
                 )
             })
@@ -385,6 +385,14 @@ async fn assemble(
         duration_ms,
         pages,
     );
+    // Pages that cannot be read leave the rest of their file to be read, but
+    // a file with nothing read has failed, for its first page's reason.
+    if let Some((number, failure)) = result.nothing_read() {
+        return Err(TaskError::Permanent {
+            code: failure.code.clone().into(),
+            message: format!("page {number}: {}", failure.message),
+        });
+    }
     // The service always keeps the text and the JSON; the rest is what the job asked for.
     let formats = Formats {
         txt: true,
@@ -408,7 +416,7 @@ async fn assemble(
         ocr::assemble::assemble(&document, &input, formats, &out).map_err(|e| {
             if e.is_permanent() {
                 TaskError::Permanent {
-                    code: "pdf_assembly",
+                    code: "pdf_assembly".into(),
                     message: format!("the searchable PDF could not be made: {e}"),
                 }
             } else {
