@@ -33,6 +33,9 @@ pub struct ChildLimits {
 /// The captured result of a successful run.
 pub struct Output {
     pub stdout: Vec<u8>,
+    /// What the tool said on the way, lossily decoded: warnings, for a run
+    /// that succeeded.
+    pub stderr: String,
 }
 
 /// Runs `program args…` and returns its stdout, or why it failed.
@@ -95,7 +98,10 @@ pub fn run(
             stderr: format!("{stderr} ({status})"),
         });
     }
-    Ok(Output { stdout })
+    Ok(Output {
+        stdout,
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+    })
 }
 
 fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {

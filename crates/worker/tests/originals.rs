@@ -997,3 +997,52 @@ fn a_tiff_of_which_no_page_can_be_read_fails_for_its_first_page_s_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn a_scan_whose_image_data_is_damaged_is_an_unread_page_not_a_blank_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (24..26).map(page).collect();
+    let path = dir.path().join("scan.pdf");
+    pdf::write_scanned(
+        &pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(),
+        300,
+        &path,
+    )
+    .expect("pdf");
+    // Page 2's image stream is garbage from its first byte: poppler draws
+    // empty paper where the scan was, with a warning.
+    let mut doc = lopdf::Document::load(&path).expect("load");
+    let page_2 = doc.get_pages()[&2];
+    let (resources, _) = doc.get_page_resources(page_2).expect("resources");
+    let image = resources
+        .expect("page resources")
+        .get(b"XObject")
+        .and_then(lopdf::Object::as_dict)
+        .and_then(|x| x.get(b"Im0"))
+        .and_then(lopdf::Object::as_reference)
+        .expect("the page's image");
+    let stream = doc
+        .get_object_mut(image)
+        .and_then(lopdf::Object::as_stream_mut)
+        .expect("image stream");
+    let garbage = vec![0xff; stream.content.len().min(4096)];
+    stream.set_content(garbage);
+    doc.save(&path).expect("save");
+
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("the file is read");
+    assert_eq!(result.pages[0].source, PageSource::Ocr);
+    assert!(cer(&result.pages[0].text, &pages[0].text()) <= 0.02);
+    assert_eq!(
+        result.pages[1].source,
+        PageSource::Unread,
+        "{:?}",
+        result.pages[1]
+    );
+    let failure = result.pages[1].error.as_ref().expect("page 2 says why");
+    assert_eq!(failure.code, "corrupt_file");
+    assert!(
+        failure.message.contains("image is damaged"),
+        "{}",
+        failure.message
+    );
+}

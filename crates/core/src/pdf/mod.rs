@@ -227,30 +227,44 @@ impl PdfDocument {
             }
             None => {}
         }
-        if !self.colour_pages.contains(&number) {
-            return Ok((self.render_at(number, dpi)?.0, None, dpi));
+        let colour = self.colour_pages.contains(&number);
+        let (rendered, said) = self.pdftoppm(number, dpi, !colour)?;
+        // A scan whose image data is damaged is drawn as empty paper, with
+        // a warning: that is not a blank page, and must not read as one.
+        if !said.trim().is_empty()
+            && self.image_cover(number) >= SCAN_COVER
+            && is_empty_paper(&rendered)
+        {
+            tracing::info!(page = number, poppler = %said.trim(), "a scan's image could not be drawn");
+            return Err(DocumentError::Corrupt(
+                "the page's scanned image is damaged: nothing of it could be drawn".to_owned(),
+            ));
         }
-        let colour = self.pdftoppm(number, dpi, false)?.into_rgb8();
+        if !colour {
+            return Ok((rendered.into_luma8(), None, dpi));
+        }
+        let colour = rendered.into_rgb8();
         let gray = image::imageops::grayscale(&colour);
         Ok((gray, Some(colour), dpi))
     }
 
     /// Renders page `number` in colour at a given resolution (for previews).
     pub fn render_colour(&self, number: usize, dpi: u32) -> Result<RgbImage, DocumentError> {
-        Ok(self.pdftoppm(number, dpi, false)?.into_rgb8())
+        Ok(self.pdftoppm(number, dpi, false)?.0.into_rgb8())
     }
 
     /// Renders page `number` in gray at a given resolution.
     pub fn render_at(&self, number: usize, dpi: u32) -> Result<(GrayImage, u32), DocumentError> {
-        Ok((self.pdftoppm(number, dpi, true)?.into_luma8(), dpi))
+        Ok((self.pdftoppm(number, dpi, true)?.0.into_luma8(), dpi))
     }
 
+    /// The page rendered, and what poppler said while drawing it.
     fn pdftoppm(
         &self,
         number: usize,
         dpi: u32,
         gray: bool,
-    ) -> Result<image::DynamicImage, DocumentError> {
+    ) -> Result<(image::DynamicImage, String), DocumentError> {
         let dir = tempfile::tempdir().map_err(DocumentError::Io)?;
         let root = dir.path().join("page");
         let n = number.to_string();
@@ -270,10 +284,11 @@ impl PdfDocument {
             args.push("-gray".as_ref());
         }
         args.extend([self.path.as_os_str(), root.as_os_str()]);
-        run_tool("pdftoppm", &args, self.limits)?;
+        let said = run_tool_saying("pdftoppm", &args, self.limits)?.stderr;
         let rendered = root.with_extension(if gray { "pgm" } else { "ppm" });
-        image::open(&rendered)
-            .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))
+        let image = image::open(&rendered)
+            .map_err(|e| DocumentError::Corrupt(format!("page {number} did not render ({e})")))?;
+        Ok((image, said))
     }
 
     /// The page's own text, when it has a letter or digit.
@@ -348,8 +363,17 @@ impl PdfDocument {
 }
 
 fn run_tool(program: &str, args: &[&OsStr], limits: ChildLimits) -> Result<Vec<u8>, DocumentError> {
+    run_tool_saying(program, args, limits).map(|out| out.stdout)
+}
+
+/// [`run_tool`], with what the tool said on its way to success.
+fn run_tool_saying(
+    program: &str,
+    args: &[&OsStr],
+    limits: ChildLimits,
+) -> Result<subprocess::Output, DocumentError> {
     match subprocess::run(program, args, limits) {
-        Ok(out) => Ok(out.stdout),
+        Ok(out) => Ok(out),
         Err(SubprocessError::Failed { stderr, .. }) if stderr.contains("Incorrect password") => {
             Err(DocumentError::Encrypted)
         }
@@ -367,6 +391,19 @@ fn run_tool(program: &str, args: &[&OsStr], limits: ChildLimits) -> Result<Vec<u
         Err(SubprocessError::Timeout { secs, .. }) => Err(DocumentError::RenderTimeout { secs }),
         Err(SubprocessError::Missing(tool)) => Err(DocumentError::ToolMissing(tool)),
         Err(SubprocessError::Io { source, .. }) => Err(DocumentError::Io(source)),
+    }
+}
+
+/// A page whose images cover this share of it holds a scan.
+const SCAN_COVER: f64 = 0.3;
+
+/// Whether a render is paper and nothing else: not one pixel of ink, not
+/// even the specks and edge shadows a scan of a blank sheet has.
+fn is_empty_paper(image: &image::DynamicImage) -> bool {
+    const INK: u8 = 250;
+    match image {
+        image::DynamicImage::ImageLuma8(gray) => gray.as_raw().iter().all(|&v| v >= INK),
+        other => other.to_rgb8().as_raw().iter().all(|&v| v >= INK),
     }
 }
 
