@@ -428,9 +428,9 @@ fn tiff_pages(
     // directory still has its first pages whole.
     let lost = |pages: &[RasterPage], e: &tiff::TiffError| {
         Some(format!(
-            "{} after page {}: this page and any after it are lost",
-            tiff_error(e),
-            pages.len()
+            "the file breaks off after page {} ({}): this page and any after it are lost",
+            pages.len(),
+            tiff_error(e)
         ))
     };
     loop {

@@ -231,7 +231,7 @@ impl PdfDocument {
         let (rendered, said) = self.pdftoppm(number, dpi, !colour)?;
         // A scan whose image data is damaged is drawn as empty paper, with
         // a warning: that is not a blank page, and must not read as one.
-        if !said.trim().is_empty()
+        if image_damage(&said)
             && self.image_cover(number) >= SCAN_COVER
             && is_empty_paper(&rendered)
         {
@@ -396,6 +396,28 @@ fn run_tool_saying(
 
 /// A page whose images cover this share of it holds a scan.
 const SCAN_COVER: f64 = 0.3;
+
+/// Whether poppler's warnings are about decoding an image's data (a JPEG,
+/// JBIG2, CCITT fax or Flate stream), not the file-wide complaints many
+/// scanners' PDFs draw on every page (hint tables, a rebuilt xref).
+fn image_damage(said: &str) -> bool {
+    const IMAGE_WORDS: [&str; 10] = [
+        "jpeg",
+        "dct",
+        "jbig2",
+        "ccitt",
+        "flate",
+        "jpx",
+        "huffman",
+        "bad 2d code",
+        "bad white code",
+        "bad black code",
+    ];
+    said.lines().any(|line| {
+        let line = line.to_ascii_lowercase();
+        IMAGE_WORDS.iter().any(|w| line.contains(w))
+    })
+}
 
 /// Whether a render is paper and nothing else: not one pixel of ink, not
 /// even the specks and edge shadows a scan of a blank sheet has.
@@ -609,6 +631,24 @@ fn colour_pages(listing: &str) -> HashSet<usize> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn only_warnings_about_image_data_count_as_a_damaged_scan() {
+        use super::image_damage;
+        assert!(image_damage(
+            "Syntax Error (478): Unknown compression method in flate stream"
+        ));
+        assert!(image_damage(
+            "Corrupt JPEG data: 81 extraneous bytes before marker 0xf5"
+        ));
+        assert!(!image_damage(
+            "Syntax Error: Invalid least number of objects reading page offset hints table"
+        ));
+        assert!(!image_damage(
+            "Syntax Error: Couldn't find trailer dictionary"
+        ));
+        assert!(!image_damage(""));
+    }
+
     use super::*;
 
     #[test]

@@ -60,6 +60,16 @@ impl PageError {
         }
     }
 
+    /// A failure that every page of the document would meet too (a render
+    /// that outlasts its time, a password): the document stops at the first,
+    /// rather than trying each page in turn.
+    pub fn ends_document(&self) -> bool {
+        matches!(
+            self,
+            Self::Document(DocumentError::RenderTimeout { .. } | DocumentError::Encrypted)
+        )
+    }
+
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Document(e) => e.is_permanent(),

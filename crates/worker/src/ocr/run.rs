@@ -146,17 +146,17 @@ pub fn run_document(
             // A damaged or oversized page, or one the engine refuses, is
             // refused again on every attempt: the rest of its file is read,
             // and the page says why it has no text.
-            Err(source) if source.is_permanent() => {
+            Err(source) if source.is_permanent() && !source.ends_document() => {
                 let artifacts = unread_page(&run.document, number, &source);
-                unread.get_or_insert(RunError::Page {
-                    page: number,
-                    source,
-                });
+                // The first page's reason, whatever order the threads finish in.
+                if unread.as_ref().is_none_or(|(first, _)| number < *first) {
+                    unread = Some((number, source));
+                }
                 artifacts
             }
             Err(source) => {
-                // Worth another attempt: stop the rest of this document
-                // (other documents are unaffected) and let it be retried.
+                // Worth another attempt, or true of every page: stop the rest
+                // of this document (other documents are unaffected).
                 stop();
                 failure.get_or_insert(RunError::Page {
                     page: number,
@@ -188,10 +188,10 @@ pub fn run_document(
     // A whole document of which nothing could be read has failed; a range
     // of one is judged with the rest of its pages, when they are assembled.
     if request.pages.is_none()
-        && let Some(err) = unread
+        && let Some((page, source)) = unread
         && pages.iter().all(|(p, _, _)| p.source == PageSource::Unread)
     {
-        return Err(err);
+        return Err(RunError::Page { page, source });
     }
 
     let mut layers = HashMap::new();

@@ -203,16 +203,19 @@ fn from_images(
     let mut doc = Document::with_version("1.5");
     let tree = doc.new_object_id();
     let mut kids = Vec::new();
-    // Points per pixel of the page before: an unread page of unknown
-    // resolution is given its neighbour's, as one scanner made them all.
+    // Points per pixel (across, down) of the page before: an unread page of
+    // unknown resolution is given that, as one scanner made them all.
     let mut scale = None;
     for page in pages {
         if let Some(size) = page.unread {
             let at = page
                 .dpi
-                .map(|d| 72.0 / f64::from(d.max(1)))
+                .map(|d| {
+                    let d = 72.0 / f64::from(d.max(1));
+                    (d, d)
+                })
                 .or(scale)
-                .unwrap_or(72.0 / 300.0);
+                .unwrap_or((72.0 / 300.0, 72.0 / 300.0));
             kids.push(Object::Reference(blank_page(&mut doc, tree, size, at)));
             continue;
         }
@@ -230,7 +233,7 @@ fn from_images(
             (d, d)
         });
         let (ptx, pty) = (72.0 / dx.max(1.0), 72.0 / dy.max(1.0));
-        scale = Some(ptx);
+        scale = Some((ptx, pty));
         let (pw, ph) = (uw * ptx, uh * pty);
         // The unit square (image space, y up) → stored pixels (y down) →
         // upright pixels → page points (y up).
@@ -287,13 +290,14 @@ fn from_images(
     save(doc, flavour, dest, false)
 }
 
-/// A page with nothing on it, `size` pixels at `scale` points each, or A4
-/// when its size is unknown: the place of a page that could not be read.
-fn blank_page(doc: &mut Document, tree: ObjectId, size: (u32, u32), scale: f64) -> ObjectId {
+/// A page with nothing on it, `size` pixels at `scale` points each (across,
+/// down), or A4 when its size is unknown: the place of a page that could not
+/// be read.
+fn blank_page(doc: &mut Document, tree: ObjectId, size: (u32, u32), scale: (f64, f64)) -> ObjectId {
     let (pw, ph) = if size.0 == 0 || size.1 == 0 {
         (595.0, 842.0)
     } else {
-        (f64::from(size.0) * scale, f64::from(size.1) * scale)
+        (f64::from(size.0) * scale.0, f64::from(size.1) * scale.1)
     };
     doc.add_object(dictionary! {
         "Type" => "Page",
