@@ -415,8 +415,9 @@ fn g4_strips(
     GrayImage::from_raw(w, h, pixels)
 }
 
-/// Every IFD of a TIFF: its size (checked), resolution and orientation; and,
-/// when the chain of IFDs breaks after the first, why the rest is lost.
+/// Every IFD of a TIFF: its size, resolution and orientation; and, when the
+/// chain of IFDs breaks after the first, why the rest is lost. Refused when
+/// no page is within `max_pixels`.
 fn tiff_pages(
     path: &Path,
     max_pixels: u64,
@@ -424,6 +425,12 @@ fn tiff_pages(
 ) -> Result<(Vec<RasterPage>, Option<String>), DocumentError> {
     let mut decoder = open_tiff(path)?;
     let mut pages = Vec::new();
+    // Whether a page is within the pixel limit, and the first refusal.
+    let (mut fits, mut refused) = (false, None);
+    let within = |fits: bool, refused: Option<DocumentError>| match refused {
+        Some(e) if !fits => Err(e),
+        _ => Ok(()),
+    };
     // A file cut short (an interrupted download or copy) or with a damaged
     // directory still has its first pages whole.
     let lost = |pages: &[RasterPage], e: &tiff::TiffError| {
@@ -443,12 +450,20 @@ fn tiff_pages(
         let (width, height) = match decoder.dimensions() {
             Ok(size) => size,
             Err(e) if !pages.is_empty() => {
+                within(fits, refused)?;
                 let lost = lost(&pages, &e);
                 return Ok((pages, lost));
             }
             Err(e) => return Err(tiff_error(&e)),
         };
-        check_pixels(width, height, max_pixels)?;
+        match check_pixels(width, height, max_pixels) {
+            Ok(()) => fits = true,
+            // Refused when it is read, as one page; the file is refused now
+            // only if no page fits (`within`).
+            Err(e) => {
+                refused.get_or_insert(e);
+            }
+        }
         let mut rational = |tag| match decoder.find_tag(tag).ok().flatten()? {
             tiff::decoder::ifd::Value::Rational(n, d) if d > 0 => Some(f64::from(n) / f64::from(d)),
             tiff::decoder::ifd::Value::Float(v) => Some(f64::from(v)),
@@ -481,9 +496,11 @@ fn tiff_pages(
             bits_per_sample,
         });
         if !decoder.more_images() {
+            within(fits, refused)?;
             return Ok((pages, None));
         }
         if let Err(e) = decoder.next_image() {
+            within(fits, refused)?;
             let lost = lost(&pages, &e);
             return Ok((pages, lost));
         }

@@ -1046,3 +1046,42 @@ fn a_scan_whose_image_data_is_damaged_is_an_unread_page_not_a_blank_one() {
         failure.message
     );
 }
+
+#[test]
+fn a_tiff_page_over_the_pixel_limit_is_unread_and_the_others_are_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let small: Vec<_> = (26..28).map(page).collect();
+    // 8.5 × 11 in at 300 dpi: 8.4 megapixels, against 2.4 for the others.
+    let large = render_page(&page_text(28, 6), DPI, (8.5, 11.0), 12.0).expect("render");
+    let images = [
+        small[0].image.clone(),
+        large.image.clone(),
+        small[1].image.clone(),
+    ];
+    let path = dir.path().join("mixed.tiff");
+    tiff_file::write_multipage_deflated(&images, &path).expect("tiff");
+    let mut settings = Settings::default();
+    settings.limits.max_pixels = 5_000_000;
+
+    let (result, _) = ocr_file(&path, "eng", settings.clone()).expect("the file is read");
+    let sources: Vec<_> = result.pages.iter().map(|p| p.source).collect();
+    assert_eq!(
+        sources,
+        [PageSource::Ocr, PageSource::Unread, PageSource::Ocr]
+    );
+    let failure = result.pages[1].error.as_ref().expect("page 2 says why");
+    assert_eq!(failure.code, "too_many_pixels");
+    assert!(failure.message.contains("2550×3300"), "{}", failure.message);
+    assert!(cer(&result.pages[2].text, &small[1].text()) <= 0.02);
+
+    // With no page within the limit the file is refused at once.
+    let path = dir.path().join("large.tiff");
+    tiff_file::write_multipage_deflated(&[large.image], &path).expect("tiff");
+    let Err(err) = ocr_file(&path, "eng", settings) else {
+        panic!("a file with no page within the limit was read");
+    };
+    assert!(
+        err.contains("2550×3300") && !err.starts_with("page"),
+        "{err}"
+    );
+}
