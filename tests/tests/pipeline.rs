@@ -209,14 +209,22 @@ async fn a_damaged_page_is_reported_and_the_rest_of_its_file_is_read() {
     for page in 0..2 {
         scribe_fixtures::tiff_file::damage_page(&ruined, page).expect("damage");
     }
+    // A page with text of its own, beside them: its hOCR page is kept too.
+    let typed = dir.path().join("typed.pdf");
+    scribe_fixtures::pdf::write_text(&[vec!["Quarterly ledger summary".to_owned()]], &typed)
+        .expect("pdf");
     let read = |p: &std::path::Path| std::fs::read(p).expect("read");
     let id = app
         .submit_ok(
             vec![
                 ("damaged.tif", read(&damaged)),
                 ("ruined.tif", read(&ruined)),
+                ("typed.pdf", read(&typed)),
             ],
-            &[("language", "eng"), ("outputs", "txt,json,pdf,preview")],
+            &[
+                ("language", "eng"),
+                ("outputs", "txt,json,pdf,preview,hocr"),
+            ],
         )
         .await;
     let job = app.wait_for_job(&id, LIMIT).await;
@@ -242,12 +250,7 @@ async fn a_damaged_page_is_reported_and_the_rest_of_its_file_is_read() {
         "no preview of an unread page"
     );
     assert!(pages[0]["preview_url"].is_string());
-    let text = app
-        .download(file["downloads"]["text"].as_str().expect("text"))
-        .await
-        .text()
-        .await
-        .expect("body");
+    let text = app.download_text(&file["downloads"]["text"]).await;
     let got: Vec<&str> = text.split('\u{c}').collect();
     assert_eq!(got.len(), 3, "{text:?}");
     assert!(cer(got[0], &rendered[0].text()) <= 0.02, "{}", got[0]);
@@ -267,6 +270,14 @@ async fn a_damaged_page_is_reported_and_the_rest_of_its_file_is_read() {
         .await
         .expect("pdf");
     assert_eq!(pdf_page_count(&pdf), 3, "the unread page keeps its place");
+    let hocr = app.download_text(&file["downloads"]["hocr"]).await;
+    assert_eq!(hocr.matches("class='ocr_page'").count(), 3, "{hocr}");
+    assert!(hocr.contains("id='page_3'"), "{hocr}");
+
+    let typed = &job["files"][2];
+    assert_eq!(typed["pages"][0]["words"], 3, "{typed}");
+    let hocr = app.download_text(&typed["downloads"]["hocr"]).await;
+    assert!(hocr.contains(">ledger<"), "the typed page's words: {hocr}");
 
     // A file with no page to read fails, for its first page's reason.
     let file = &job["files"][1];

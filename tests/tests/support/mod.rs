@@ -258,6 +258,12 @@ impl TestApp {
             .expect("request sent")
     }
 
+    /// The text of the download at `url` (a field of a file's `downloads`).
+    pub async fn download_text(&self, url: &Value) -> String {
+        let url = url.as_str().expect("a download's url");
+        self.download(url).await.text().await.expect("body")
+    }
+
     pub async fn get_json(&self, key: &str, path: &str) -> (u16, Value) {
         let r = self
             .client

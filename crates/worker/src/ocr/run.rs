@@ -147,7 +147,7 @@ pub fn run_document(
             // refused again on every attempt: the rest of its file is read,
             // and the page says why it has no text.
             Err(source) if source.is_permanent() && !source.ends_document() => {
-                let artifacts = unread_page(&run.document, number, &source);
+                let artifacts = unread_page(&run, number, &source);
                 // The first page's reason, whatever order the threads finish in.
                 if unread.as_ref().is_none_or(|(first, _)| number < *first) {
                     unread = Some((number, source));
@@ -228,9 +228,11 @@ pub fn run_document(
     Ok(result)
 }
 
-/// What page `number` leaves when it cannot be read: no text, and why.
-fn unread_page(document: &Document, number: usize, error: &PageError) -> PageArtifacts {
-    let size = document
+/// What page `number` leaves when it cannot be read: no text, and why; an
+/// empty hOCR page keeps the pages after it in their places.
+fn unread_page(run: &DocumentRun, number: usize, error: &PageError) -> PageArtifacts {
+    let size = run
+        .document
         .raster()
         .and_then(|r| r.page(number - 1))
         .map_or((0, 0), |p| p.upright_size());
@@ -244,7 +246,10 @@ fn unread_page(document: &Document, number: usize, error: &PageError) -> PageArt
                 message: error.to_string(),
             },
         ),
-        hocr: None,
+        hocr: run
+            .formats
+            .hocr
+            .then(|| scribe_core::hocr::from_words(number, size, None, &[])),
         preview_png: None,
         pdf_page: None,
     }

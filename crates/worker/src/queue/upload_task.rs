@@ -459,9 +459,10 @@ async fn fetch_page(
     let page = |ext| keys::page(job_id, upload_id, n, ext);
     let bytes = required(fetch(&ctx.store, &page("json")).await?, n, "JSON")?;
     let result: PageResult = serde_json::from_slice(&bytes).map_err(TaskError::transient)?;
-    // Pages taken from a PDF's own text layer have neither hOCR nor a layer.
+    // Every page has its hOCR page (an unread one an empty page), lest the
+    // document's pages lose their places; only OCR'd pages have a layer.
     let ocr = result.source == PageSource::Ocr;
-    let hocr = if formats.hocr && ocr {
+    let hocr = if formats.hocr {
         fetch(&ctx.store, &page("hocr"))
             .await?
             .map(|h| String::from_utf8_lossy(&h).into_owned())
