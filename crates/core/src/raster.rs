@@ -427,20 +427,16 @@ fn tiff_pages(
     let mut pages = Vec::new();
     // Whether a page is within the pixel limit, and the first refusal.
     let (mut fits, mut refused) = (false, None);
-    let within = |fits: bool, refused: Option<DocumentError>| match refused {
-        Some(e) if !fits => Err(e),
-        _ => Ok(()),
-    };
     // A file cut short (an interrupted download or copy) or with a damaged
     // directory still has its first pages whole.
     let lost = |pages: &[RasterPage], e: &tiff::TiffError| {
-        Some(format!(
+        format!(
             "the file breaks off after page {} ({}): this page and any after it are lost",
             pages.len(),
             tiff_error(e)
-        ))
+        )
     };
-    loop {
+    let lost = loop {
         if pages.len() >= max_pages {
             return Err(DocumentError::TooManyPages {
                 pages: None,
@@ -449,11 +445,7 @@ fn tiff_pages(
         }
         let (width, height) = match decoder.dimensions() {
             Ok(size) => size,
-            Err(e) if !pages.is_empty() => {
-                within(fits, refused)?;
-                let lost = lost(&pages, &e);
-                return Ok((pages, lost));
-            }
+            Err(e) if !pages.is_empty() => break Some(lost(&pages, &e)),
             Err(e) => return Err(tiff_error(&e)),
         };
         match check_pixels(width, height, max_pixels) {
@@ -496,14 +488,15 @@ fn tiff_pages(
             bits_per_sample,
         });
         if !decoder.more_images() {
-            within(fits, refused)?;
-            return Ok((pages, None));
+            break None;
         }
         if let Err(e) = decoder.next_image() {
-            within(fits, refused)?;
-            let lost = lost(&pages, &e);
-            return Ok((pages, lost));
+            break Some(lost(&pages, &e));
         }
+    };
+    match refused {
+        Some(e) if !fits => Err(e),
+        _ => Ok((pages, lost)),
     }
 }
 

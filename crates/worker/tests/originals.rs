@@ -888,6 +888,14 @@ fn deflated_tiff(pages: &[render::Page], path: &Path) {
     tiff_file::write_multipage_deflated(&images, path).expect("tiff");
 }
 
+/// Asserts that `page` was not read, with `code` and a message saying `says`.
+fn assert_unread(page: &scribe_core::results::PageResult, code: &str, says: &str) {
+    assert_eq!(page.source, PageSource::Unread, "{page:?}");
+    let failure = page.error.as_ref().expect("an unread page says why");
+    assert_eq!(failure.code, code);
+    assert!(failure.message.contains(says), "{}", failure.message);
+}
+
 fn damage_tiff_page(path: &Path, index: usize) {
     tiff_file::damage_page(path, index).expect("damage");
 }
@@ -911,9 +919,7 @@ fn a_damaged_page_of_a_tiff_is_reported_and_the_other_pages_are_read() {
         let rate = cer(&result.pages[i].text, &pages[i].text());
         assert!(rate <= 0.02, "page {}: CER {rate:.4}", i + 1);
     }
-    let failure = result.pages[1].error.as_ref().expect("page 2 says why");
-    assert_eq!(failure.code, "corrupt_file");
-    assert!(failure.message.contains("damaged"), "{}", failure.message);
+    assert_unread(&result.pages[1], "corrupt_file", "damaged");
     assert!(result.pages[1].text.is_empty() && result.pages[1].words.is_empty());
     // Its size is the file's: the searchable PDF keeps three pages the size
     // of the scans, the second blank.
@@ -971,14 +977,7 @@ fn a_tiff_cut_short_gives_its_whole_pages_and_says_the_rest_is_lost() {
         let rate = cer(&result.pages[i].text, &pages[i].text());
         assert!(rate <= 0.02, "page {}: CER {rate:.4}", i + 1);
     }
-    assert_eq!(result.pages[2].source, PageSource::Unread);
-    let failure = result.pages[2].error.as_ref().expect("page 3 says why");
-    assert_eq!(failure.code, "corrupt_file");
-    assert!(
-        failure.message.contains("after page 2"),
-        "{}",
-        failure.message
-    );
+    assert_unread(&result.pages[2], "corrupt_file", "after page 2");
 }
 
 #[test]
@@ -1032,19 +1031,7 @@ fn a_scan_whose_image_data_is_damaged_is_an_unread_page_not_a_blank_one() {
     let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("the file is read");
     assert_eq!(result.pages[0].source, PageSource::Ocr);
     assert!(cer(&result.pages[0].text, &pages[0].text()) <= 0.02);
-    assert_eq!(
-        result.pages[1].source,
-        PageSource::Unread,
-        "{:?}",
-        result.pages[1]
-    );
-    let failure = result.pages[1].error.as_ref().expect("page 2 says why");
-    assert_eq!(failure.code, "corrupt_file");
-    assert!(
-        failure.message.contains("image is damaged"),
-        "{}",
-        failure.message
-    );
+    assert_unread(&result.pages[1], "corrupt_file", "image is damaged");
 }
 
 #[test]
@@ -1069,9 +1056,7 @@ fn a_tiff_page_over_the_pixel_limit_is_unread_and_the_others_are_read() {
         sources,
         [PageSource::Ocr, PageSource::Unread, PageSource::Ocr]
     );
-    let failure = result.pages[1].error.as_ref().expect("page 2 says why");
-    assert_eq!(failure.code, "too_many_pixels");
-    assert!(failure.message.contains("2550×3300"), "{}", failure.message);
+    assert_unread(&result.pages[1], "too_many_pixels", "2550×3300");
     assert!(cer(&result.pages[2].text, &small[1].text()) <= 0.02);
 
     // With no page within the limit the file is refused at once.

@@ -394,8 +394,8 @@ fn run_tool_saying(
     }
 }
 
-/// A page whose images cover this share of it holds a scan.
-const SCAN_COVER: f64 = 0.3;
+/// A page whose images cover this share of it may hold a scan.
+pub const SCAN_COVER: f64 = 0.3;
 
 /// Whether poppler's warnings are about decoding an image's data (a JPEG,
 /// JBIG2, CCITT fax or Flate stream), not the file-wide complaints many
@@ -423,9 +423,11 @@ fn image_damage(said: &str) -> bool {
 /// even the specks and edge shadows a scan of a blank sheet has.
 fn is_empty_paper(image: &image::DynamicImage) -> bool {
     const INK: u8 = 250;
+    let paper = |samples: &[u8]| samples.iter().all(|&v| v >= INK);
     match image {
-        image::DynamicImage::ImageLuma8(gray) => gray.as_raw().iter().all(|&v| v >= INK),
-        other => other.to_rgb8().as_raw().iter().all(|&v| v >= INK),
+        image::DynamicImage::ImageLuma8(gray) => paper(gray.as_raw()),
+        image::DynamicImage::ImageRgb8(colour) => paper(colour.as_raw()),
+        other => paper(other.to_rgb8().as_raw()),
     }
 }
 
@@ -631,9 +633,10 @@ fn colour_pages(listing: &str) -> HashSet<usize> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn only_warnings_about_image_data_count_as_a_damaged_scan() {
-        use super::image_damage;
         assert!(image_damage(
             "Syntax Error (478): Unknown compression method in flate stream"
         ));
@@ -648,8 +651,6 @@ mod tests {
         ));
         assert!(!image_damage(""));
     }
-
-    use super::*;
 
     #[test]
     fn damage_is_described_in_words_not_poppler_output() {

@@ -80,9 +80,6 @@ impl PageError {
     }
 }
 
-/// A page whose images cover this share of it may hold a scan: its text
-/// layer is checked against a reading of the page, unless it covers the ink.
-const SCANNED_COVER: f64 = 0.3;
 /// A layer whose words leave at most this share of a scan's ink bare covers
 /// it (rules, logos and specks have no words): a sample of the page, not all
 /// of it, is read to check it (see `layer_audit`).
@@ -131,7 +128,9 @@ pub fn process(
         return recognize(engine, run, number, earlier);
     }
     let own = own_words(pdf, number, &own_text);
-    let scanned = pdf.image_cover(number) >= SCANNED_COVER;
+    // A scan's text layer is checked against a reading of the page, unless
+    // it covers the ink.
+    let scanned = pdf.image_cover(number) >= scribe_core::pdf::SCAN_COVER;
     let typeset = !own_text.invisible && own_letters >= FULL_LAYER_LETTERS;
     let kept = !scanned || typeset || covers_the_ink(pdf, number, own.as_ref());
     let text = own_text.text;

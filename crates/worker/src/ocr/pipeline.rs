@@ -4,7 +4,6 @@
 //! (new code, a new engine) makes the earlier results stale, as their reading
 //! might now come out better.
 
-use std::io::Read;
 use std::sync::LazyLock;
 
 use sha2::{Digest, Sha256};
@@ -37,14 +36,7 @@ pub fn identity() -> &'static str {
 fn executable_digest() -> std::io::Result<String> {
     let mut file = std::fs::File::open(std::env::current_exe()?)?;
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0; 1 << 20];
-    loop {
-        let n = file.read(&mut buffer)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buffer[..n]);
-    }
+    std::io::copy(&mut file, &mut hasher)?;
     let mut digest = hex::encode(hasher.finalize());
     digest.truncate(DIGEST_CHARS);
     Ok(digest)

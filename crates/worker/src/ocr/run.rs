@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use scribe_core::document::Document;
 use scribe_core::formats::Formats;
-use scribe_core::results::{DocumentResult, PageFailure, PageResult, PageSource};
+use scribe_core::results::{DocumentResult, PageFailure, PageResult};
 use scribe_core::settings::Settings;
 
 use super::assemble::{AssembleError, Assembled, Pages, assemble};
@@ -49,6 +49,8 @@ pub enum SinkError {
 pub enum RunError {
     #[error("page {page}: {source}")]
     Page { page: usize, source: PageError },
+    #[error("page {page}: {}", failure.message)]
+    NothingRead { page: usize, failure: PageFailure },
     #[error("the OCR threads stopped before the document was finished")]
     PoolGone,
     #[error("the worker is stopping; the remaining pages go back to the queue")]
@@ -65,6 +67,7 @@ impl RunError {
     pub fn is_permanent(&self) -> bool {
         match self {
             Self::Page { source, .. } => source.is_permanent(),
+            Self::NothingRead { .. } => true,
             Self::Assemble(e) => e.is_permanent(),
             Self::PoolGone | Self::Stopped | Self::Sink(_) | Self::Workdir(_) => false,
         }
@@ -128,8 +131,6 @@ pub fn run_document(
     progress(0, total);
     let mut pages: Vec<(PageResult, Option<PathBuf>, Option<String>)> = Vec::with_capacity(total);
     let mut failure = None;
-    // The first page that could not be read, should no page be.
-    let mut unread = None;
     let mut stopped = false;
     let stop = || {
         run.cancelled
@@ -147,12 +148,7 @@ pub fn run_document(
             // refused again on every attempt: the rest of its file is read,
             // and the page says why it has no text.
             Err(source) if source.is_permanent() && !source.ends_document() => {
-                let artifacts = unread_page(&run, number, &source);
-                // The first page's reason, whatever order the threads finish in.
-                if unread.as_ref().is_none_or(|(first, _)| number < *first) {
-                    unread = Some((number, source));
-                }
-                artifacts
+                unread_page(&run, number, &source)
             }
             Err(source) => {
                 // Worth another attempt, or true of every page: stop the rest
@@ -185,14 +181,6 @@ pub fn run_document(
         return Err(RunError::PoolGone);
     }
     pages.sort_by_key(|(p, _, _)| p.number);
-    // A whole document of which nothing could be read has failed; a range
-    // of one is judged with the rest of its pages, when they are assembled.
-    if request.pages.is_none()
-        && let Some((page, source)) = unread
-        && pages.iter().all(|(p, _, _)| p.source == PageSource::Unread)
-    {
-        return Err(RunError::Page { page, source });
-    }
 
     let mut layers = HashMap::new();
     let mut hocr = Vec::new();
@@ -213,6 +201,11 @@ pub fn run_document(
         duration_ms,
         results,
     );
+    // A range of a document is judged with the rest of its pages, when they
+    // are assembled.
+    if request.pages.is_none() {
+        nothing_read(&result)?;
+    }
     if request.assemble {
         let out = workdir.path().join("assembled");
         std::fs::create_dir_all(&out)?;
@@ -226,6 +219,18 @@ pub fn run_document(
         sink.finish(&assembled)?;
     }
     Ok(result)
+}
+
+/// A document none of whose pages could be read has failed, for its first
+/// page's reason; one with a page read has not.
+pub fn nothing_read(result: &DocumentResult) -> Result<(), RunError> {
+    match result.nothing_read() {
+        Some((page, failure)) => Err(RunError::NothingRead {
+            page,
+            failure: failure.clone(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// What page `number` leaves when it cannot be read: no text, and why; an

@@ -203,19 +203,13 @@ fn from_images(
     let mut doc = Document::with_version("1.5");
     let tree = doc.new_object_id();
     let mut kids = Vec::new();
-    // Points per pixel (across, down) of the page before: an unread page of
-    // unknown resolution is given that, as one scanner made them all.
+    // Points per pixel (across, down) of the page before: an unread page,
+    // whose resolution is not known, is given that, as one scanner made them
+    // all (300 dpi, a scanner's default, before any).
     let mut scale = None;
     for page in pages {
         if let Some(size) = page.unread {
-            let at = page
-                .dpi
-                .map(|d| {
-                    let d = 72.0 / f64::from(d.max(1));
-                    (d, d)
-                })
-                .or(scale)
-                .unwrap_or((72.0 / 300.0, 72.0 / 300.0));
+            let at = scale.unwrap_or((72.0 / 300.0, 72.0 / 300.0));
             kids.push(Object::Reference(blank_page(&mut doc, tree, size, at)));
             continue;
         }

@@ -7,9 +7,9 @@ use std::borrow::Cow;
 pub enum TaskError {
     /// The input itself is at fault; retrying gives the same answer.
     #[error("{message}")]
-    /// `code` is a file error's (`corrupt_file`…), or the code a page's
-    /// failure recorded when no page of the file could be read.
     Permanent {
+        /// A file error's code (`corrupt_file`…), or, when no page of the
+        /// file could be read, the code its first page's failure recorded.
         code: Cow<'static, str>,
         message: String,
     },
@@ -70,12 +70,13 @@ impl From<crate::ocr::RunError> for TaskError {
         if e.is_permanent() {
             // A page the document itself refused says why in its own code
             // (`too_many_pixels`, `corrupt_file`), as a whole-file refusal does.
-            let code = match &e {
-                crate::ocr::RunError::Page { source, .. } => source.code(),
-                _ => "ocr_failed",
+            let code: Cow<'static, str> = match &e {
+                crate::ocr::RunError::Page { source, .. } => source.code().into(),
+                crate::ocr::RunError::NothingRead { failure, .. } => failure.code.clone().into(),
+                _ => "ocr_failed".into(),
             };
             Self::Permanent {
-                code: code.into(),
+                code,
                 message: e.to_string(),
             }
         } else {

@@ -385,14 +385,9 @@ async fn assemble(
         duration_ms,
         pages,
     );
-    // Pages that cannot be read leave the rest of their file to be read, but
-    // a file with nothing read has failed, for its first page's reason.
-    if let Some((number, failure)) = result.nothing_read() {
-        return Err(TaskError::Permanent {
-            code: failure.code.clone().into(),
-            message: format!("page {number}: {}", failure.message),
-        });
-    }
+    // Pages that cannot be read leave the rest of their file to be read; a
+    // file with nothing read has failed, as in the CLI.
+    ocr::run::nothing_read(&result)?;
     // The service always keeps the text and the JSON; the rest is what the job asked for.
     let formats = Formats {
         txt: true,
