@@ -462,7 +462,7 @@ async fn the_request_trace_id_travels_with_the_task() {
     assert_eq!(r.status().as_u16(), 202);
     assert_eq!(r.headers()["x-request-id"], "trace-abc-123");
     let (_, headers) = app
-        .take(&app.names().ocr_queue())
+        .take_within(&app.names().ocr_queue(), Duration::from_secs(10))
         .await
         .expect("the task is queued");
     let trace = headers

@@ -130,7 +130,7 @@ pub struct Original {
 #[derive(Debug)]
 enum Source {
     Raster(RasterDocument),
-    Pdf(PdfDocument),
+    Pdf(Box<PdfDocument>),
 }
 
 /// An opened, checked document. `load_page` takes `&self` and is safe to call
@@ -165,7 +165,9 @@ impl Document {
         let kind = sniff::sniff(&head)
             .ok_or_else(|| DocumentError::Unsupported(sniff::describe_unknown(&head)))?;
         let source = match kind {
-            DocumentKind::Pdf => Source::Pdf(PdfDocument::open(path, limits, &settings.ocr)?),
+            DocumentKind::Pdf => {
+                Source::Pdf(Box::new(PdfDocument::open(path, limits, &settings.ocr)?))
+            }
             _ => Source::Raster(RasterDocument::open(
                 path,
                 kind,

@@ -3,7 +3,10 @@
 use tracing_subscriber::EnvFilter;
 
 pub fn init() {
-    let filter = EnvFilter::try_from_env("SCRIBE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    // lopdf logs each damaged object of a user's file as an error of ours;
+    // what that damage means for the file is logged where it is judged.
+    let filter =
+        EnvFilter::try_from_env("SCRIBE_LOG").unwrap_or_else(|_| EnvFilter::new("warn,lopdf=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

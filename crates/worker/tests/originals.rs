@@ -888,6 +888,14 @@ fn deflated_tiff(pages: &[render::Page], path: &Path) {
     tiff_file::write_multipage_deflated(&images, path).expect("tiff");
 }
 
+/// `pages` as a scanned PDF at 300 dpi in `dir`.
+fn scanned_pdf(pages: &[render::Page], dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("scan.pdf");
+    let images: Vec<_> = pages.iter().map(|p| p.image.clone()).collect();
+    pdf::write_scanned(&images, 300, &path).expect("pdf");
+    path
+}
+
 /// Asserts that `page` was not read, with `code` and a message saying `says`.
 fn assert_unread(page: &scribe_core::results::PageResult, code: &str, says: &str) {
     assert_eq!(page.source, PageSource::Unread, "{page:?}");
@@ -1001,13 +1009,7 @@ fn a_tiff_of_which_no_page_can_be_read_fails_for_its_first_page_s_reason() {
 fn a_scan_whose_image_data_is_damaged_is_an_unread_page_not_a_blank_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pages: Vec<_> = (24..26).map(page).collect();
-    let path = dir.path().join("scan.pdf");
-    pdf::write_scanned(
-        &pages.iter().map(|p| p.image.clone()).collect::<Vec<_>>(),
-        300,
-        &path,
-    )
-    .expect("pdf");
+    let path = scanned_pdf(&pages, dir.path());
     // Page 2's image stream is garbage from its first byte: poppler draws
     // empty paper where the scan was, with a warning.
     let mut doc = lopdf::Document::load(&path).expect("load");
@@ -1032,6 +1034,75 @@ fn a_scan_whose_image_data_is_damaged_is_an_unread_page_not_a_blank_one() {
     assert_eq!(result.pages[0].source, PageSource::Ocr);
     assert!(cer(&result.pages[0].text, &pages[0].text()) <= 0.02);
     assert_unread(&result.pages[1], "corrupt_file", "image is damaged");
+}
+
+/// Overwrites the body of `id`'s object in the saved file at `path` with
+/// bytes no parser reads as an object, as damage on a disk would.
+fn garble_object(path: &Path, id: lopdf::ObjectId) {
+    let mut bytes = std::fs::read(path).expect("read");
+    let head = format!("{} {} obj", id.0, id.1).into_bytes();
+    let start = bytes
+        .windows(head.len())
+        .position(|w| w == head.as_slice())
+        .expect("the object is in the file")
+        + head.len();
+    let end = start
+        + bytes[start..]
+            .windows(6)
+            .position(|w| w == b"endobj")
+            .expect("the object ends");
+    bytes[start..end]
+        .iter_mut()
+        .filter(|b| !b.is_ascii_whitespace())
+        .for_each(|b| *b = b'#');
+    std::fs::write(path, bytes).expect("write");
+}
+
+#[test]
+fn a_damaged_page_object_is_an_unread_page_and_the_pages_after_it_keep_their_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (29..32).map(page).collect();
+    let path = scanned_pdf(&pages, dir.path());
+    let page_2 = lopdf::Document::load(&path).expect("load").get_pages()[&2];
+    garble_object(&path, page_2);
+
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("the file is read");
+    assert_eq!(result.pages.len(), 3);
+    assert!(cer(&result.pages[0].text, &pages[0].text()) <= 0.02);
+    assert_unread(&result.pages[1], "corrupt_file", "page object is damaged");
+    assert_eq!(result.pages[2].source, PageSource::Ocr);
+    assert!(
+        cer(&result.pages[2].text, &pages[2].text()) <= 0.02,
+        "page 3 is read as page 3: {}",
+        result.pages[2].text
+    );
+    let searchable = lopdf::Document::load_mem(&sink.pdf.expect("a searchable PDF"))
+        .expect("the searchable PDF loads");
+    assert_eq!(searchable.get_pages().len(), 3);
+}
+
+#[test]
+fn a_page_counted_but_not_in_the_file_is_unread() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pages: Vec<_> = (32..34).map(page).collect();
+    let path = scanned_pdf(&pages, dir.path());
+    let mut doc = lopdf::Document::load(&path).expect("load");
+    let tree = doc
+        .catalog()
+        .and_then(|c| c.get(b"Pages"))
+        .and_then(lopdf::Object::as_reference)
+        .expect("page tree");
+    doc.get_dictionary_mut(tree).expect("tree").set("Count", 3);
+    doc.save(&path).expect("save");
+
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("the file is read");
+    let sources: Vec<_> = result.pages.iter().map(|p| p.source).collect();
+    assert_eq!(
+        sources,
+        [PageSource::Ocr, PageSource::Ocr, PageSource::Unread]
+    );
+    assert!(cer(&result.pages[1].text, &pages[1].text()) <= 0.02);
+    assert_unread(&result.pages[2], "corrupt_file", "damaged or missing");
 }
 
 #[test]

@@ -394,6 +394,23 @@ impl TestApp {
         })
     }
 
+    /// Takes the first message `queue` receives within `limit`: the door answers
+    /// before its relay publishes, so a task appears a moment after the 202.
+    pub async fn take_within(
+        &self,
+        queue: &str,
+        limit: Duration,
+    ) -> Option<(Vec<u8>, lapin::types::FieldTable)> {
+        let started = Instant::now();
+        loop {
+            let got = self.take(queue).await;
+            if got.is_some() || started.elapsed() >= limit {
+                return got;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Takes one message from the dead-letter queue, if any.
     pub async fn dead_letter(&self) -> Option<Vec<u8>> {
         self.take(&self.names().dead_queue())

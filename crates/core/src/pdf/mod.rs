@@ -11,7 +11,7 @@
 //! always round-trips pages through JPEG (an encode, a decode and lossy pixels),
 //! ignores pdftoppm's exit status and panics when the tool is missing.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -24,6 +24,7 @@ use crate::subprocess::{self, ChildLimits, SubprocessError};
 
 pub mod guard;
 pub mod objects;
+mod page_tree;
 mod scan;
 mod words;
 
@@ -53,6 +54,11 @@ pub struct PdfDocument {
     limits: ChildLimits,
     /// Whether lopdf may parse this file in-process (see `guard`).
     parse_safe: bool,
+    /// Pages the file lists but does not hold (1-based): damaged page
+    /// objects, or more pages counted than there are.
+    lost: BTreeSet<usize>,
+    /// The copy read instead of a file whose page tree had holes; `path` is it.
+    _mended: Option<tempfile::TempPath>,
     max_pixels: u64,
     dpi: u32,
     min_dpi: u32,
@@ -61,6 +67,16 @@ pub struct PdfDocument {
 
 impl PdfDocument {
     pub fn open(path: &Path, limits: &Limits, ocr: &OcrSettings) -> Result<Self, DocumentError> {
+        Self::open_mended(path, limits, ocr, None)
+    }
+
+    /// [`Self::open`], or of the mended copy of a file whose page tree has holes.
+    fn open_mended(
+        path: &Path,
+        limits: &Limits,
+        ocr: &OcrSettings,
+        mended: Option<page_tree::Mended>,
+    ) -> Result<Self, DocumentError> {
         let child = ChildLimits {
             timeout: Duration::from_secs(limits.render_timeout_secs),
             memory_bytes: limits.render_memory_mb * 1024 * 1024,
@@ -82,7 +98,7 @@ impl PdfDocument {
             });
         }
         let last = pages.to_string();
-        let sized = run_tool(
+        let said = run_tool_saying(
             "pdfinfo",
             &[
                 "-f".as_ref(),
@@ -93,18 +109,42 @@ impl PdfDocument {
             ],
             child,
         )?;
-        let sized = String::from_utf8_lossy(&sized);
+        let sized = String::from_utf8_lossy(&said.stdout);
         let sizes = page_sizes(&sized, pages);
         let rotations = page_rotations(&sized, pages);
-        let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
-        let listing = String::from_utf8_lossy(&listing);
-        // Only while lopdf sees poppler's pages: a tree they count differently
-        // would hand one page's scan to another.
         // One trial parse per opened file, for every use of its objects.
         let parse_safe = guard::trial(path, limits.pdf_trial_parser.as_deref(), child)
             .map_err(|e| tracing::warn!(error = %e, "PDF left to poppler: lopdf will not parse it"))
             .is_ok();
+        if mended.is_none() && parse_safe && page_tree::looks_damaged(&said.stderr, &sizes) {
+            match page_tree::mend(path) {
+                Ok(Some(copy)) => {
+                    tracing::info!(lost = ?copy.lost, "the PDF's page tree has holes: read from a copy that keeps every page's number");
+                    let at = copy.file.to_path_buf();
+                    return Self::open_mended(&at, limits, ocr, Some(copy));
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::info!(error = %e, "the PDF's damaged page tree could not be mended")
+                }
+            }
+        }
+        let (mut lost, mended) = match mended {
+            Some(copy) => (copy.lost, Some(copy.file)),
+            None => (BTreeSet::new(), None),
+        };
+        lost.extend(
+            sizes
+                .iter()
+                .enumerate()
+                .filter(|(_, (w, h))| *w <= 0.0 || *h <= 0.0)
+                .map(|(i, _)| i + 1),
+        );
+        let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
+        let listing = String::from_utf8_lossy(&listing);
         let drawn = drawn(&listing, &sizes);
+        // Only while lopdf sees poppler's pages: a tree they count differently
+        // would hand one page's scan to another.
         let scans = parse_safe
             .then(|| ScanPages::load(path))
             .flatten()
@@ -120,6 +160,8 @@ impl PdfDocument {
             scans,
             limits: child,
             parse_safe,
+            lost,
+            _mended: mended,
             max_pixels: limits.max_pixels,
             dpi: ocr.dpi,
             min_dpi: ocr.min_dpi,
@@ -213,6 +255,11 @@ impl PdfDocument {
         &self,
         number: usize,
     ) -> Result<(GrayImage, Option<RgbImage>, u32), DocumentError> {
+        if self.lost.contains(&number) {
+            return Err(DocumentError::Corrupt(
+                "the page is listed in the file, but its page object is damaged or missing: nothing of it could be read".to_owned(),
+            ));
+        }
         let dpi = self.render_dpi(number)?;
         let budget = self.max_pixels.min(crate::document::MAX_OCR_PIXELS);
         match self
