@@ -14,6 +14,11 @@ const LARGEST_PAGE_INCHES: f64 = 17.0;
 /// Displays' defaults, which editors and screenshot tools write for any image.
 const SCREEN_DPI: [f64; 2] = [72.0, 96.0];
 
+/// Whether `dpi` could be a scan's resolution.
+pub fn is_credible(dpi: u32) -> bool {
+    CREDIBLE_DPI.contains(&f64::from(dpi))
+}
+
 /// Horizontal and vertical resolution in dots per inch.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Density {

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use image::{GrayImage, RgbImage};
 
+use crate::density;
 use crate::pdf::PdfDocument;
 use crate::raster::{Decoded, RasterDocument};
 use crate::settings::Settings;
@@ -227,17 +228,20 @@ impl Document {
             }
             Source::Pdf(p) => {
                 let (image, colour, dpi) = p.render_page(number)?;
+                // Rendered below any scanner's resolution, a page's stated size
+                // is not its sheet's, and says nothing of its glyphs' size.
+                let dpi = Some(dpi).filter(|&d| density::is_credible(d));
                 let original = Original {
                     width: image.width(),
                     height: image.height(),
-                    dpi: Some(dpi),
+                    dpi,
                     scale: 1.0,
                     aspect: 1.0,
                 };
                 Ok(Page {
                     number,
                     image,
-                    dpi: Some(dpi),
+                    dpi,
                     original,
                     colour: colour.map(Arc::new),
                 })

@@ -256,6 +256,43 @@ fn a_stated_resolution_is_read_and_sizes_the_pdf_page() {
     assert!((shown - mean(&page.image)).abs() < 4.0, "{shown}");
 }
 
+/// A scan of `page` (300 dpi pixels) placed on a PDF page sized as if it were
+/// scanned at `stated` dpi, as tools that misread an image's resolution do.
+fn scan_on_a_page_sized_for(page: &render::Page, stated: u32, dir: &Path) -> std::path::PathBuf {
+    let path = dir.join(format!("stated-{stated}.pdf"));
+    pdf::write_scanned(std::slice::from_ref(&page.image), stated, &path).expect("pdf");
+    path
+}
+
+#[test]
+fn a_scan_on_a_pdf_page_far_too_small_is_read_at_the_size_its_words_show() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = render_page(&page_text(36, 40), DPI, (8.5, 11.0), 9.0).expect("render");
+    // 2.3 × 3 inches: told the render's 400 dpi, the engine took 9-pixel
+    // words for 2-point type and misread a third of the page.
+    let path = scan_on_a_page_sized_for(&page, 1100, dir.path());
+    let (result, _) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let error = cer(&result.pages[0].text, &page.text());
+    assert!(error <= 0.03, "CER {error:.3}: {}", result.pages[0].text);
+}
+
+#[test]
+fn a_scan_on_a_pdf_page_far_too_large_is_read_at_its_own_pixels() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let page = page(35);
+    // 180 × 135 inches: even at 50 dpi over the pixel limit, which refused
+    // the file, though the scan itself is 2.4 megapixels.
+    let path = scan_on_a_page_sized_for(&page, 10, dir.path());
+    let (result, sink) = ocr_file(&path, "eng", Settings::default()).expect("ocr");
+    let read = &result.pages[0];
+    assert_eq!((read.width, read.height), page.image.dimensions());
+    assert!(read.dpi_estimated, "10 dpi is no scanner's: {:?}", read.dpi);
+    let error = cer(&read.text, &page.text());
+    assert!(error <= 0.02, "CER {error:.3}: {}", read.text);
+    let out = searchable(&sink, dir.path());
+    assert_eq!(page_sizes(&out), page_sizes(&path), "the PDF's own page");
+}
+
 #[test]
 fn a_colour_jpeg_stays_colour_and_is_passed_through() {
     let dir = tempfile::tempdir().expect("tempdir");

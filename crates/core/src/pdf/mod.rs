@@ -238,15 +238,23 @@ impl PdfDocument {
         let area_in2 = (w_pt / 72.0) * (h_pt / 72.0);
         let budget = self.max_pixels.min(crate::document::MAX_OCR_PIXELS) as f64;
         let fitting = ((budget / area_in2.max(1e-6)).sqrt()).floor() as u32;
-        if fitting < MIN_RENDER_DPI {
-            return Err(DocumentError::PageTooLarge {
+        if fitting >= MIN_RENDER_DPI {
+            return Ok(wanted.min(fitting));
+        }
+        // A scan placed on a page far larger than the sheet it was (a tool
+        // that took its pixels for points, or for 1 dpi) holds no more detail
+        // than its own pixels: rendered at its own resolution it is read whole.
+        match self.image_ppi.get(&number) {
+            Some(&ppi) if self.image_cover(number) >= SCAN_COVER && ppi <= fitting => {
+                Ok(ppi.max(1))
+            }
+            _ => Err(DocumentError::PageTooLarge {
                 width_in: w_pt / 72.0,
                 height_in: h_pt / 72.0,
                 dpi: MIN_RENDER_DPI,
                 limit: budget as u64,
-            });
+            }),
         }
-        Ok(wanted.min(fitting))
     }
 
     /// Renders page `number` at [`Self::render_dpi`]: gray, and also in colour

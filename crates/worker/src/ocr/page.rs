@@ -372,6 +372,30 @@ fn recognize(
             tracing::debug!(page = number, "faint page read in black and white");
         }
     }
+    // The resolution a file states can be wrong — a scan placed on a PDF page
+    // of the wrong size, a header's placeholder — and the engine, told glyphs
+    // are far smaller or larger than they are, reads them badly. The words it
+    // found tell their size; a page they belie is read again at theirs. (Not
+    // only a page that reads badly: such a misreading is often confident.)
+    if let Some(told) = current.0.dpi
+        && let Some(judged) = density::estimate_from_word_heights(
+            current.1.words.iter().map(|w| w.bbox.height).collect(),
+        )
+        && (judged * 2 < told || judged > told * 2)
+    {
+        let mut retold = current.0.clone();
+        retold.dpi = Some(judged);
+        if second.try_instead(engine, "retold", retold, &mut current, |again, first| {
+            score(again) > score(first)
+        })? {
+            tracing::debug!(
+                page = number,
+                told,
+                judged,
+                "page read at the resolution its words show"
+            );
+        }
+    }
     let (prepared, mut recognized) = current;
 
     let output_started = Instant::now();
