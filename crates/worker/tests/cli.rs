@@ -226,6 +226,8 @@ fn a_page_too_large_to_read_says_its_size_and_the_limit_it_passes() {
         stderr.contains("the page is 200×200 inches: even at 50 dpi that is more than the 25000000 pixels a page may have"),
         "{stderr}"
     );
+    // Nothing read, nothing written: no empty page files left behind.
+    assert!(!dir.path().join("poster").exists());
 }
 
 #[test]

@@ -129,8 +129,11 @@ pub fn run(args: OcrArgs) -> ExitCode {
                     &mut sink,
                     &mut progress,
                 )
+                .map_err(|e| {
+                    sink.remove_if_empty();
+                    e.to_string()
+                })
                 .map(|result| (sink.dir, result))
-                .map_err(|e| e.to_string())
             });
         match outcome {
             Ok((dir, result)) => {

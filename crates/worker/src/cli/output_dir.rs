@@ -4,6 +4,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use scribe_core::formats::Formats;
+use scribe_core::results::PageSource;
 use scribe_worker::ocr::assemble::Assembled;
 use scribe_worker::ocr::page::PageArtifacts;
 use scribe_worker::ocr::{ResultSink, SinkError};
@@ -54,7 +55,18 @@ impl ResultSink for OutputDir {
 }
 
 impl OutputDir {
+    /// Takes the directory away again if nothing was written to it (a file
+    /// none of whose pages could be read).
+    pub fn remove_if_empty(&self) {
+        let _ = fs::remove_dir(&self.dir);
+    }
+
     fn write_page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {
+        // A page not read has nothing of its own; its place is kept in the
+        // document's outputs, and its reason in the warning.
+        if page.result.source == PageSource::Unread {
+            return Ok(());
+        }
         let n = page.result.number;
         if self.formats.txt {
             fs::write(self.dir.join(format!("page-{n:04}.txt")), &page.result.text)?;
