@@ -174,9 +174,12 @@ pub fn numbered(fragment: &str, number: usize) -> String {
 }
 
 /// `page` with the content of another fragment of the same page, `part`,
-/// added at its end. `part`'s ids (Tesseract numbers every reading from 1)
+/// placed after block `after` (Tesseract's `block_1_N`, counted from 1 as
+/// it counts them; 0 puts it first) and whatever was grafted there before,
+/// so the hOCR reads in the order the text does; at the end when no block
+/// comes later. `part`'s ids (Tesseract numbers every reading from 1)
 /// get `tag` after the page number, so they stay apart from `page`'s.
-pub fn graft(page: &str, part: &str, tag: &str) -> String {
+pub fn graft(page: &str, part: &str, tag: &str, after: u32) -> String {
     let inner = part.find("class='ocr_page'").and_then(|at| {
         let open = at + part[at..].find('>')? + 1;
         let close = part.rfind("</div>")?;
@@ -185,6 +188,7 @@ pub fn graft(page: &str, part: &str, tag: &str) -> String {
     let (Some(inner), Some(end)) = (inner, page.rfind("</div>")) else {
         return page.to_owned();
     };
+    let at = next_block(page, after).unwrap_or(end);
     let inner = renamed(inner, |id| match id.split_once('_') {
         Some((class, tail)) => match tail.split_once('_') {
             Some((page, item)) => format!("{class}_{page}_{tag}_{item}"),
@@ -193,10 +197,29 @@ pub fn graft(page: &str, part: &str, tag: &str) -> String {
         None => format!("{id}_{tag}"),
     });
     let mut out = String::with_capacity(page.len() + inner.len());
-    out.push_str(&page[..end]);
+    out.push_str(&page[..at]);
     out.push_str(&inner);
-    out.push_str(&page[end..]);
+    out.push_str(&page[at..]);
     out
+}
+
+/// Where the element of the first of Tesseract's own blocks numbered past
+/// `after` opens (grafted blocks, `block_1_p0_1`, are not its own).
+fn next_block(page: &str, after: u32) -> Option<usize> {
+    const ID: &str = "id='block_1_";
+    let mut from = 0;
+    while let Some(found) = page[from..].find(ID) {
+        let id_at = from + found;
+        from = id_at + ID.len();
+        let digits = page[from..].find(|c: char| !c.is_ascii_digit())?;
+        let later = page[from..from + digits]
+            .parse::<u32>()
+            .is_ok_and(|n| n > after);
+        if later && page[from + digits..].starts_with('\'') {
+            return page[..id_at].rfind("<div");
+        }
+    }
+    None
 }
 
 /// `fragment` with every `id='…'` value passed through `rename`.
@@ -387,7 +410,7 @@ mod tests {
         let part = "<div class='ocr_page' id='page_1' title='bbox 0 0 9 9'>\
             <div class='ocr_carea' id='block_1_1'><span class='ocrx_word' id='word_1_1'>13.40</span></div>\
             </div>\n";
-        let out = super::graft(page, part, "p0");
+        let out = super::graft(page, part, "p0", 1);
         assert_eq!(out.matches("class='ocr_page'").count(), 1, "{out}");
         assert!(out.ends_with("</div></div>\n"), "{out}");
         let total = out.find("Total").expect("the page's word");
@@ -399,7 +422,43 @@ mod tests {
         let numbered = super::numbered(&out, 2);
         assert!(numbered.contains("id='word_2_p0_1'") && numbered.contains("id='word_2_1'"));
         // A part that is not a page fragment changes nothing.
-        assert_eq!(super::graft(page, "<p>x</p>", "p1"), page);
+        assert_eq!(super::graft(page, "<p>x</p>", "p1", 1), page);
+    }
+
+    #[test]
+    fn a_grafted_part_stands_where_its_text_is_read() {
+        let page = "<div class='ocr_page' id='page_1' title='bbox 0 0 9 9'>\
+            <div class='ocr_photo' id='block_1_1' title='bbox 0 0 9 2'></div>\
+            <div class='ocr_carea' id='block_1_2'><span class='ocrx_word' id='word_1_1'>Hello</span></div>\
+            <div class='ocr_carea' id='block_1_12'><span class='ocrx_word' id='word_1_2'>Bye</span></div>\
+            </div>\n";
+        let part = |word: &str| {
+            format!(
+                "<div class='ocr_page' id='page_1' title='bbox 0 0 9 9'>\
+                <div class='ocr_carea' id='block_1_1'><span class='ocrx_word' id='word_1_1'>{word}</span></div>\
+                </div>\n"
+            )
+        };
+        // A heading Tesseract took for a picture: its lines after the picture, in turn.
+        let out = super::graft(page, &part("Anna"), "p0", 1);
+        let out = super::graft(&out, &part("Schmidt"), "p1", 1);
+        let at = |w: &str| out.find(w).expect(w);
+        assert!(
+            at("Anna") < at("Schmidt") && at("Schmidt") < at("Hello"),
+            "{out}"
+        );
+        // Block 1 is not block 12's prefix; past the last block, at the end.
+        let out = super::graft(page, &part("Ciao"), "p0", 2);
+        assert!(
+            at_of(&out, "Hello") < at_of(&out, "Ciao") && at_of(&out, "Ciao") < at_of(&out, "Bye"),
+            "{out}"
+        );
+        let out = super::graft(page, &part("Ciao"), "p0", 12);
+        assert!(out.ends_with("Ciao</span></div></div>\n"), "{out}");
+    }
+
+    fn at_of(out: &str, word: &str) -> usize {
+        out.find(word).expect(word)
     }
 
     #[test]

@@ -873,6 +873,13 @@ fn labels_on_a_halftone_picture_are_read_once_each() {
     }
     assert!(text.find("Members") < text.find("North"), "{text:?}");
     assert!(text.find("Station") < text.find("Opening"), "{text:?}");
+    // The hOCR reads in the same order.
+    let hocr = sink.pages[0].1.as_deref().expect("hOCR");
+    let at = |word: &str| hocr.find(word).expect(word);
+    assert!(
+        at("Members") < at("North") && at("North") < at("Opening"),
+        "{hocr}"
+    );
     // The words found there are in the searchable PDF and in results.json.
     let pdf = searchable(&sink, dir.path());
     let layer = run("pdftotext", &["-raw", &pdf.to_string_lossy(), "-"]);

@@ -225,9 +225,11 @@ impl Engine {
             if !rescued.is_empty() {
                 text = pictures::text(&passages, &rescued);
                 if let Some(page) = &mut hocr {
-                    let parts = rescued.iter().flat_map(|r| &r.hocr);
-                    for (i, part) in parts.enumerate() {
-                        *page = hocr::graft(page, part, &format!("p{i}"));
+                    let parts = rescued
+                        .iter()
+                        .flat_map(|r| r.hocr.iter().map(|part| (passages[r.after].block(), part)));
+                    for (i, (after, part)) in parts.enumerate() {
+                        *page = hocr::graft(page, part, &format!("p{i}"), after);
                     }
                 }
                 words = pictures::words(words, &passages, &rescued);

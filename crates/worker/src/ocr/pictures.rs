@@ -188,9 +188,7 @@ pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
 /// `words` with each rescued picture's words placed as its text is.
 pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec<Word> {
     for r in rescued {
-        let after = match &passages[r.after] {
-            Passage::Text { block, .. } | Passage::Picture { block, .. } => *block,
-        };
+        let after = passages[r.after].block();
         let at = words.partition_point(|w| w.block <= after);
         words.splice(at..at, r.words.iter().cloned());
     }

@@ -160,6 +160,15 @@ pub enum Passage {
     Picture { block: u32, area: Area },
 }
 
+impl Passage {
+    /// The block it is part of, counted from 1 in Tesseract's order.
+    pub fn block(&self) -> u32 {
+        match self {
+            Self::Text { block, .. } | Self::Picture { block, .. } => *block,
+        }
+    }
+}
+
 /// The linked Tesseract library's version, as `tesseract --version` says it.
 pub fn version() -> String {
     // SAFETY: TessVersion returns a static NUL-terminated string.
