@@ -5,8 +5,14 @@ use tracing_subscriber::EnvFilter;
 pub fn init() {
     // lopdf logs each damaged object of a user's file as an error of ours;
     // what that damage means for the file is logged where it is judged.
-    let filter =
-        EnvFilter::try_from_env("SCRIBE_LOG").unwrap_or_else(|_| EnvFilter::new("warn,lopdf=off"));
+    // Unless lopdf is named, at whatever level the rest is logged.
+    let wanted = std::env::var("SCRIBE_LOG").unwrap_or_else(|_| "warn".to_owned());
+    let wanted = if wanted.contains("lopdf") {
+        wanted
+    } else {
+        format!("{wanted},lopdf=off")
+    };
+    let filter = EnvFilter::try_new(wanted).unwrap_or_else(|_| EnvFilter::new("warn,lopdf=off"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

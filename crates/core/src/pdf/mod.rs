@@ -32,7 +32,8 @@ use scan::{ScanPages, ScanPixels};
 pub use words::PageWords;
 
 /// Below this a render is useless for OCR; a page that would need less to fit
-/// the pixel limit is refused instead.
+/// the pixel limit is refused instead, unless it holds a scan of no finer
+/// resolution (see [`PdfDocument::render_dpi`]).
 const MIN_RENDER_DPI: u32 = 50;
 
 /// A PDF whose structure has been read; pages render on demand.
@@ -116,16 +117,20 @@ impl PdfDocument {
         let parse_safe = guard::trial(path, limits.pdf_trial_parser.as_deref(), child)
             .map_err(|e| tracing::warn!(error = %e, "PDF left to poppler: lopdf will not parse it"))
             .is_ok();
-        if mended.is_none() && parse_safe && page_tree::looks_damaged(&said.stderr, &sizes) {
-            match page_tree::mend(path) {
+        let left_out = page_tree::pages_left_out(&said.stderr, &sizes);
+        if let (None, true, Some(left_out)) = (&mended, parse_safe, left_out) {
+            match page_tree::mend(path, pages, left_out) {
                 Ok(Some(copy)) => {
                     tracing::info!(lost = ?copy.lost, "the PDF's page tree has holes: read from a copy that keeps every page's number");
                     let at = copy.file.to_path_buf();
                     return Self::open_mended(&at, limits, ocr, Some(copy));
                 }
                 Ok(None) => {}
+                // Read as poppler numbers it, one task's pages would not be
+                // another's that could write the copy: try again later.
+                Err(page_tree::MendError::Io(e)) => return Err(DocumentError::Io(e)),
                 Err(e) => {
-                    tracing::info!(error = %e, "the PDF's damaged page tree could not be mended")
+                    tracing::warn!(error = %e, "the PDF's damaged page tree could not be mended")
                 }
             }
         }
@@ -224,7 +229,8 @@ impl PdfDocument {
 
     /// The resolution page `number` (1-based) renders at: its scan's own
     /// resolution when it holds one, the configured default otherwise, and
-    /// lowered if needed to stay within what OCR reads (and the pixel limit).
+    /// lowered if needed to stay within what OCR reads (and the pixel limit),
+    /// down to 50 dpi, or to its scan's own resolution when that is lower.
     pub fn render_dpi(&self, number: usize) -> Result<u32, DocumentError> {
         let wanted = match self.image_ppi.get(&number) {
             Some(&ppi) => ppi.clamp(self.min_dpi, self.max_dpi),

@@ -27,17 +27,22 @@ pub struct Mended {
     pub lost: BTreeSet<usize>,
 }
 
-/// Whether poppler's reading of a file of `claimed` pages shows a damaged
-/// tree: an entry it left out, or a page it counts but cannot find (as
-/// pdfinfo tells it, a page of 0 × 0 points).
-pub fn looks_damaged(said: &str, sizes: &[(f64, f64)]) -> bool {
-    said.contains("Kid object") || sizes.iter().any(|&(w, h)| w <= 0.0 || h <= 0.0)
+/// How many of the pages pdfinfo sized poppler could not find: a page it
+/// counts but cannot reach has 0 × 0 points. `None` unless it also said it
+/// left an entry of the tree out (a page count that only overstates the
+/// pages has nothing to renumber).
+pub fn pages_left_out(said: &str, sizes: &[(f64, f64)]) -> Option<usize> {
+    let unfound = sizes.iter().filter(|&&(w, h)| w <= 0.0 || h <= 0.0).count();
+    (said.contains("Kid object") && unfound > 0).then_some(unfound)
 }
 
 /// Lays out `doc`'s page tree flat with a blank stand-in for each entry
-/// that is not a page, and saves it to a temporary file; `None` when the
-/// tree has no hole lopdf can find (then there is nothing to renumber).
-pub fn mend(path: &Path) -> Result<Option<Mended>, MendError> {
+/// that is not a page, and saves it to a temporary file. Only when the
+/// walk agrees with poppler — `pages` in all, `left_out` of them lost —
+/// is the copy made (`None` otherwise): a lost `/Pages` node held an unknown
+/// number of pages, and an entry lopdf cannot parse but poppler can would
+/// make a readable page blank.
+pub fn mend(path: &Path, pages: usize, left_out: usize) -> Result<Option<Mended>, MendError> {
     let mut doc = Document::load(path)?;
     let root = doc
         .catalog()?
@@ -46,7 +51,18 @@ pub fn mend(path: &Path) -> Result<Option<Mended>, MendError> {
     let mut slots = Vec::new();
     let mut seen = HashSet::from([root]);
     walk(&doc, root, &Dictionary::new(), 0, &mut seen, &mut slots);
-    if !slots.iter().any(|s| matches!(s, Slot::Lost { .. })) {
+    let lost_here = slots
+        .iter()
+        .filter(|s| matches!(s, Slot::Lost { .. }))
+        .count();
+    if slots.len() != pages || lost_here != left_out {
+        tracing::info!(
+            pages,
+            left_out,
+            walked = slots.len(),
+            lost_here,
+            "the PDF's page tree is left as poppler reads it: its holes cannot be placed"
+        );
         return Ok(None);
     }
     let mut kids = Vec::with_capacity(slots.len());
@@ -155,5 +171,93 @@ fn walk(
                 inherited: inherited.clone(),
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lopdf::dictionary;
+
+    /// Pages A, then under a node turned 90°: B, an entry that is no page, C.
+    fn nested_tree_with_a_hole(path: &Path) {
+        let mut doc = Document::with_version("1.7");
+        let root = doc.new_object_id();
+        let node = doc.new_object_id();
+        let page = |doc: &mut Document, parent| {
+            doc.add_object(dictionary! { "Type" => "Page", "Parent" => parent })
+        };
+        let a = doc.add_object(dictionary! {
+            "Type" => "Page", "Parent" => root,
+            "MediaBox" => vec![0.into(), 0.into(), 100.into(), 100.into()],
+        });
+        let (b, c) = (page(&mut doc, node), page(&mut doc, node));
+        doc.objects.insert(
+            node,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Parent" => root, "Rotate" => 90, "Count" => 3,
+                "Kids" => vec![b.into(), Object::Reference((999, 0)), c.into()],
+            }),
+        );
+        doc.objects.insert(
+            root,
+            Object::Dictionary(dictionary! {
+                "Type" => "Pages", "Count" => 4,
+                "MediaBox" => vec![0.into(), 0.into(), 300.into(), 400.into()],
+                "Kids" => vec![a.into(), node.into()],
+            }),
+        );
+        let catalog = doc.add_object(dictionary! { "Type" => "Catalog", "Pages" => root });
+        doc.trailer.set("Root", catalog);
+        doc.save(path).expect("save");
+    }
+
+    #[test]
+    fn a_hole_in_a_nested_tree_keeps_its_place_and_pages_keep_what_they_inherit() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("holed.pdf");
+        nested_tree_with_a_hole(&path);
+        let mended = mend(&path, 4, 1).expect("mend").expect("a copy");
+        assert_eq!(mended.lost, BTreeSet::from([3]));
+        let copy = Document::load(&mended.file).expect("the copy loads");
+        let pages = copy.get_pages();
+        assert_eq!(pages.len(), 4);
+        let dict = |n: u32| copy.get_dictionary(pages[&n]).expect("page");
+        // B and C carry the node's turn and the root's size; A keeps its own.
+        for n in [2, 4] {
+            assert_eq!(
+                dict(n).get(b"Rotate").and_then(Object::as_i64).ok(),
+                Some(90)
+            );
+            assert!(dict(n).has(b"MediaBox"));
+        }
+        assert!(!dict(1).has(b"Rotate"));
+        let size = |n: u32| {
+            dict(n)
+                .get(b"MediaBox")
+                .and_then(Object::as_array)
+                .map(Vec::len)
+        };
+        assert_eq!(size(3).ok(), Some(4), "the stand-in has a size");
+    }
+
+    #[test]
+    fn a_tree_whose_holes_poppler_counts_otherwise_is_left_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("holed.pdf");
+        nested_tree_with_a_hole(&path);
+        // A lost /Pages node could have held more pages than one stand-in;
+        // an entry only lopdf cannot read would blank a page poppler reads.
+        assert!(mend(&path, 5, 2).expect("mend").is_none());
+        assert!(mend(&path, 4, 0).expect("mend").is_none());
+    }
+
+    #[test]
+    fn only_an_entry_left_out_counts_as_a_hole() {
+        let sized = [(612.0, 792.0), (0.0, 0.0)];
+        let said = "Syntax Error: Kid object (page 2) is wrong type (cmd)\n";
+        assert_eq!(pages_left_out(said, &sized), Some(1));
+        assert_eq!(pages_left_out("", &sized), None, "a count too high alone");
+        assert_eq!(pages_left_out(said, &[(612.0, 792.0)]), None);
     }
 }

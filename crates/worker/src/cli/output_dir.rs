@@ -12,6 +12,8 @@ use scribe_worker::ocr::{ResultSink, SinkError};
 pub struct OutputDir {
     pub dir: PathBuf,
     formats: Formats,
+    /// Whether this run made `dir` (one the user made is theirs to keep).
+    made: bool,
 }
 
 impl OutputDir {
@@ -34,8 +36,9 @@ impl OutputDir {
             n += 1;
         }
         taken.push(dir.clone());
+        let made = !dir.exists();
         fs::create_dir_all(&dir)?;
-        Ok(Self { dir, formats })
+        Ok(Self { dir, formats, made })
     }
 }
 
@@ -55,10 +58,14 @@ impl ResultSink for OutputDir {
 }
 
 impl OutputDir {
-    /// Takes the directory away again if nothing was written to it (a file
-    /// none of whose pages could be read).
+    /// Takes the directory this run made away again if nothing was written
+    /// to it (a file none of whose pages could be read).
     pub fn remove_if_empty(&self) {
-        let _ = fs::remove_dir(&self.dir);
+        if self.made {
+            // Refused unless empty: a file that failed after some pages
+            // were written keeps them.
+            let _ = fs::remove_dir(&self.dir);
+        }
     }
 
     fn write_page(&mut self, page: &PageArtifacts) -> std::io::Result<()> {

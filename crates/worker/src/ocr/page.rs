@@ -95,6 +95,9 @@ const MIN_LAYER_LETTERS: usize = 20;
 /// the layer lacks.
 const NEW_LETTERS: usize = 20;
 const NEW_WORD_CONFIDENCE: f32 = 60.0;
+/// Words at least this confident count toward the size of a page's type.
+const SIZED_WORD_CONFIDENCE: f32 = 50.0;
+
 /// A reading that replaces a misreading layer is this confident on the
 /// whole: an English reading of a Fraktur page came to 67, the Fraktur
 /// model's to 86, a clean scan's to 90 and more.
@@ -373,15 +376,22 @@ fn recognize(
         }
     }
     // The resolution a file states can be wrong — a scan placed on a PDF page
-    // of the wrong size, a header's placeholder — and the engine, told glyphs
-    // are far smaller or larger than they are, reads them badly. The words it
-    // found tell their size; a page they belie is read again at theirs. (Not
-    // only a page that reads badly: such a misreading is often confident.)
+    // far smaller than its sheet — and the engine, told glyphs are far
+    // smaller than they are, takes them for specks and misreads them, often
+    // confidently. The words it found tell their size; a page they belie is
+    // read again at theirs. (Told too low, it reads as well: a large-print
+    // page pays nothing.) Specks read as words are not counted.
     if let Some(told) = current.0.dpi
         && let Some(judged) = density::estimate_from_word_heights(
-            current.1.words.iter().map(|w| w.bbox.height).collect(),
+            current
+                .1
+                .words
+                .iter()
+                .filter(|w| w.confidence >= SIZED_WORD_CONFIDENCE)
+                .map(|w| w.bbox.height)
+                .collect(),
         )
-        && (judged * 2 < told || judged > told * 2)
+        && judged * 2 < told
     {
         let mut retold = current.0.clone();
         retold.dpi = Some(judged);
