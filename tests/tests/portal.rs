@@ -123,6 +123,31 @@ async fn the_job_page_says_which_page_could_not_be_read_and_shows_the_rest() {
         html.contains("aria-label=\"Page 2\""),
         "page 2's text is shown: {html}"
     );
+    assert!(
+        html.contains("<h4>Page 1</h4><p class=\"hint\">Not read.</p>"),
+        "page 1 is not shown as a page without text: {html}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_file_with_no_text_says_so_instead_of_showing_nothing() {
+    let app = TestApp::spawn(|_| {}).await;
+    let browser = PlainBrowser::visit(&app).await;
+    let blank = image::GrayImage::from_pixel(850, 1100, image::Luma([255]));
+    let mut png = Vec::new();
+    image::DynamicImage::ImageLuma8(blank)
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .expect("png");
+    let r = browser
+        .post_form(&app, upload_form(Some(&browser.csrf), "blank.png", png))
+        .await;
+    assert_eq!(r.status().as_u16(), 303);
+    let html = page_once(&app, &browser, &location_of(&r), |html| {
+        html.contains("data-status=\"complete\"")
+    })
+    .await;
+    assert!(html.contains("No text was found in this file."), "{html}");
+    assert!(html.contains("No text found on this page."), "{html}");
 }
 
 #[tokio::test]

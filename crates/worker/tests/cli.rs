@@ -204,6 +204,27 @@ fn a_page_that_cannot_be_read_is_a_warning_and_status_3_with_the_rest_written() 
 }
 
 #[test]
+fn a_file_with_no_text_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let blank = dir.path().join("blank.png");
+    image::GrayImage::from_pixel(850, 1100, image::Luma([255]))
+        .save(&blank)
+        .expect("png");
+    let out = scribe()
+        .arg("ocr")
+        .arg(&blank)
+        .arg("--out")
+        .arg(dir.path())
+        .arg("-q")
+        .output()
+        .expect("run");
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("blank.png: no text was found"), "{stderr}");
+    assert!(dir.path().join("blank/text.txt").is_file());
+}
+
+#[test]
 fn a_page_too_large_to_read_says_its_size_and_the_limit_it_passes() {
     let dir = tempfile::tempdir().expect("tempdir");
     let poster = write(

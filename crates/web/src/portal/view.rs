@@ -119,6 +119,14 @@ impl FileCard {
         self.pages.iter().any(|p| p.preview_url.is_some())
     }
 
+    /// Every page read and not one word on any: a photo, a blank sheet, or a
+    /// language or scan the engine could make nothing of. Said, so an empty
+    /// result is not taken for a fault of ours, nor a fault for an empty page.
+    pub fn found_no_text(&self) -> bool {
+        let mut read = self.pages.iter().filter(|p| p.error.is_none()).peekable();
+        self.show_results && !self.partial && read.peek().is_some() && read.all(|p| p.words == 0)
+    }
+
     /// The `<progress>` maximum; 1 while the page count is unknown.
     pub fn progress_max(&self) -> i32 {
         self.page_count.unwrap_or(1).max(1)

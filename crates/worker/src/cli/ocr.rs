@@ -149,6 +149,13 @@ pub fn run(args: OcrArgs) -> ExitCode {
                     }
                 }
                 bar.finish_with_message(format!("→ {}", dir.display()));
+                // An empty text.txt alone looks like a fault of ours.
+                if result.pages.iter().all(|p| p.words.is_empty()) {
+                    elsewhere.push(format!(
+                        "{}: no text was found (check the language, or try a sharper scan)",
+                        file.display()
+                    ));
+                }
                 if dir.file_name() != file.file_stem() {
                     elsewhere.push(format!(
                         "{} → {} (an earlier input has that name)",
