@@ -133,11 +133,7 @@ async fn the_job_page_says_which_page_could_not_be_read_and_shows_the_rest() {
 async fn a_file_with_no_text_says_so_instead_of_showing_nothing() {
     let app = TestApp::spawn(|_| {}).await;
     let browser = PlainBrowser::visit(&app).await;
-    let blank = image::GrayImage::from_pixel(850, 1100, image::Luma([255]));
-    let mut png = Vec::new();
-    image::DynamicImage::ImageLuma8(blank)
-        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
-        .expect("png");
+    let png = png_bytes(&image::GrayImage::from_pixel(850, 1100, image::Luma([255])));
     let r = browser
         .post_form(&app, upload_form(Some(&browser.csrf), "blank.png", png))
         .await;

@@ -17,6 +17,13 @@ fn scribe() -> Command {
     c
 }
 
+/// `scribe-worker ocr FILES --out OUT -q`, to run.
+fn ocr_quietly(files: &[&Path], out: &Path) -> Command {
+    let mut c = scribe();
+    c.arg("ocr").args(files).arg("--out").arg(out).arg("-q");
+    c
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).expect("write fixture");
@@ -36,15 +43,7 @@ fn writes_every_output_for_each_input() {
     .expect("pdf");
     let photo = save_png(&pages[0].image, dir.path(), "letter.png");
     let out = dir.path().join("out");
-    let run = scribe()
-        .arg("ocr")
-        .arg(&scan)
-        .arg(&photo)
-        .arg("--out")
-        .arg(&out)
-        .arg("-q")
-        .output()
-        .expect("run");
+    let run = ocr_quietly(&[&scan, &photo], &out).output().expect("run");
     assert!(run.status.success());
 
     let doc = out.join("letter");
@@ -180,13 +179,7 @@ fn a_page_that_cannot_be_read_is_a_warning_and_status_3_with_the_rest_written() 
     tiff_file::write_multipage_deflated(&images, &tiff).expect("tiff");
     tiff_file::damage_page(&tiff, 1).expect("damage");
     let good = save_png(&page(34).image, d, "good.png");
-    let out = scribe()
-        .arg("ocr")
-        .arg(&tiff)
-        .arg(&good)
-        .arg("--out")
-        .arg(d.join("out"))
-        .arg("-q")
+    let out = ocr_quietly(&[&tiff, &good], &d.join("out"))
         .output()
         .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -210,14 +203,7 @@ fn a_file_with_no_text_says_so() {
     image::GrayImage::from_pixel(850, 1100, image::Luma([255]))
         .save(&blank)
         .expect("png");
-    let out = scribe()
-        .arg("ocr")
-        .arg(&blank)
-        .arg("--out")
-        .arg(dir.path())
-        .arg("-q")
-        .output()
-        .expect("run");
+    let out = ocr_quietly(&[&blank], dir.path()).output().expect("run");
     assert!(out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("blank.png: no text was found"), "{stderr}");
@@ -232,14 +218,7 @@ fn a_page_too_large_to_read_says_its_size_and_the_limit_it_passes() {
         "poster.pdf",
         &hostile::oversized_page_pdf("WANTED", 200, 200),
     );
-    let out = scribe()
-        .arg("ocr")
-        .arg(&poster)
-        .arg("--out")
-        .arg(dir.path())
-        .arg("-q")
-        .output()
-        .expect("run");
+    let out = ocr_quietly(&[&poster], dir.path()).output().expect("run");
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     // 200 in at 50 dpi is 10000 px a side: 100 MP, past the 25 MP OCR reads.
@@ -257,13 +236,8 @@ fn page_and_language_limits_are_refused_clearly() {
     let tiff = dir.path().join("three.tif");
     let images: Vec<_> = (40..43).map(|s| page(s).image).collect();
     tiff_file::write_multipage(&images, &tiff).expect("tiff");
-    let out = scribe()
+    let out = ocr_quietly(&[&tiff], dir.path())
         .env("SCRIBE__LIMITS__MAX_PAGES", "2")
-        .arg("ocr")
-        .arg(&tiff)
-        .arg("--out")
-        .arg(dir.path())
-        .arg("-q")
         .output()
         .expect("run");
     assert!(!out.status.success());

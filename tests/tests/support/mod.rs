@@ -533,11 +533,16 @@ pub fn page_png(seed: u64) -> (Vec<u8>, String) {
     let page =
         scribe_fixtures::render_page(&scribe_fixtures::page_text(seed, 4), 300, (6.0, 3.0), 12.0)
             .expect("render");
+    (png_bytes(&page.image), page.text())
+}
+
+/// `image` as PNG bytes.
+pub fn png_bytes(image: &image::GrayImage) -> Vec<u8> {
     let mut png = Vec::new();
-    page.image
+    image
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
         .expect("encode");
-    (png, page.text())
+    png
 }
 
 /// `pages` small scanned pages of `lines` lines each, seeded from `seed` on.

@@ -138,13 +138,7 @@ impl PdfDocument {
             Some(copy) => (copy.lost, Some(copy.file)),
             None => (BTreeSet::new(), None),
         };
-        lost.extend(
-            sizes
-                .iter()
-                .enumerate()
-                .filter(|(_, (w, h))| *w <= 0.0 || *h <= 0.0)
-                .map(|(i, _)| i + 1),
-        );
+        lost.extend(page_tree::unfound(&sizes));
         let listing = run_tool("pdfimages", &["-list".as_ref(), path.as_os_str()], child)?;
         let listing = String::from_utf8_lossy(&listing);
         let drawn = drawn(&listing, &sizes);

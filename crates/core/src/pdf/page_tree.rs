@@ -27,12 +27,21 @@ pub struct Mended {
     pub lost: BTreeSet<usize>,
 }
 
-/// How many of the pages pdfinfo sized poppler could not find: a page it
-/// counts but cannot reach has 0 × 0 points. `None` unless it also said it
-/// left an entry of the tree out (a page count that only overstates the
-/// pages has nothing to renumber).
+/// The pages (1-based) poppler counts but cannot find: pdfinfo sizes such
+/// a page 0 × 0 points.
+pub fn unfound(sizes: &[(f64, f64)]) -> impl Iterator<Item = usize> + '_ {
+    sizes
+        .iter()
+        .enumerate()
+        .filter(|(_, (w, h))| *w <= 0.0 || *h <= 0.0)
+        .map(|(i, _)| i + 1)
+}
+
+/// How many pages poppler could not find ([`unfound`]), when it also said
+/// it left an entry of the tree out; `None` otherwise (a page count that
+/// only overstates the pages has nothing to renumber).
 pub fn pages_left_out(said: &str, sizes: &[(f64, f64)]) -> Option<usize> {
-    let unfound = sizes.iter().filter(|&&(w, h)| w <= 0.0 || h <= 0.0).count();
+    let unfound = unfound(sizes).count();
     (said.contains("Kid object") && unfound > 0).then_some(unfound)
 }
 
@@ -50,7 +59,14 @@ pub fn mend(path: &Path, pages: usize, left_out: usize) -> Result<Option<Mended>
         .and_then(Object::as_reference)?;
     let mut slots = Vec::new();
     let mut seen = HashSet::from([root]);
-    walk(&doc, root, &Dictionary::new(), 0, &mut seen, &mut slots);
+    walk(
+        &doc,
+        doc.get_dictionary(root)?,
+        &Dictionary::new(),
+        0,
+        &mut seen,
+        &mut slots,
+    );
     let lost_here = slots
         .iter()
         .filter(|s| matches!(s, Slot::Lost { .. }))
@@ -79,13 +95,13 @@ pub fn mend(path: &Path, pages: usize, left_out: usize) -> Result<Option<Mended>
                 page.set("Parent", root);
                 id
             }
-            Slot::Lost { inherited } => {
+            Slot::Lost { media_box } => {
                 lost.insert(i + 1);
                 let mut blank = Dictionary::new();
                 blank.set("Type", "Page");
                 blank.set("Parent", root);
                 blank.set("Resources", Dictionary::new());
-                let size = inherited.get(b"MediaBox").cloned().unwrap_or_else(|_| {
+                let size = media_box.unwrap_or_else(|| {
                     Object::Array(vec![0.into(), 0.into(), 612.into(), 792.into()])
                 });
                 blank.set("MediaBox", size);
@@ -121,26 +137,22 @@ enum Slot {
         id: ObjectId,
         inherited: Dictionary,
     },
-    /// An entry that is no page; it stands where a page was.
+    /// An entry that is no page; it stands where a page was, at the size
+    /// its node gives its pages.
     Lost {
-        inherited: Dictionary,
+        media_box: Option<Object>,
     },
 }
 
+/// Appends the pages under the `/Pages` node `tree`, in order, to `slots`.
 fn walk(
     doc: &Document,
-    node: ObjectId,
+    tree: &Dictionary,
     above: &Dictionary,
     depth: usize,
     seen: &mut HashSet<ObjectId>,
     slots: &mut Vec<Slot>,
 ) {
-    let Ok(tree) = doc.get_dictionary(node) else {
-        slots.push(Slot::Lost {
-            inherited: above.clone(),
-        });
-        return;
-    };
     let mut inherited = above.clone();
     for key in INHERITED {
         if let Ok(value) = tree.get(key) {
@@ -159,7 +171,7 @@ fn walk(
         match (kid, dict) {
             (Some(id), Some(d)) if d.has(b"Kids") => {
                 if depth < MAX_DEPTH && seen.insert(id) {
-                    walk(doc, id, &inherited, depth + 1, seen, slots);
+                    walk(doc, d, &inherited, depth + 1, seen, slots);
                 }
             }
             // A page listed twice is drawn twice, by poppler and here alike.
@@ -168,7 +180,7 @@ fn walk(
                 inherited: inherited.clone(),
             }),
             _ => slots.push(Slot::Lost {
-                inherited: inherited.clone(),
+                media_box: inherited.get(b"MediaBox").ok().cloned(),
             }),
         }
     }

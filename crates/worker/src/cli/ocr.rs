@@ -89,9 +89,10 @@ pub fn run(args: OcrArgs) -> ExitCode {
     .progress_chars("=> ");
     let mut taken = Vec::new();
     let mut failures = Vec::new();
-    // Outputs not under the input's own name, said where every user sees it
-    // (the bars are hidden with -q or when stderr is not a terminal).
-    let mut elsewhere = Vec::new();
+    // What a user should know of a file that was read (outputs not under its
+    // own name, no text found), said where every user sees it (the bars are
+    // hidden with -q or when stderr is not a terminal).
+    let mut notes = Vec::new();
     // Pages that could not be read, in files whose other pages were.
     let mut unread = Vec::new();
     for file in &args.files {
@@ -151,13 +152,13 @@ pub fn run(args: OcrArgs) -> ExitCode {
                 bar.finish_with_message(format!("→ {}", dir.display()));
                 // An empty text.txt alone looks like a fault of ours.
                 if result.pages.iter().all(|p| p.words.is_empty()) {
-                    elsewhere.push(format!(
+                    notes.push(format!(
                         "{}: no text was found (check the language, or try a sharper scan)",
                         file.display()
                     ));
                 }
                 if dir.file_name() != file.file_stem() {
-                    elsewhere.push(format!(
+                    notes.push(format!(
                         "{} → {} (an earlier input has that name)",
                         file.display(),
                         dir.display()
@@ -171,7 +172,7 @@ pub fn run(args: OcrArgs) -> ExitCode {
         }
     }
     drop(bars);
-    for line in &elsewhere {
+    for line in &notes {
         eprintln!("note: {line}");
     }
     for line in &unread {
