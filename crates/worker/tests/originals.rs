@@ -899,6 +899,58 @@ fn labels_on_a_halftone_picture_are_read_once_each() {
 }
 
 #[test]
+fn light_text_on_filled_buttons_is_read_where_it_stands() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // White on green, red, blue and gray: their gray levels.
+    let labels = [
+        ("Send invoice", 118u8),
+        ("Delete", 105),
+        ("Approve", 97),
+        ("Archive", 116),
+    ];
+    let page = render::buttons(
+        "Billing Customers Reports",
+        "Please check the amounts before you send the invoice.",
+        &labels,
+        "Last changed three minutes ago by the accounts team.",
+    )
+    .expect("page");
+    let png = gray_png_at(&page, 11811, &dir.path().join("form.png"));
+    let (result, sink) = ocr_file(&png, "eng", Settings::default()).expect("ocr");
+    let text = &result.pages[0].text;
+    // Layout analysis drops a filled box with its text; each is read, once,
+    // between the lines above and below it, and the banner once too.
+    for word in ["Send invoice", "Delete", "Approve", "Archive", "Customers"] {
+        assert_eq!(text.matches(word).count(), 1, "{word} in {text:?}");
+    }
+    let at = |word: &str| text.find(word).expect(word);
+    assert!(at("Billing") < at("Please"), "{text:?}");
+    assert!(
+        at("amounts") < at("Send") && at("Archive") < at("Last"),
+        "{text:?}"
+    );
+    assert!(
+        at("Send") < at("Delete") && at("Delete") < at("Approve"),
+        "{text:?}"
+    );
+    // In the hOCR, the searchable PDF and results.json too.
+    let hocr = sink.pages[0].1.as_deref().expect("hOCR");
+    assert!(hocr.find("Approve") < hocr.find("Last"), "{hocr}");
+    let pdf = searchable(&sink, dir.path());
+    let layer = run("pdftotext", &["-raw", &pdf.to_string_lossy(), "-"]);
+    assert!(
+        layer.contains("Delete") && layer.contains("Archive"),
+        "{layer}"
+    );
+    let delete = result.pages[0]
+        .words
+        .iter()
+        .find(|w| w.text == "Delete")
+        .expect("Delete's box");
+    assert!((500..630).contains(&delete.bbox.y), "{:?}", delete.bbox);
+}
+
+#[test]
 fn a_photographed_page_on_its_side_is_judged_by_its_letters_not_its_words_on_end() {
     let dir = tempfile::tempdir().expect("tempdir");
     // A letter photographed from above in landscape: 8-pt text at 300 dpi

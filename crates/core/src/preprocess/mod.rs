@@ -14,6 +14,8 @@ mod layout;
 #[cfg(feature = "preprocess")]
 mod orientation;
 #[cfg(feature = "preprocess")]
+pub mod reversed;
+#[cfg(feature = "preprocess")]
 mod steps;
 #[cfg(feature = "preprocess")]
 mod upscale;

@@ -9,7 +9,7 @@ use scribe_core::preprocess::Prepared;
 use scribe_core::results::Word;
 use scribe_core::{hocr, tsv};
 
-use scribe_core::preprocess::Layout;
+use scribe_core::preprocess::{Layout, reversed};
 
 use super::pictures;
 use super::tesseract::{Api, Area, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
@@ -141,7 +141,7 @@ impl Engine {
             Layout::Line => PSM_SINGLE_LINE,
         });
         self.api.set_image(&ocr, page.dpi);
-        let result = self.read_results(page.ocr.dimensions(), layout, want_hocr, pdf_base);
+        let result = self.read_results(page, layout, want_hocr, pdf_base);
         self.api.clear();
         let (text, hocr, words) = result?;
         let mean_confidence = (!words.is_empty())
@@ -183,7 +183,7 @@ impl Engine {
 
     fn read_results(
         &mut self,
-        size: (u32, u32),
+        page: &Prepared,
         layout: Layout,
         want_hocr: bool,
         pdf_base: Option<&Path>,
@@ -200,40 +200,77 @@ impl Engine {
         if let Some(base) = pdf_base {
             self.api.write_pdf_page(base, &self.tessdata)?;
         }
-        if layout == Layout::Page {
-            // Last, since reading a picture block replaces the page's reading.
-            let passages = self.api.passages();
-            let outputs = pictures::Outputs {
-                hocr: want_hocr,
-                pdf_base,
-                tessdata: &self.tessdata,
-            };
-            let image = Area {
-                left: 0,
-                top: 0,
-                width: size.0,
-                height: size.1,
-            };
-            let rescued = pictures::read(
+        if layout != Layout::Page {
+            return Ok((text, hocr, words));
+        }
+        // Last, since reading a picture block replaces the page's reading.
+        let passages = self.api.passages();
+        let outputs = pictures::Outputs {
+            hocr: want_hocr,
+            pdf_base,
+            tessdata: &self.tessdata,
+        };
+        let (width, height) = page.ocr.dimensions();
+        let image = Area {
+            left: 0,
+            top: 0,
+            width,
+            height,
+        };
+        let mut rescued = pictures::read(
+            &mut self.api,
+            &passages,
+            &words,
+            image,
+            started.elapsed(),
+            &outputs,
+        )?;
+        let patches = reversed::patches(&page.ocr);
+        if !patches.is_empty() {
+            // Read on a page of their own, turned to dark text on light, where
+            // nothing else is: what the page's reading and its pictures' have
+            // is not read again.
+            let lifted = Pix::from_gray(&reversed::lifted(&page.ocr, &patches), page.dpi)?;
+            self.api.set_image(&lifted, page.dpi);
+            let areas: Vec<Area> = patches
+                .iter()
+                .map(|p| Area {
+                    left: p.left,
+                    top: p.top,
+                    width: p.width,
+                    height: p.height,
+                })
+                .collect();
+            let mut read = words.clone();
+            read.extend(rescued.iter().flat_map(|r| r.words.iter().cloned()));
+            let found = pictures::read_patches(
                 &mut self.api,
                 &passages,
-                &words,
+                &read,
+                &areas,
                 image,
                 started.elapsed(),
                 &outputs,
             )?;
-            if !rescued.is_empty() {
-                text = pictures::text(&passages, &rescued);
-                if let Some(page) = &mut hocr {
-                    let parts = rescued
-                        .iter()
-                        .flat_map(|r| r.hocr.iter().map(|part| (passages[r.after].block(), part)));
-                    for (i, (after, part)) in parts.enumerate() {
-                        *page = hocr::graft(page, part, &format!("p{i}"), after);
-                    }
+            tracing::debug!(
+                patches = patches.len(),
+                lines = found.iter().map(|r| r.lines.len()).sum::<usize>(),
+                "light text on dark patches"
+            );
+            rescued.extend(found);
+        }
+        if !rescued.is_empty() {
+            text = pictures::text(&passages, &rescued);
+            if let Some(page) = &mut hocr {
+                let parts = rescued.iter().flat_map(|r| {
+                    let after = pictures::block_before(&passages, r);
+                    r.hocr.iter().map(move |part| (after, part))
+                });
+                for (i, (after, part)) in parts.enumerate() {
+                    *page = hocr::graft(page, part, &format!("p{i}"), after);
                 }
-                words = pictures::words(words, &passages, &rescued);
             }
+            words = pictures::words(words, &passages, &rescued);
         }
         Ok((text, hocr, words))
     }

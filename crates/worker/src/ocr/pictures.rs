@@ -33,10 +33,10 @@ const MIN_BUDGET: Duration = Duration::from_secs(5);
 /// A picture this much of the page is a photograph, not text laid over one.
 const MAX_SHARE: f64 = 0.8;
 
-/// What was read in one picture block: its lines, top to bottom.
+/// What was read in one picture block or patch: its lines, top to bottom.
 pub struct Rescued {
-    /// The passage its lines follow (see [`anchor`]).
-    pub after: usize,
+    /// The passage its lines follow (see [`anchor`]); `None` before the first.
+    pub after: Option<usize>,
     pub lines: Vec<String>,
     pub words: Vec<Word>,
     /// Each line's hOCR fragment.
@@ -64,24 +64,85 @@ pub fn read(
     spent: Duration,
     out: &Outputs,
 ) -> Result<Vec<Rescued>, TesseractError> {
-    let deadline = Instant::now() + (spent * 3).max(MIN_BUDGET);
     let page = f64::from(image.width) * f64::from(image.height);
+    let regions: Vec<Region> = merged_pictures(passages)
+        .into_iter()
+        .filter(|(_, area)| {
+            let share = f64::from(area.width) * f64::from(area.height) / page.max(1.0);
+            area.width >= MIN_SIDE && area.height >= MIN_SIDE && share <= MAX_SHARE
+        })
+        .map(|(block, area)| Region {
+            block,
+            area,
+            after: Some(anchor(passages, block, area)),
+        })
+        .collect();
+    read_regions(api, &regions, read, image, spent, out, "picture")
+}
+
+/// Reads `patches` (see `scribe_core::preprocess::reversed`) of the current
+/// image, where each has been lifted to dark text on light paper, for lines
+/// of text, as [`read`] reads pictures. Each line's words take the block of
+/// the paragraph they follow.
+pub fn read_patches(
+    api: &mut Api,
+    passages: &[Passage],
+    read: &[Word],
+    patches: &[Area],
+    image: Area,
+    spent: Duration,
+    out: &Outputs,
+) -> Result<Vec<Rescued>, TesseractError> {
+    let regions: Vec<Region> = patches
+        .iter()
+        .map(|&area| {
+            let after = standing_under(passages, area);
+            Region {
+                block: after.map_or(0, |i| passages[i].block()),
+                area,
+                after,
+            }
+        })
+        .collect();
+    read_regions(api, &regions, read, image, spent, out, "patch")
+}
+
+/// An area of the page whose text the page's reading lacks.
+struct Region {
+    /// The block its words are numbered in.
+    block: u32,
+    area: Area,
+    /// The passage its text follows; `None` before the first.
+    after: Option<usize>,
+}
+
+/// Reads each of `regions` for lines of text: the words are found one by one
+/// (sparse text), gathered into lines, and each line read on its own; the
+/// lines that read as text join the page where their region stands. Each
+/// line's part of the text layer is written beside the page's, named by
+/// `kind`, and added to it.
+fn read_regions(
+    api: &mut Api,
+    regions: &[Region],
+    read: &[Word],
+    image: Area,
+    spent: Duration,
+    out: &Outputs,
+    kind: &str,
+) -> Result<Vec<Rescued>, TesseractError> {
+    let deadline = Instant::now() + (spent * 3).max(MIN_BUDGET);
     let mut taken: Vec<BBox> = read.iter().map(|w| w.bbox).collect();
     let mut rescued = Vec::new();
     let mut layers = Vec::new();
     let mut budget = MAX_LINES;
-    for (block, area) in merged_pictures(passages) {
-        let share = f64::from(area.width) * f64::from(area.height) / page.max(1.0);
+    for &Region { block, area, after } in regions {
         if budget == 0 {
             break;
-        }
-        if area.width < MIN_SIDE || area.height < MIN_SIDE || share > MAX_SHARE {
-            continue;
         }
         let Some(found) = read_area(api, area, PSM_SPARSE_TEXT, deadline)? else {
             break;
         };
-        let mut found: Vec<Word> = found
+        let found: Vec<Word> = found
             .into_iter()
             .filter(|w| {
                 w.confidence >= FOUND_CONFIDENCE
@@ -89,9 +150,8 @@ pub fn read(
                     && !taken.iter().any(|t| overlap(*t, w.bbox))
             })
             .collect();
-        found.sort_by_key(|w| (w.bbox.y, w.bbox.x));
-        let mut picture = Rescued {
-            after: 0,
+        let mut region = Rescued {
+            after,
             lines: Vec::new(),
             words: Vec::new(),
             hocr: Vec::new(),
@@ -115,26 +175,25 @@ pub fn read(
                 continue;
             }
             taken.extend(words.iter().map(|w| w.bbox));
-            let number = picture.lines.len() as u32 + 1;
-            picture.words.extend(words.into_iter().map(|w| Word {
+            let number = region.lines.len() as u32 + 1;
+            region.words.extend(words.into_iter().map(|w| Word {
                 block,
                 paragraph: 1,
                 line: number,
                 ..w
             }));
-            picture.lines.push(api.text()?.trim_end().to_owned());
+            region.lines.push(api.text()?.trim_end().to_owned());
             if out.hocr {
-                picture.hocr.push(api.hocr(0)?);
+                region.hocr.push(api.hocr(0)?);
             }
             if let Some(base) = out.pdf_base {
-                let layer = text_layer::beside(base, &format!("picture-{}", layers.len()));
+                let layer = text_layer::beside(base, &format!("{kind}-{}", layers.len()));
                 api.write_pdf_page(&layer, out.tessdata)?;
                 layers.push(layer.with_extension("pdf"));
             }
         }
-        if !picture.lines.is_empty() {
-            picture.after = anchor(passages, block, area);
-            rescued.push(picture);
+        if !region.lines.is_empty() {
+            rescued.push(region);
         }
     }
     if let (Some(base), false) = (out.pdf_base, layers.is_empty()) {
@@ -173,14 +232,18 @@ fn merged_pictures(passages: &[Passage]) -> Vec<(u32, Area)> {
 /// their own, after the paragraph they stand under (see [`anchor`]).
 pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
     let mut text = String::new();
+    let put = |after: Option<usize>, text: &mut String| {
+        for r in rescued.iter().filter(|r| r.after == after) {
+            text.push_str(&r.lines.join("\n"));
+            text.push_str("\n\n");
+        }
+    };
+    put(None, &mut text);
     for (i, passage) in passages.iter().enumerate() {
         if let Passage::Text { text: t, .. } = passage {
             text.push_str(t);
         }
-        for r in rescued.iter().filter(|r| r.after == i) {
-            text.push_str(&r.lines.join("\n"));
-            text.push_str("\n\n");
-        }
+        put(Some(i), &mut text);
     }
     text
 }
@@ -188,11 +251,17 @@ pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
 /// `words` with each rescued picture's words placed as its text is.
 pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec<Word> {
     for r in rescued {
-        let after = passages[r.after].block();
+        let after = block_before(passages, r);
         let at = words.partition_point(|w| w.block <= after);
         words.splice(at..at, r.words.iter().cloned());
     }
     words
+}
+
+/// The block of the passage `rescued` follows, 0 before the first: where
+/// its part goes in the page's hOCR (see `scribe_core::hocr::graft`).
+pub fn block_before(passages: &[Passage], rescued: &Rescued) -> u32 {
+    rescued.after.map_or(0, |i| passages[i].block())
 }
 
 /// Tesseract lists pictures apart from the text flow, often at the end. A
@@ -200,6 +269,30 @@ pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) ->
 /// some of its width (the item line above a column of amounts); with none,
 /// where Tesseract listed the picture.
 fn anchor(passages: &[Passage], picture: u32, a: Area) -> usize {
+    above(passages, a).unwrap_or_else(|| {
+        passages
+            .iter()
+            .position(|p| matches!(p, Passage::Picture { block, .. } if *block == picture))
+            .unwrap_or(passages.len().saturating_sub(1))
+    })
+}
+
+/// Where a patch's text belongs: after the nearest paragraph above it that
+/// shares some of its width (a row of buttons under a form's last line) or,
+/// with none, after the lowest paragraph that starts above it; before the
+/// first when it tops the page (a banner).
+fn standing_under(passages: &[Passage], a: Area) -> Option<usize> {
+    above(passages, a).or_else(|| {
+        let higher = passages.iter().enumerate().filter_map(|(i, p)| match p {
+            Passage::Text { area, .. } if area.top <= a.top => Some((area.top, i)),
+            _ => None,
+        });
+        higher.max().map(|(_, i)| i)
+    })
+}
+
+/// The nearest paragraph above `a` that shares some of its width.
+fn above(passages: &[Passage], a: Area) -> Option<usize> {
     let above = passages.iter().enumerate().filter_map(|(i, p)| match p {
         Passage::Text { area, .. }
             if area.top <= a.top
@@ -210,12 +303,7 @@ fn anchor(passages: &[Passage], picture: u32, a: Area) -> usize {
         }
         _ => None,
     });
-    above.max().map(|(_, i)| i).unwrap_or_else(|| {
-        passages
-            .iter()
-            .position(|p| matches!(p, Passage::Picture { block, .. } if *block == picture))
-            .unwrap_or(passages.len().saturating_sub(1))
-    })
+    above.max().map(|(_, i)| i)
 }
 
 /// The words read in `area`, or `None` once `deadline` has passed.
@@ -239,12 +327,17 @@ fn read_area(
     Ok(Some(tsv::parse_words(&api.tsv(0)?)))
 }
 
-/// The lines `words` (top to bottom) stand on: words side by side, their
+/// The lines `words` stand on: words side by side, their
 /// heights overlapping by half and no more than two heights apart. Each
 /// reaches half a height further to the sides but not into a word already
 /// read on its row, and a quarter height above and below, inside `image`.
 /// Ordered top to bottom, then left to right.
 fn line_areas(words: &[Word], image: Area, taken: &[BBox]) -> Vec<Vec<Area>> {
+    // Left to right, so a line grows from its end: taken top to bottom, a
+    // lower-case word would start a line of its own beside the capitals
+    // before it and the word between them.
+    let mut words: Vec<&Word> = words.iter().collect();
+    words.sort_by_key(|w| w.bbox.x);
     let mut lines: Vec<Vec<&Word>> = Vec::new();
     for w in words {
         let (l, t) = (w.bbox.x, w.bbox.y);
@@ -459,6 +552,43 @@ mod tests {
     }
 
     #[test]
+    fn a_short_word_lower_on_the_row_joins_its_line() {
+        // "Mark as paid": the capitals' top is above the lower-case word
+        // between them, which a line built top to bottom met last.
+        let mut words = vec![
+            word("Mark", 90.0, (419, 436), 1),
+            word("paid", 90.0, (515, 436), 1),
+            word("as", 90.0, (482, 440), 1),
+        ];
+        words[0].bbox.width = 55;
+        words[1].bbox.width = 46;
+        words[2].bbox.width = 23;
+        let lines = line_areas(&words, area(0, 0, 1000, 600), &[]);
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(lines[0][0].left < 419 && lines[0][0].left + lines[0][0].width > 561);
+    }
+
+    #[test]
+    fn a_patch_follows_the_paragraph_it_stands_under_or_tops_the_page() {
+        let text = |block, area| Passage::Text {
+            block,
+            area,
+            text: String::new(),
+        };
+        let passages = vec![
+            text(1, area(100, 300, 800, 60)),
+            text(2, area(1200, 300, 800, 400)),
+            text(3, area(100, 900, 800, 60)),
+        ];
+        // A row of buttons under the first paragraph.
+        assert_eq!(standing_under(&passages, area(100, 500, 300, 100)), Some(0));
+        // Under no paragraph's width: after the lowest that starts above it.
+        assert_eq!(standing_under(&passages, area(2100, 800, 200, 80)), Some(1));
+        // A banner across the top.
+        assert_eq!(standing_under(&passages, area(0, 0, 2400, 150)), None);
+    }
+
+    #[test]
     fn pictures_that_touch_are_one() {
         let picture = |block, area| Passage::Picture { block, area };
         let passages = vec![
@@ -517,7 +647,7 @@ mod tests {
             },
         ];
         let rescued = vec![Rescued {
-            after: anchor(&passages, 4, area(420, 720, 150, 140)),
+            after: Some(anchor(&passages, 4, area(420, 720, 150, 140))),
             lines: vec!["0.00".to_owned(), "6.60".to_owned()],
             words: vec![
                 word("0.00", 95.0, (500, 730), 4),
@@ -539,7 +669,7 @@ mod tests {
         assert_eq!(order, ["ENERGIZER", "0.00", "6.60", "Discount", "Thank"]);
         // With nothing above it that shares its width, where Tesseract put it.
         let mut lone = rescued;
-        lone[0].after = anchor(&passages, 4, area(1000, 720, 100, 100));
+        lone[0].after = Some(anchor(&passages, 4, area(1000, 720, 100, 100)));
         assert!(text(&passages, &lone).ends_with("Thank you\n\n0.00\n6.60\n\n"));
     }
 }

@@ -1,0 +1,333 @@
+//! Light text on dark patches of a light page: buttons, table headers, tags
+//! and banners. Layout analysis takes a filled patch for a picture or for
+//! noise and drops it, text and all; the engine never sees light text there
+//! as text. A patch is found as a solid dark area holding light marks, and
+//! [`lifted`] turns each into dark text on light paper to be read.
+
+use image::GrayImage;
+
+/// The page is searched on a grid of cells about this many to its short side:
+/// fine enough for a button's padding, coarse enough that a cell on a line of
+/// dark text is never as dark as a fill.
+const CELLS_ACROSS: u32 = 400;
+/// A cell this much darker than the paper is part of a fill. Body text's ink
+/// covers a fifth of its lines; a fill behind light text covers all.
+const FILL_CONTRAST: u8 = 100;
+/// The smallest patch, in cells either way: a line of text with some padding.
+const MIN_CELLS: u32 = 4;
+/// A patch's dark cells fill at least this share of its bounds: a fill, not
+/// the strokes of a large letter or a drawing.
+const MIN_FILL: f64 = 0.5;
+/// Light marks are this much lighter than their patch.
+const MARK_CONTRAST: u8 = 80;
+/// A patch holds at least this share of light marks (text), and at most this
+/// (more is a frame around light paper, which the engine reads as it is).
+const MARKS: (f64, f64) = (0.02, 0.6);
+/// Each side of a patch is fill for at least this share of its middle.
+const FRAMED: f64 = 0.9;
+/// A patch larger than this share of the page is a photograph, or the page is
+/// a dark one the engine reads whole.
+const MAX_SHARE: f64 = 0.5;
+/// Pages darker than this (paper level) are dark pages: nothing to find.
+const MIN_PAPER: u8 = 160;
+/// Nor is a page searched without end: the largest patches first.
+const MAX_PATCHES: usize = 40;
+
+/// A dark patch with light marks, in pixels of the page searched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patch {
+    pub left: u32,
+    pub top: u32,
+    pub width: u32,
+    pub height: u32,
+    /// Its fill's level and its marks'.
+    fill: u8,
+    marks: u8,
+}
+
+/// The dark patches of a light `page` that hold light marks, top to bottom.
+pub fn patches(page: &GrayImage) -> Vec<Patch> {
+    let (w, h) = page.dimensions();
+    let Some(paper) = paper(page).filter(|&p| p >= MIN_PAPER) else {
+        return Vec::new();
+    };
+    let cell = (w.min(h) / CELLS_ACROSS).max(1);
+    let grid = Grid::of(page, cell);
+    let dark: Vec<bool> = grid
+        .means
+        .iter()
+        .map(|&m| u16::from(m) + u16::from(FILL_CONTRAST) <= u16::from(paper))
+        .collect();
+    let mut found: Vec<Patch> = components(&dark, grid.width, grid.height)
+        .into_iter()
+        .filter(|c| c.width() >= MIN_CELLS && c.height() >= MIN_CELLS)
+        .filter(|c| c.cells as f64 >= c.area() as f64 * MIN_FILL)
+        .filter_map(|c| {
+            let (left, top) = (c.left * cell, c.top * cell);
+            let width = (c.width() * cell).min(w - left);
+            let height = (c.height() * cell).min(h - top);
+            let share = f64::from(width) * f64::from(height) / (f64::from(w) * f64::from(h));
+            (share <= MAX_SHARE)
+                .then(|| marked(page, left, top, width, height))
+                .flatten()
+        })
+        .collect();
+    found.sort_by_key(|p| std::cmp::Reverse(u64::from(p.width) * u64::from(p.height)));
+    found.truncate(MAX_PATCHES);
+    found.sort_by_key(|p| (p.top, p.left));
+    found
+}
+
+/// A copy of `page` as white paper with each of `patches` on it turned to
+/// dark marks on light: the engine reads it as it reads print.
+pub fn lifted(page: &GrayImage, patches: &[Patch]) -> GrayImage {
+    let mut out = GrayImage::from_pixel(page.width(), page.height(), image::Luma([255]));
+    for p in patches {
+        let span = f32::from(p.marks - p.fill).max(1.0);
+        for y in p.top..p.top + p.height {
+            for x in p.left..p.left + p.width {
+                let v = f32::from(page.get_pixel(x, y).0[0]);
+                let lifted = 255.0 * (f32::from(p.marks) - v) / span;
+                out.put_pixel(x, y, image::Luma([lifted.clamp(0.0, 255.0) as u8]));
+            }
+        }
+    }
+    out
+}
+
+/// The level most of the page is, sampled: its paper.
+fn paper(page: &GrayImage) -> Option<u8> {
+    let mut sample: Vec<u8> = page.pixels().step_by(7).map(|p| p.0[0]).collect();
+    if sample.is_empty() {
+        return None;
+    }
+    let middle = sample.len() / 2;
+    Some(*sample.select_nth_unstable(middle).1)
+}
+
+/// The patch at these pixels, if its light marks make it one: its fill is
+/// its median level, its marks are what stands `MARK_CONTRAST` above it.
+fn marked(page: &GrayImage, left: u32, top: u32, width: u32, height: u32) -> Option<Patch> {
+    let mut levels = [0u64; 256];
+    for y in top..top + height {
+        for x in left..left + width {
+            levels[usize::from(page.get_pixel(x, y).0[0])] += 1;
+        }
+    }
+    let total: u64 = levels.iter().sum();
+    let fill = level_at(&levels, total / 2)?;
+    let light_from = usize::from(fill.checked_add(MARK_CONTRAST)?);
+    let light: u64 = levels[light_from..].iter().sum();
+    let share = light as f64 / total as f64;
+    if share < MARKS.0 || share > MARKS.1 || !framed(page, (left, top, width, height), fill) {
+        return None;
+    }
+    // The marks' own level: the median of the light pixels.
+    let marks = level_at(&levels[light_from..], light / 2)? + light_from as u8;
+    Some(Patch {
+        left,
+        top,
+        width,
+        height,
+        fill,
+        marks,
+    })
+}
+
+/// Whether the fill runs along all four sides of the rectangle (its corners
+/// may be rounded): a patch holds its marks, where a dark letter's bounds
+/// cross paper on one side at least.
+fn framed(page: &GrayImage, (left, top, width, height): (u32, u32, u32, u32), fill: u8) -> bool {
+    let is_fill =
+        |x: u32, y: u32| page.get_pixel(x, y).0[0] < fill.saturating_add(MARK_CONTRAST / 2);
+    let filled = |along: &mut dyn Iterator<Item = bool>| {
+        let (mut n, mut dark) = (0u32, 0u32);
+        for f in along {
+            n += 1;
+            dark += u32::from(f);
+        }
+        n > 0 && f64::from(dark) >= f64::from(n) * FRAMED
+    };
+    let (right, bottom) = (left + width - 1, top + height - 1);
+    // The middle of each side, a pixel in from the edge of the cells.
+    let (x0, x1) = (left + width / 10, right - width / 10);
+    let (y0, y1) = (top + height / 10, bottom - height / 10);
+    let (inset_x, inset_y) = ((width / 20).min(2), (height / 20).min(2));
+    filled(&mut (x0..=x1).map(|x| is_fill(x, top + inset_y)))
+        && filled(&mut (x0..=x1).map(|x| is_fill(x, bottom - inset_y)))
+        && filled(&mut (y0..=y1).map(|y| is_fill(left + inset_x, y)))
+        && filled(&mut (y0..=y1).map(|y| is_fill(right - inset_x, y)))
+}
+
+/// The level below which `rank` of the counted pixels lie.
+fn level_at(levels: &[u64], rank: u64) -> Option<u8> {
+    let mut seen = 0;
+    for (level, &count) in levels.iter().enumerate() {
+        seen += count;
+        if seen > rank {
+            return u8::try_from(level).ok();
+        }
+    }
+    None
+}
+
+/// The page's mean level in square cells (the last row and column of cells
+/// take in what is left over).
+struct Grid {
+    width: u32,
+    height: u32,
+    means: Vec<u8>,
+}
+
+impl Grid {
+    fn of(page: &GrayImage, cell: u32) -> Self {
+        let (w, h) = page.dimensions();
+        let (width, height) = ((w / cell).max(1), (h / cell).max(1));
+        let mut sums = vec![0u64; (width * height) as usize];
+        let mut counts = vec![0u64; sums.len()];
+        for (x, y, p) in page.enumerate_pixels() {
+            let i = ((y / cell).min(height - 1) * width + (x / cell).min(width - 1)) as usize;
+            sums[i] += u64::from(p.0[0]);
+            counts[i] += 1;
+        }
+        let means = sums
+            .iter()
+            .zip(&counts)
+            .map(|(&s, &c)| (s / c.max(1)) as u8)
+            .collect();
+        Self {
+            width,
+            height,
+            means,
+        }
+    }
+}
+
+/// A set of cells joined side to side.
+struct Component {
+    left: u32,
+    top: u32,
+    right: u32,
+    bottom: u32,
+    cells: u64,
+}
+
+impl Component {
+    fn width(&self) -> u32 {
+        self.right - self.left + 1
+    }
+
+    fn height(&self) -> u32 {
+        self.bottom - self.top + 1
+    }
+
+    fn area(&self) -> u64 {
+        u64::from(self.width()) * u64::from(self.height())
+    }
+}
+
+/// The groups of set cells in a `width` × `height` grid.
+fn components(set: &[bool], width: u32, height: u32) -> Vec<Component> {
+    let mut seen = vec![false; set.len()];
+    let mut found = Vec::new();
+    let mut stack = Vec::new();
+    for start in 0..set.len() {
+        if !set[start] || seen[start] {
+            continue;
+        }
+        seen[start] = true;
+        stack.push(start);
+        let (x, y) = ((start as u32) % width, (start as u32) / width);
+        let mut c = Component {
+            left: x,
+            top: y,
+            right: x,
+            bottom: y,
+            cells: 0,
+        };
+        while let Some(i) = stack.pop() {
+            let (x, y) = ((i as u32) % width, (i as u32) / width);
+            c.cells += 1;
+            (c.left, c.right) = (c.left.min(x), c.right.max(x));
+            (c.top, c.bottom) = (c.top.min(y), c.bottom.max(y));
+            let neighbours = [
+                (x > 0).then(|| i - 1),
+                (x + 1 < width).then(|| i + 1),
+                (y > 0).then(|| i - width as usize),
+                (y + 1 < height).then(|| i + width as usize),
+            ];
+            for n in neighbours.into_iter().flatten() {
+                if set[n] && !seen[n] {
+                    seen[n] = true;
+                    stack.push(n);
+                }
+            }
+        }
+        found.push(c);
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::Luma;
+
+    /// A page of `paper` with dark "lines of text" (strokes 3 px wide, a fifth
+    /// of each line inked) and, where `button` says, a filled box of `fill`
+    /// with light strokes of `marks` in it.
+    fn page(paper: u8, button: Option<(u8, u8)>) -> GrayImage {
+        GrayImage::from_fn(1200, 1600, |x, y| {
+            let stroke = x % 15 < 3;
+            if let Some((fill, marks)) = button
+                && (100..400).contains(&x)
+                && (900..960).contains(&y)
+            {
+                let text = (150..350).contains(&x) && (915..945).contains(&y) && stroke;
+                return Luma([if text { marks } else { fill }]);
+            }
+            let line = (100..1100).contains(&x) && y % 60 < 30 && y < 800 && stroke;
+            Luma([if line { 20 } else { paper }])
+        })
+    }
+
+    #[test]
+    fn a_filled_box_with_light_text_is_a_patch_and_dark_text_on_paper_is_not() {
+        let found = patches(&page(250, Some((110, 255))));
+        assert_eq!(found.len(), 1, "{found:?}");
+        let p = found[0];
+        // The box, to within a cell (three pixels here).
+        assert!(
+            p.left.abs_diff(100) <= 3 && p.top.abs_diff(900) <= 3,
+            "{p:?}"
+        );
+        assert!(
+            p.width.abs_diff(300) <= 6 && p.height.abs_diff(60) <= 6,
+            "{p:?}"
+        );
+        assert!(patches(&page(250, None)).is_empty());
+    }
+
+    #[test]
+    fn a_solid_box_a_pale_box_and_a_dark_page_hold_no_patch() {
+        // Nothing light in it: a bar, a photo's shadow, a large letter's stroke.
+        assert!(patches(&page(250, Some((110, 110)))).is_empty());
+        // Too pale to be a fill: dark text on it is read as it is.
+        assert!(patches(&page(250, Some((200, 255)))).is_empty());
+        // A dark-mode page is read whole by the engine.
+        assert!(patches(&page(40, Some((110, 255)))).is_empty());
+    }
+
+    #[test]
+    fn a_lifted_patch_is_dark_text_on_white_paper() {
+        let original = page(250, Some((110, 255)));
+        let found = patches(&original);
+        let lifted = lifted(&original, &found);
+        // The box's fill is paper, its light strokes ink, and the rest of the
+        // page (dark text and all) blank.
+        assert_eq!(lifted.get_pixel(120, 905).0[0], 255);
+        assert_eq!(lifted.get_pixel(150, 920).0[0], 0);
+        assert_eq!(lifted.get_pixel(100, 0).0[0], 255);
+        assert_eq!(lifted.get_pixel(500, 500).0[0], 255);
+    }
+}
