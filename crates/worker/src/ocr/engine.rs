@@ -11,8 +11,8 @@ use scribe_core::{hocr, tsv};
 
 use scribe_core::preprocess::{Layout, reversed};
 
-use super::pictures;
 use super::tesseract::{Api, Area, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
+use super::{pictures, table_rows};
 
 /// OSD reads a copy no finer than this: a quarter of the cost of a 300-dpi
 /// page, and still enough detail for the small type of a two-column paper,
@@ -259,8 +259,9 @@ impl Engine {
             );
             rescued.extend(found);
         }
-        if !rescued.is_empty() {
-            text = pictures::text(&passages, &rescued);
+        let tabled = table_rows::by_rows(&passages, &words);
+        if tabled.is_some() || !rescued.is_empty() {
+            text = pictures::text(tabled.as_deref().unwrap_or(&passages), &rescued);
             if let Some(page) = &mut hocr {
                 let parts = rescued.iter().flat_map(|r| {
                     let after = pictures::block_before(&passages, r);

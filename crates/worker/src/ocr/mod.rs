@@ -18,6 +18,7 @@ pub mod pool;
 pub mod preview;
 pub mod run;
 pub mod searchable_pdf;
+pub mod table_rows;
 pub mod tesseract;
 pub mod text_layer;
 
