@@ -64,25 +64,53 @@ pub fn patches(page: &GrayImage) -> Vec<Patch> {
         .filter(|c| c.cells as f64 >= c.area() as f64 * MIN_FILL)
         .filter_map(|c| {
             let (left, top) = (c.left * cell, c.top * cell);
-            let width = (c.width() * cell).min(w - left);
-            let height = (c.height() * cell).min(h - top);
+            let width = ((c.right + 1) * cell).min(w) - left;
+            let height = ((c.bottom + 1) * cell).min(h) - top;
             let share = f64::from(width) * f64::from(height) / (f64::from(w) * f64::from(h));
+            // A cell more each way to draw in from: an edge cell mostly
+            // paper is not dark, yet holds the fill's last pixels.
+            let (l, t) = (left.saturating_sub(cell), top.saturating_sub(cell));
+            let outer = (
+                l,
+                t,
+                (left + width + cell).min(w) - l,
+                (top + height + cell).min(h) - t,
+            );
             (share <= MAX_SHARE)
-                .then(|| marked(page, left, top, width, height))
+                .then(|| marked(page, (left, top, width, height), outer))
                 .flatten()
         })
         .collect();
     found.sort_by_key(|p| std::cmp::Reverse(u64::from(p.width) * u64::from(p.height)));
     found.truncate(MAX_PATCHES);
-    found.sort_by_key(|p| (p.top, p.left));
-    found
+    in_rows(found)
+}
+
+/// Top to bottom, and a row of patches (buttons a pixel apart in height)
+/// left to right.
+fn in_rows(mut patches: Vec<Patch>) -> Vec<Patch> {
+    patches.sort_by_key(|p| p.top);
+    let mut rows: Vec<Vec<Patch>> = Vec::new();
+    for p in patches {
+        match rows.last_mut() {
+            Some(row) if p.top < row[0].top + row[0].height / 2 => row.push(p),
+            _ => rows.push(vec![p]),
+        }
+    }
+    for row in &mut rows {
+        row.sort_by_key(|p| p.left);
+    }
+    rows.concat()
 }
 
 /// A copy of `page` as white paper with each of `patches` on it turned to
-/// dark marks on light: the engine reads it as it reads print.
+/// dark marks on light: the engine reads it as it reads print. What is light
+/// at a patch's border (the paper beyond a rounded corner) is paper, not a
+/// mark: turned dark it would read as a stroke beside the text.
 pub fn lifted(page: &GrayImage, patches: &[Patch]) -> GrayImage {
     let mut out = GrayImage::from_pixel(page.width(), page.height(), image::Luma([255]));
     for p in patches {
+        // A patch's marks are at least MARK_CONTRAST above its fill.
         let span = f32::from(p.marks - p.fill).max(1.0);
         for y in p.top..p.top + p.height {
             for x in p.left..p.left + p.width {
@@ -91,8 +119,35 @@ pub fn lifted(page: &GrayImage, patches: &[Patch]) -> GrayImage {
                 out.put_pixel(x, y, image::Luma([lifted.clamp(0.0, 255.0) as u8]));
             }
         }
+        clear_from_border(page, p, &mut out);
     }
     out
+}
+
+/// Turns back to paper the light pixels of `patch` joined to its border.
+fn clear_from_border(page: &GrayImage, patch: &Patch, out: &mut GrayImage) {
+    let (l, t) = (patch.left, patch.top);
+    let (r, b) = (l + patch.width - 1, t + patch.height - 1);
+    let light = |x: u32, y: u32| !is_fill(page, x, y, patch.fill);
+    let mut stack: Vec<(u32, u32)> = (l..=r)
+        .flat_map(|x| [(x, t), (x, b)])
+        .chain((t..=b).flat_map(|y| [(l, y), (r, y)]))
+        .filter(|&(x, y)| light(x, y))
+        .collect();
+    while let Some((x, y)) = stack.pop() {
+        // Light pixels lift to less than white: white is visited.
+        if out.get_pixel(x, y).0[0] == 255 {
+            continue;
+        }
+        out.put_pixel(x, y, image::Luma([255]));
+        let near = [
+            (x > l).then(|| (x - 1, y)),
+            (x < r).then(|| (x + 1, y)),
+            (y > t).then(|| (x, y - 1)),
+            (y < b).then(|| (x, y + 1)),
+        ];
+        stack.extend(near.into_iter().flatten().filter(|&(x, y)| light(x, y)));
+    }
 }
 
 /// The level most of the page is, sampled: its paper.
@@ -105,25 +160,28 @@ fn paper(page: &GrayImage) -> Option<u8> {
     Some(*sample.select_nth_unstable(middle).1)
 }
 
-/// The patch at these pixels, if its light marks make it one: its fill is
-/// its median level, its marks are what stands `MARK_CONTRAST` above it.
-fn marked(page: &GrayImage, left: u32, top: u32, width: u32, height: u32) -> Option<Patch> {
-    let mut levels = [0u64; 256];
-    for y in top..top + height {
-        for x in left..left + width {
-            levels[usize::from(page.get_pixel(x, y).0[0])] += 1;
-        }
-    }
+/// The patch at a component's `cells`, if its light marks make it one: its
+/// fill is their median level, its marks what stands `MARK_CONTRAST` above
+/// it. Its box is drawn in from `outer` to the fill's own edges.
+fn marked(page: &GrayImage, cells: Bounds, outer: Bounds) -> Option<Patch> {
+    let (_, _, width, height) = cells;
+    let fill = level_at(
+        &histogram(page, cells),
+        u64::from(width) * u64::from(height) / 2,
+    )?;
+    let bounds = tightened(page, outer, fill)?;
+    let levels = histogram(page, bounds);
     let total: u64 = levels.iter().sum();
-    let fill = level_at(&levels, total / 2)?;
     let light_from = usize::from(fill.checked_add(MARK_CONTRAST)?);
     let light: u64 = levels[light_from..].iter().sum();
     let share = light as f64 / total as f64;
-    if share < MARKS.0 || share > MARKS.1 || !framed(page, (left, top, width, height), fill) {
+    if share < MARKS.0 || share > MARKS.1 || !framed(page, bounds, fill) {
         return None;
     }
-    // The marks' own level: the median of the light pixels.
+    // Stretched to black, the marks' median: the body of their strokes, not
+    // the lightest of their anti-aliased edges.
     let marks = level_at(&levels[light_from..], light / 2)? + light_from as u8;
+    let (left, top, width, height) = bounds;
     Some(Patch {
         left,
         top,
@@ -134,12 +192,51 @@ fn marked(page: &GrayImage, left: u32, top: u32, width: u32, height: u32) -> Opt
     })
 }
 
+/// The pixels' count at each level.
+fn histogram(page: &GrayImage, (left, top, width, height): Bounds) -> [u64; 256] {
+    let mut levels = [0u64; 256];
+    for y in top..top + height {
+        for x in left..left + width {
+            levels[usize::from(page.get_pixel(x, y).0[0])] += 1;
+        }
+    }
+    levels
+}
+
+/// Left, top, width, height in pixels.
+type Bounds = (u32, u32, u32, u32);
+
+/// Whether a pixel is as dark as a fill at `fill`, not a mark or paper.
+fn is_fill(page: &GrayImage, x: u32, y: u32, fill: u8) -> bool {
+    page.get_pixel(x, y).0[0] < fill.saturating_add(MARK_CONTRAST / 2)
+}
+
+/// The bounds drawn in from each side past rows and columns less than half
+/// fill (paper taken in by a cell at the edge); `None` if nothing is left.
+fn tightened(page: &GrayImage, bounds: Bounds, fill: u8) -> Option<Bounds> {
+    let (mut l, mut t, w, h) = bounds;
+    let (mut r, mut b) = (l + w, t + h);
+    let row = |y: u32, l: u32, r: u32| (l..r).filter(|&x| is_fill(page, x, y, fill)).count() * 2;
+    let column = |x: u32, t: u32, b: u32| (t..b).filter(|&y| is_fill(page, x, y, fill)).count() * 2;
+    while t < b && row(t, l, r) < (r - l) as usize {
+        t += 1;
+    }
+    while t < b && row(b - 1, l, r) < (r - l) as usize {
+        b -= 1;
+    }
+    while l < r && column(l, t, b) < (b - t) as usize {
+        l += 1;
+    }
+    while l < r && column(r - 1, t, b) < (b - t) as usize {
+        r -= 1;
+    }
+    (r - l >= MIN_CELLS && b - t >= MIN_CELLS).then_some((l, t, r - l, b - t))
+}
+
 /// Whether the fill runs along all four sides of the rectangle (its corners
 /// may be rounded): a patch holds its marks, where a dark letter's bounds
 /// cross paper on one side at least.
-fn framed(page: &GrayImage, (left, top, width, height): (u32, u32, u32, u32), fill: u8) -> bool {
-    let is_fill =
-        |x: u32, y: u32| page.get_pixel(x, y).0[0] < fill.saturating_add(MARK_CONTRAST / 2);
+fn framed(page: &GrayImage, (left, top, width, height): Bounds, fill: u8) -> bool {
     let filled = |along: &mut dyn Iterator<Item = bool>| {
         let (mut n, mut dark) = (0u32, 0u32);
         for f in along {
@@ -149,14 +246,15 @@ fn framed(page: &GrayImage, (left, top, width, height): (u32, u32, u32, u32), fi
         n > 0 && f64::from(dark) >= f64::from(n) * FRAMED
     };
     let (right, bottom) = (left + width - 1, top + height - 1);
-    // The middle of each side, a pixel in from the edge of the cells.
+    // The middle of each side, clear of rounded corners, a pixel or two in
+    // from an edge the anti-aliasing has lightened.
     let (x0, x1) = (left + width / 10, right - width / 10);
     let (y0, y1) = (top + height / 10, bottom - height / 10);
     let (inset_x, inset_y) = ((width / 20).min(2), (height / 20).min(2));
-    filled(&mut (x0..=x1).map(|x| is_fill(x, top + inset_y)))
-        && filled(&mut (x0..=x1).map(|x| is_fill(x, bottom - inset_y)))
-        && filled(&mut (y0..=y1).map(|y| is_fill(left + inset_x, y)))
-        && filled(&mut (y0..=y1).map(|y| is_fill(right - inset_x, y)))
+    filled(&mut (x0..=x1).map(|x| is_fill(page, x, top + inset_y, fill)))
+        && filled(&mut (x0..=x1).map(|x| is_fill(page, x, bottom - inset_y, fill)))
+        && filled(&mut (y0..=y1).map(|y| is_fill(page, left + inset_x, y, fill)))
+        && filled(&mut (y0..=y1).map(|y| is_fill(page, right - inset_x, y, fill)))
 }
 
 /// The level below which `rank` of the counted pixels lie.
@@ -316,6 +414,71 @@ mod tests {
         assert!(patches(&page(250, Some((200, 255)))).is_empty());
         // A dark-mode page is read whole by the engine.
         assert!(patches(&page(40, Some((110, 255)))).is_empty());
+    }
+
+    #[test]
+    fn a_box_is_found_wherever_it_falls_on_the_grid() {
+        // Cells are 6 px here; the box starts at every offset within one.
+        for shift in 0..6 {
+            let page = GrayImage::from_fn(2400, 3000, |x, y| {
+                let (x0, y0) = (600 + shift, 1200 + shift);
+                let inside = (x0..x0 + 400).contains(&x) && (y0..y0 + 130).contains(&y);
+                let text = (x0 + 50..x0 + 350).contains(&x) && (y0 + 40..y0 + 90).contains(&y);
+                Luma([match (inside, text && x % 12 < 4) {
+                    (true, true) => 255,
+                    (true, false) => 30,
+                    _ => 250,
+                }])
+            });
+            let found = patches(&page);
+            assert_eq!(found.len(), 1, "shifted {shift}: {found:?}");
+            let p = found[0];
+            assert_eq!(
+                (p.left, p.top, p.width, p.height),
+                (600 + shift, 1200 + shift, 400, 130)
+            );
+        }
+    }
+
+    #[test]
+    fn paper_beyond_a_rounded_corner_stays_paper() {
+        let page = GrayImage::from_fn(1200, 1600, |x, y| {
+            let corner = !(106..394).contains(&x) && !(906..954).contains(&y);
+            let inside = (100..400).contains(&x) && (900..960).contains(&y) && !corner;
+            let text = (150..350).contains(&x) && (915..945).contains(&y) && x % 15 < 3;
+            Luma([match (inside, text) {
+                (true, true) => 255,
+                (true, false) => 110,
+                _ => 250,
+            }])
+        });
+        let found = patches(&page);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let lifted = lifted(&page, &found);
+        assert_eq!(lifted.get_pixel(found[0].left, found[0].top).0[0], 255);
+        assert_eq!(lifted.get_pixel(150, 920).0[0], 0);
+    }
+
+    #[test]
+    fn a_row_of_patches_goes_left_to_right_whatever_their_tops() {
+        let patch = |left, top| Patch {
+            left,
+            top,
+            width: 100,
+            height: 40,
+            fill: 100,
+            marks: 250,
+        };
+        let order: Vec<u32> = in_rows(vec![
+            patch(300, 501),
+            patch(100, 502),
+            patch(200, 500),
+            patch(50, 600),
+        ])
+        .iter()
+        .map(|p| p.left)
+        .collect();
+        assert_eq!(order, [100, 200, 300, 50]);
     }
 
     #[test]

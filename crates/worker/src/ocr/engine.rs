@@ -12,7 +12,7 @@ use scribe_core::{hocr, tsv};
 use scribe_core::preprocess::{Layout, reversed};
 
 use super::tesseract::{Api, Area, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
-use super::{pictures, table_rows};
+use super::{patches, pictures, table_rows};
 
 /// OSD reads a copy no finer than this: a quarter of the cost of a 300-dpi
 /// page, and still enough detail for the small type of a two-column paper,
@@ -217,22 +217,24 @@ impl Engine {
             width,
             height,
         };
+        // One budget for pictures and patches: each more reading of the page.
+        let mut budget = pictures::Budget::for_page(started.elapsed());
         let mut rescued = pictures::read(
             &mut self.api,
             &passages,
             &words,
             image,
-            started.elapsed(),
+            &mut budget,
             &outputs,
         )?;
-        let patches = reversed::patches(&page.ocr);
-        if !patches.is_empty() {
+        let found = reversed::patches(&page.ocr);
+        if !found.is_empty() {
             // Read on a page of their own, turned to dark text on light, where
             // nothing else is: what the page's reading and its pictures' have
             // is not read again.
-            let lifted = Pix::from_gray(&reversed::lifted(&page.ocr, &patches), page.dpi)?;
+            let lifted = Pix::from_gray(&reversed::lifted(&page.ocr, &found), page.dpi)?;
             self.api.set_image(&lifted, page.dpi);
-            let areas: Vec<Area> = patches
+            let areas: Vec<Area> = found
                 .iter()
                 .map(|p| Area {
                     left: p.left,
@@ -243,21 +245,21 @@ impl Engine {
                 .collect();
             let mut read = words.clone();
             read.extend(rescued.iter().flat_map(|r| r.words.iter().cloned()));
-            let found = pictures::read_patches(
+            let lines = patches::read(
                 &mut self.api,
                 &passages,
                 &read,
                 &areas,
                 image,
-                started.elapsed(),
+                &mut budget,
                 &outputs,
             )?;
             tracing::debug!(
-                patches = patches.len(),
-                lines = found.iter().map(|r| r.lines.len()).sum::<usize>(),
+                patches = found.len(),
+                lines = lines.iter().map(|r| r.lines.len()).sum::<usize>(),
                 "light text on dark patches"
             );
-            rescued.extend(found);
+            rescued.extend(lines);
         }
         let tabled = table_rows::by_rows(&passages, &words);
         if tabled.is_some() || !rescued.is_empty() {

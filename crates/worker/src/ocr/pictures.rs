@@ -33,6 +33,22 @@ const MIN_BUDGET: Duration = Duration::from_secs(5);
 /// A picture this much of the page is a photograph, not text laid over one.
 const MAX_SHARE: f64 = 0.8;
 
+/// What looking for text in a page's pictures and patches may still take.
+pub struct Budget {
+    deadline: Instant,
+    lines: usize,
+}
+
+impl Budget {
+    /// For a page whose reading took `spent`.
+    pub fn for_page(spent: Duration) -> Self {
+        Self {
+            deadline: Instant::now() + (spent * 3).max(MIN_BUDGET),
+            lines: MAX_LINES,
+        }
+    }
+}
+
 /// What was read in one picture block or patch: its lines, top to bottom.
 pub struct Rescued {
     /// The passage its lines follow (see [`anchor`]); `None` before the first.
@@ -61,7 +77,7 @@ pub fn read(
     passages: &[Passage],
     read: &[Word],
     image: Area,
-    spent: Duration,
+    budget: &mut Budget,
     out: &Outputs,
 ) -> Result<Vec<Rescued>, TesseractError> {
     let page = f64::from(image.width) * f64::from(image.height);
@@ -73,47 +89,22 @@ pub fn read(
         })
         .map(|(block, area)| Region {
             block,
+            paragraph: 1,
             area,
             after: Some(anchor(passages, block, area)),
         })
         .collect();
-    read_regions(api, &regions, read, image, spent, out, "picture")
-}
-
-/// Reads `patches` (see `scribe_core::preprocess::reversed`) of the current
-/// image, where each has been lifted to dark text on light paper, for lines
-/// of text, as [`read`] reads pictures. Each line's words take the block of
-/// the paragraph they follow.
-pub fn read_patches(
-    api: &mut Api,
-    passages: &[Passage],
-    read: &[Word],
-    patches: &[Area],
-    image: Area,
-    spent: Duration,
-    out: &Outputs,
-) -> Result<Vec<Rescued>, TesseractError> {
-    let regions: Vec<Region> = patches
-        .iter()
-        .map(|&area| {
-            let after = standing_under(passages, area);
-            Region {
-                block: after.map_or(0, |i| passages[i].block()),
-                area,
-                after,
-            }
-        })
-        .collect();
-    read_regions(api, &regions, read, image, spent, out, "patch")
+    read_regions(api, &regions, read, image, budget, out, "picture")
 }
 
 /// An area of the page whose text the page's reading lacks.
-struct Region {
-    /// The block its words are numbered in.
-    block: u32,
-    area: Area,
+pub(super) struct Region {
+    /// The block and paragraph its words are numbered in.
+    pub block: u32,
+    pub paragraph: u32,
+    pub area: Area,
     /// The passage its text follows; `None` before the first.
-    after: Option<usize>,
+    pub after: Option<usize>,
 }
 
 /// Reads each of `regions` for lines of text: the words are found one by one
@@ -121,22 +112,27 @@ struct Region {
 /// lines that read as text join the page where their region stands. Each
 /// line's part of the text layer is written beside the page's, named by
 /// `kind`, and added to it.
-fn read_regions(
+pub(super) fn read_regions(
     api: &mut Api,
     regions: &[Region],
     read: &[Word],
     image: Area,
-    spent: Duration,
+    budget: &mut Budget,
     out: &Outputs,
     kind: &str,
 ) -> Result<Vec<Rescued>, TesseractError> {
-    let deadline = Instant::now() + (spent * 3).max(MIN_BUDGET);
+    let deadline = budget.deadline;
     let mut taken: Vec<BBox> = read.iter().map(|w| w.bbox).collect();
     let mut rescued = Vec::new();
     let mut layers = Vec::new();
-    let mut budget = MAX_LINES;
-    for &Region { block, area, after } in regions {
-        if budget == 0 {
+    for &Region {
+        block,
+        paragraph,
+        area,
+        after,
+    } in regions
+    {
+        if budget.lines == 0 {
             break;
         }
         let Some(found) = read_area(api, area, PSM_SPARSE_TEXT, deadline)? else {
@@ -159,10 +155,10 @@ fn read_regions(
         for tries in line_areas(&found, image, &taken) {
             let mut words = Vec::new();
             for line in tries {
-                if budget == 0 {
+                if budget.lines == 0 {
                     break;
                 }
-                budget -= 1;
+                budget.lines -= 1;
                 words = read_area(api, line, PSM_SINGLE_LINE, deadline)?.unwrap_or_default();
                 if reads_as_text(&words) {
                     break;
@@ -178,7 +174,7 @@ fn read_regions(
             let number = region.lines.len() as u32 + 1;
             region.words.extend(words.into_iter().map(|w| Word {
                 block,
-                paragraph: 1,
+                paragraph,
                 line: number,
                 ..w
             }));
@@ -249,13 +245,29 @@ pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
 }
 
 /// `words` with each rescued picture's words placed as its text is.
-pub fn words(mut words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec<Word> {
-    for r in rescued {
-        let after = block_before(passages, r);
-        let at = words.partition_point(|w| w.block <= after);
-        words.splice(at..at, r.words.iter().cloned());
+pub fn words(words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec<Word> {
+    // Placed in the reading's own words, in block order; inserting one by one
+    // would place later ones among words of a picture's block put earlier.
+    let mut at: Vec<(usize, usize)> = rescued
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let after = block_before(passages, r);
+            (words.partition_point(|w| w.block <= after), i)
+        })
+        .collect();
+    at.sort_unstable();
+    let extra: usize = rescued.iter().map(|r| r.words.len()).sum();
+    let mut out = Vec::with_capacity(words.len() + extra);
+    let mut words = words.into_iter();
+    let mut taken = 0;
+    for (position, i) in at {
+        out.extend(words.by_ref().take(position - taken));
+        taken = position;
+        out.extend(rescued[i].words.iter().cloned());
     }
-    words
+    out.extend(words);
+    out
 }
 
 /// The block of the passage `rescued` follows, 0 before the first: where
@@ -277,22 +289,8 @@ fn anchor(passages: &[Passage], picture: u32, a: Area) -> usize {
     })
 }
 
-/// Where a patch's text belongs: after the nearest paragraph above it that
-/// shares some of its width (a row of buttons under a form's last line) or,
-/// with none, after the lowest paragraph that starts above it; before the
-/// first when it tops the page (a banner).
-fn standing_under(passages: &[Passage], a: Area) -> Option<usize> {
-    above(passages, a).or_else(|| {
-        let higher = passages.iter().enumerate().filter_map(|(i, p)| match p {
-            Passage::Text { area, .. } if area.top <= a.top => Some((area.top, i)),
-            _ => None,
-        });
-        higher.max().map(|(_, i)| i)
-    })
-}
-
 /// The nearest paragraph above `a` that shares some of its width.
-fn above(passages: &[Passage], a: Area) -> Option<usize> {
+pub(super) fn above(passages: &[Passage], a: Area) -> Option<usize> {
     let above = passages.iter().enumerate().filter_map(|(i, p)| match p {
         Passage::Text { area, .. }
             if area.top <= a.top
@@ -569,23 +567,30 @@ mod tests {
     }
 
     #[test]
-    fn a_patch_follows_the_paragraph_it_stands_under_or_tops_the_page() {
-        let text = |block, area| Passage::Text {
+    fn each_part_is_placed_among_the_readings_own_words() {
+        let text = |block, top| Passage::Text {
             block,
-            area,
+            area: area(0, top, 100, 20),
             text: String::new(),
         };
-        let passages = vec![
-            text(1, area(100, 300, 800, 60)),
-            text(2, area(1200, 300, 800, 400)),
-            text(3, area(100, 900, 800, 60)),
+        let passages = vec![text(1, 0), text(2, 100), text(3, 200), text(4, 300)];
+        let part = |after, word: Word| Rescued {
+            after: Some(after),
+            lines: Vec::new(),
+            words: vec![word],
+            hocr: Vec::new(),
+        };
+        // A picture (block 9) after block 1, then a patch after block 3.
+        let rescued = vec![
+            part(0, word("picture", 90.0, (0, 50), 9)),
+            part(2, word("patch", 90.0, (0, 250), 3)),
         ];
-        // A row of buttons under the first paragraph.
-        assert_eq!(standing_under(&passages, area(100, 500, 300, 100)), Some(0));
-        // Under no paragraph's width: after the lowest that starts above it.
-        assert_eq!(standing_under(&passages, area(2100, 800, 200, 80)), Some(1));
-        // A banner across the top.
-        assert_eq!(standing_under(&passages, area(0, 0, 2400, 150)), None);
+        let page: Vec<Word> = (1..=4)
+            .map(|b| word(&format!("w{b}"), 90.0, (0, 100 * (b - 1)), b))
+            .collect();
+        let merged = words(page, &passages, &rescued);
+        let order: Vec<&str> = merged.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(order, ["w1", "picture", "w2", "w3", "patch", "w4"]);
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! spreadsheet, an invoice's items and amounts) for a paragraph of its own
 //! and reads the columns one after the other, so a row's label ends up a
 //! screen away from its figures. Paragraphs side by side whose lines stand on
-//! the same rows, and hold a cell's few words each, are a table: its text is
-//! read across, row by row, where the first of them stood.
+//! the same rows, and hold a cell's few words each, are a table when one of
+//! them holds figures or they are four or more: its text is read across, row
+//! by row, where the first of them stood.
+
+use std::collections::HashMap;
 
 use scribe_core::results::Word;
 
@@ -119,6 +122,13 @@ impl Line {
 /// The text passages with their words' lines: Tesseract numbers a block's
 /// paragraphs from 1 in the order the passages list them.
 fn paragraphs(passages: &[Passage], words: &[Word]) -> Vec<Paragraph> {
+    let mut by_paragraph: HashMap<(u32, u32), Vec<&Word>> = HashMap::new();
+    for w in words {
+        by_paragraph
+            .entry((w.block, w.paragraph))
+            .or_default()
+            .push(w);
+    }
     let mut out = Vec::new();
     let mut seen_in_block = (0u32, 0u32);
     for (i, passage) in passages.iter().enumerate() {
@@ -132,10 +142,7 @@ fn paragraphs(passages: &[Passage], words: &[Word]) -> Vec<Paragraph> {
         };
         seen_in_block = (*block, number);
         let mut lines: Vec<(u32, Line)> = Vec::new();
-        for w in words
-            .iter()
-            .filter(|w| w.block == *block && w.paragraph == number)
-        {
+        for w in by_paragraph.get(&(*block, number)).into_iter().flatten() {
             let b = w.bbox;
             match lines.iter_mut().find(|(n, _)| *n == w.line) {
                 Some((_, line)) => {
@@ -185,11 +192,18 @@ fn side_by_side(a: &Paragraph, b: &Paragraph) -> bool {
     aligned >= 2 && aligned as f64 >= shorter as f64 * ALIGNED
 }
 
-/// Whether `p` is a line of a few words on a row of `table`, beside its cells.
+/// Whether `p` is a line of a few words on a row of `table`, beside its
+/// cells and within its width (not a heading in the page's other column).
 fn is_cell(p: &Paragraph, table: &[&Paragraph]) -> bool {
     let [line] = p.lines.as_slice() else {
         return false;
     };
+    let left = table.iter().map(|c| c.left()).min().unwrap_or(0);
+    let right = table.iter().map(|c| c.right()).max().unwrap_or(0);
+    let middle = (line.left + line.right) / 2;
+    if middle < left || middle > right {
+        return false;
+    }
     let mut on_row = table
         .iter()
         .flat_map(|c| &c.lines)
@@ -200,9 +214,11 @@ fn is_cell(p: &Paragraph, table: &[&Paragraph]) -> bool {
         && on_row.all(|l| l.right <= line.left || line.right <= l.left)
 }
 
-/// Three columns or more, or two of which one holds figures. Paragraphs
-/// above one another are one column: the two columns of an article's
-/// footnotes, a paragraph of links each, are two lists side by side.
+/// Columns of which one holds figures (amounts, counts, dates), or four
+/// columns or more. Paragraphs above one another are one column: the two
+/// columns of an article's footnotes, a paragraph of links each, are two
+/// lists side by side. Three columns of words alone are as often a letter's
+/// footer (address, telephone, bank) or an index as a table.
 fn is_table(paragraphs: &[&Paragraph]) -> bool {
     let mut columns: Vec<(u32, u32, Vec<&Line>)> = Vec::new();
     for p in paragraphs {
@@ -215,14 +231,15 @@ fn is_table(paragraphs: &[&Paragraph]) -> bool {
         }
         columns.push((left, right, lines));
     }
+    let figures = |lines: &Vec<&Line>| {
+        let figures = lines
+            .iter()
+            .filter(|l| l.words.iter().all(|w| is_figure(w)));
+        figures.count() as f64 >= lines.len() as f64 * FIGURES
+    };
     match columns.len() {
         0 | 1 => false,
-        2 => columns.iter().any(|(_, _, lines)| {
-            let figures = lines
-                .iter()
-                .filter(|l| l.words.iter().all(|w| is_figure(w)));
-            figures.count() as f64 >= lines.len() as f64 * FIGURES
-        }),
+        2 | 3 => columns.iter().any(|(_, _, lines)| figures(lines)),
         _ => true,
     }
 }
@@ -382,17 +399,25 @@ mod tests {
             column(3, 600, 680, &["5 www.die-bibel.de/", "online-bibeln/"]),
         ]);
         assert!(by_rows(&passages, &words).is_none());
+        // Three columns of words: a letter's footer, say.
+        let (passages, words) = page(vec![
+            column(1, 100, 600, &["Acme Ltd", "1 High St", "Leeds"]),
+            column(2, 700, 600, &["Phone", "Fax", "Email"]),
+            column(3, 1300, 600, &["Bank", "Sort code", "Account"]),
+        ]);
+        assert!(by_rows(&passages, &words).is_none());
         // Side by side, but each row of one between two of the others'.
         let (passages, words) = page(vec![
             column(1, 100, 600, &["a1", "a2", "a3"]),
             column(2, 400, 620, &["b1", "b2", "b3"]),
             column(3, 700, 600, &["c1", "c2", "c3"]),
             column(4, 1000, 600, &["d1", "d2", "d3"]),
+            column(5, 1300, 600, &["e1", "e2", "e3"]),
         ]);
-        let rows = by_rows(&passages, &words).expect("a, c and d are a table");
+        let rows = by_rows(&passages, &words).expect("a, c, d and e are a table");
         assert_eq!(
             text(&rows),
-            "a1 c1 d1\na2 c2 d2\na3 c3 d3\n\nb1\nb2\nb3\n\n"
+            "a1 c1 d1 e1\na2 c2 d2 e2\na3 c3 d3 e3\n\nb1\nb2\nb3\n\n"
         );
     }
 }
