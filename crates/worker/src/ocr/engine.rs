@@ -211,12 +211,7 @@ impl Engine {
             tessdata: &self.tessdata,
         };
         let (width, height) = page.ocr.dimensions();
-        let image = Area {
-            left: 0,
-            top: 0,
-            width,
-            height,
-        };
+        let image = Area::new(0, 0, width, height);
         // One budget for pictures and patches: each more reading of the page.
         let mut budget = pictures::Budget::for_page(started.elapsed());
         let mut rescued = pictures::read(
@@ -236,19 +231,13 @@ impl Engine {
             self.api.set_image(&lifted, page.dpi);
             let areas: Vec<Area> = found
                 .iter()
-                .map(|p| Area {
-                    left: p.left,
-                    top: p.top,
-                    width: p.width,
-                    height: p.height,
-                })
+                .map(|p| Area::new(p.left, p.top, p.width, p.height))
                 .collect();
-            let mut read = words.clone();
-            read.extend(rescued.iter().flat_map(|r| r.words.iter().cloned()));
+            let read = words.iter().chain(rescued.iter().flat_map(|r| &r.words));
             let lines = patches::read(
                 &mut self.api,
                 &passages,
-                &read,
+                read.map(|w| w.bbox).collect(),
                 &areas,
                 image,
                 &mut budget,

@@ -2,19 +2,20 @@
 //! read from a copy of the page where each is lifted to dark text on light,
 //! as picture blocks are read (see `pictures`), and placed where it stands.
 
-use scribe_core::results::Word;
+use scribe_core::results::BBox;
 
 use super::pictures::{self, Budget, Outputs, Region, Rescued};
 use super::tesseract::{Api, Area, Passage, TesseractError};
 
 /// Reads `patches` of the current image, the lifted copy, for lines of text.
-/// `read` are the words the page's reading (and its pictures') already has.
+/// `taken` are the boxes of the words the page's reading (and its pictures')
+/// already has.
 /// Each patch's words are numbered as a paragraph of the block its text
 /// follows, after that block's own.
 pub fn read(
     api: &mut Api,
     passages: &[Passage],
-    read: &[Word],
+    taken: Vec<BBox>,
     patches: &[Area],
     image: Area,
     budget: &mut Budget,
@@ -36,7 +37,7 @@ pub fn read(
             after,
         });
     }
-    pictures::read_regions(api, &regions, read, image, budget, out, "patch")
+    pictures::read_regions(api, &regions, taken, image, budget, out, "patch")
 }
 
 /// Where a patch's text belongs: after the nearest paragraph above it that
@@ -57,13 +58,8 @@ fn standing_under(passages: &[Passage], a: Area) -> Option<usize> {
 mod tests {
     use super::*;
 
-    fn area(left: u32, top: u32, width: u32, height: u32) -> Area {
-        Area {
-            left,
-            top,
-            width,
-            height,
-        }
+    const fn area(left: u32, top: u32, width: u32, height: u32) -> Area {
+        Area::new(left, top, width, height)
     }
 
     #[test]

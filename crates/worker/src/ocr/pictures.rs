@@ -94,7 +94,8 @@ pub fn read(
             after: Some(anchor(passages, block, area)),
         })
         .collect();
-    read_regions(api, &regions, read, image, budget, out, "picture")
+    let taken = read.iter().map(|w| w.bbox).collect();
+    read_regions(api, &regions, taken, image, budget, out, "picture")
 }
 
 /// An area of the page whose text the page's reading lacks.
@@ -111,18 +112,18 @@ pub(super) struct Region {
 /// (sparse text), gathered into lines, and each line read on its own; the
 /// lines that read as text join the page where their region stands. Each
 /// line's part of the text layer is written beside the page's, named by
-/// `kind`, and added to it.
+/// `kind`, and added to it. `taken` are the boxes of words already read:
+/// nothing is read twice.
 pub(super) fn read_regions(
     api: &mut Api,
     regions: &[Region],
-    read: &[Word],
+    mut taken: Vec<BBox>,
     image: Area,
     budget: &mut Budget,
     out: &Outputs,
     kind: &str,
 ) -> Result<Vec<Rescued>, TesseractError> {
     let deadline = budget.deadline;
-    let mut taken: Vec<BBox> = read.iter().map(|w| w.bbox).collect();
     let mut rescued = Vec::new();
     let mut layers = Vec::new();
     for &Region {
@@ -482,13 +483,8 @@ mod tests {
         }
     }
 
-    fn area(left: u32, top: u32, width: u32, height: u32) -> Area {
-        Area {
-            left,
-            top,
-            width,
-            height,
-        }
+    const fn area(left: u32, top: u32, width: u32, height: u32) -> Area {
+        Area::new(left, top, width, height)
     }
 
     #[test]
@@ -580,9 +576,11 @@ mod tests {
             words: vec![word],
             hocr: Vec::new(),
         };
-        // A picture (block 9) after block 1, then a patch after block 3.
+        // A picture (block 9) after block 2, then a patch after block 3:
+        // among the words with the picture's in, a search for block 3's end
+        // met the picture's first and stopped short of block 3.
         let rescued = vec![
-            part(0, word("picture", 90.0, (0, 50), 9)),
+            part(1, word("picture", 90.0, (0, 150), 9)),
             part(2, word("patch", 90.0, (0, 250), 3)),
         ];
         let page: Vec<Word> = (1..=4)
@@ -590,7 +588,7 @@ mod tests {
             .collect();
         let merged = words(page, &passages, &rescued);
         let order: Vec<&str> = merged.iter().map(|w| w.text.as_str()).collect();
-        assert_eq!(order, ["w1", "picture", "w2", "w3", "patch", "w4"]);
+        assert_eq!(order, ["w1", "w2", "picture", "w3", "patch", "w4"]);
     }
 
     #[test]

@@ -41,25 +41,15 @@ pub fn by_rows(passages: &[Passage], words: &[Word]) -> Option<Vec<Passage>> {
             }
         }
     }
-    let mut tables: Vec<Vec<&Paragraph>> = Vec::new();
-    for i in 0..columns.len() {
-        let r = root(&mut group, i);
-        let members: Vec<&Paragraph> = (0..columns.len())
-            .filter(|&j| j >= i && root(&mut group, j) == r)
-            .map(|j| columns[j])
-            .collect();
-        if r == i && is_table(&members) {
-            tables.push(members);
-        }
+    let mut groups: Vec<Vec<&Paragraph>> = vec![Vec::new(); columns.len()];
+    for (i, column) in columns.iter().enumerate() {
+        groups[root(&mut group, i)].push(column);
     }
+    let mut tables: Vec<Vec<&Paragraph>> = groups.into_iter().filter(|g| is_table(g)).collect();
     // A lone line on a table's row (its total, its header cut off by a rule)
     // is a paragraph of one line: a cell of the table all the same.
     for table in &mut tables {
-        let strays: Vec<&Paragraph> = paragraphs
-            .iter()
-            .filter(|p| !columns.iter().any(|c| c.passage == p.passage))
-            .filter(|p| is_cell(p, table))
-            .collect();
+        let strays: Vec<&Paragraph> = paragraphs.iter().filter(|p| is_cell(p, table)).collect();
         table.extend(strays);
     }
     if tables.is_empty() {
@@ -81,13 +71,13 @@ pub fn by_rows(passages: &[Passage], words: &[Word]) -> Option<Vec<Passage>> {
 }
 
 /// A paragraph of the reading with its lines.
-struct Paragraph {
+struct Paragraph<'a> {
     /// Its place among the passages.
     passage: usize,
-    lines: Vec<Line>,
+    lines: Vec<Line<'a>>,
 }
 
-impl Paragraph {
+impl Paragraph<'_> {
     fn left(&self) -> u32 {
         self.lines.iter().map(|l| l.left).min().unwrap_or(0)
     }
@@ -98,15 +88,15 @@ impl Paragraph {
 }
 
 /// A line's words and where it stands.
-struct Line {
-    words: Vec<String>,
+struct Line<'a> {
+    words: Vec<&'a str>,
     left: u32,
     right: u32,
     top: u32,
     bottom: u32,
 }
 
-impl Line {
+impl Line<'_> {
     fn middle(&self) -> u32 {
         (self.top + self.bottom) / 2
     }
@@ -121,7 +111,7 @@ impl Line {
 
 /// The text passages with their words' lines: Tesseract numbers a block's
 /// paragraphs from 1 in the order the passages list them.
-fn paragraphs(passages: &[Passage], words: &[Word]) -> Vec<Paragraph> {
+fn paragraphs<'a>(passages: &[Passage], words: &'a [Word]) -> Vec<Paragraph<'a>> {
     let mut by_paragraph: HashMap<(u32, u32), Vec<&Word>> = HashMap::new();
     for w in words {
         by_paragraph
@@ -141,12 +131,12 @@ fn paragraphs(passages: &[Passage], words: &[Word]) -> Vec<Paragraph> {
             1
         };
         seen_in_block = (*block, number);
-        let mut lines: Vec<(u32, Line)> = Vec::new();
+        let mut lines: Vec<(u32, Line<'a>)> = Vec::new();
         for w in by_paragraph.get(&(*block, number)).into_iter().flatten() {
             let b = w.bbox;
             match lines.iter_mut().find(|(n, _)| *n == w.line) {
                 Some((_, line)) => {
-                    line.words.push(w.text.clone());
+                    line.words.push(&w.text);
                     line.left = line.left.min(b.x);
                     line.right = line.right.max(b.x + b.width);
                     line.top = line.top.min(b.y);
@@ -155,7 +145,7 @@ fn paragraphs(passages: &[Passage], words: &[Word]) -> Vec<Paragraph> {
                 None => lines.push((
                     w.line,
                     Line {
-                        words: vec![w.text.clone()],
+                        words: vec![&w.text],
                         left: b.x,
                         right: b.x + b.width,
                         top: b.y,
@@ -312,12 +302,7 @@ mod tests {
             }
         }
         let text = format!("{}\n\n", cells.join("\n"));
-        let area = Area {
-            left: x,
-            top,
-            width: 200,
-            height: 40 * cells.len() as u32,
-        };
+        let area = Area::new(x, top, 200, 40 * cells.len() as u32);
         (Passage::Text { block, area, text }, words)
     }
 

@@ -114,6 +114,15 @@ pub struct Area {
 }
 
 impl Area {
+    pub const fn new(left: u32, top: u32, width: u32, height: u32) -> Self {
+        Self {
+            left,
+            top,
+            width,
+            height,
+        }
+    }
+
     /// Whether the two share a point, edges included.
     pub fn touches(&self, other: &Area) -> bool {
         self.left <= other.left + other.width
