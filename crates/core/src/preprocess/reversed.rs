@@ -2,9 +2,9 @@
 //! and banners. Layout analysis takes a filled patch for a picture or for
 //! noise and drops it, text and all; the engine never sees light text there
 //! as text. A patch is found as a solid dark area holding light marks, and
-//! [`lifted`] turns each into dark text on light paper to be read.
+//! [`lifted`] turns each into dark text on light paper before the page is read.
 
-use image::GrayImage;
+use image::{GrayImage, RgbImage};
 
 /// The page is searched on a grid of cells about this many to its short side:
 /// fine enough for a button's padding, coarse enough that a cell on a line of
@@ -23,6 +23,8 @@ const MARK_CONTRAST: u8 = 80;
 /// A patch holds at least this share of light marks (text), and at most this
 /// (more is a frame around light paper, which the engine reads as it is).
 const MARKS: (f64, f64) = (0.02, 0.6);
+/// Light marks on one row that make a patch's text (a button's word).
+const SIDE_BY_SIDE: usize = 3;
 /// Each side of a patch is fill for at least this share of its middle.
 const FRAMED: f64 = 0.9;
 /// A patch larger than this share of the page is a photograph, or the page is
@@ -103,12 +105,13 @@ fn in_rows(mut patches: Vec<Patch>) -> Vec<Patch> {
     rows.concat()
 }
 
-/// A copy of `page` as white paper with each of `patches` on it turned to
-/// dark marks on light: the engine reads it as it reads print. What is light
-/// at a patch's border (the paper beyond a rounded corner) is paper, not a
-/// mark: turned dark it would read as a stroke beside the text.
+/// A copy of `page` with each of `patches` turned to dark marks on light
+/// paper: the engine reads them where they stand, as it reads print, and
+/// lays them out with the rest of the page. What is light at a patch's border
+/// (the paper beyond a rounded corner) is paper, not a mark: turned dark it
+/// would read as a stroke beside the text.
 pub fn lifted(page: &GrayImage, patches: &[Patch]) -> GrayImage {
-    let mut out = GrayImage::from_pixel(page.width(), page.height(), image::Luma([255]));
+    let mut out = page.clone();
     for p in patches {
         // A patch's marks are at least MARK_CONTRAST above its fill.
         let span = f32::from(p.marks - p.fill).max(1.0);
@@ -120,8 +123,43 @@ pub fn lifted(page: &GrayImage, patches: &[Patch]) -> GrayImage {
             }
         }
         clear_from_border(page, p, &mut out);
+        clear_around(p, &mut out);
     }
     out
+}
+
+/// Turns to paper a ring around `patch`: what was its edge's blur or its
+/// corners' curve, left dark beside a patch now paper, reads as `|` and `(`.
+fn clear_around(patch: &Patch, out: &mut GrayImage) {
+    let ring = (patch.height / 12).clamp(2, 8);
+    let (l, t) = (
+        patch.left.saturating_sub(ring),
+        patch.top.saturating_sub(ring),
+    );
+    let r = (patch.left + patch.width + ring).min(out.width());
+    let b = (patch.top + patch.height + ring).min(out.height());
+    for y in t..b {
+        for x in l..r {
+            let inside = (patch.left..patch.left + patch.width).contains(&x)
+                && (patch.top..patch.top + patch.height).contains(&y);
+            if !inside {
+                out.put_pixel(x, y, image::Luma([255]));
+            }
+        }
+    }
+}
+
+/// Paints `patches` of `lifted` (see [`lifted`]) over a colour copy of the
+/// same page, so that a page read in colour reads its patches lifted too.
+pub fn lift_colour(colour: &mut RgbImage, lifted: &GrayImage, patches: &[Patch]) {
+    for p in patches {
+        for y in p.top..p.top + p.height {
+            for x in p.left..p.left + p.width {
+                let v = lifted.get_pixel(x, y).0[0];
+                colour.put_pixel(x, y, image::Rgb([v, v, v]));
+            }
+        }
+    }
 }
 
 /// Turns back to paper the light pixels of `patch` joined to its border.
@@ -175,7 +213,11 @@ fn marked(page: &GrayImage, cells: Bounds, outer: Bounds) -> Option<Patch> {
     let light_from = usize::from(fill.checked_add(MARK_CONTRAST)?);
     let light: u64 = levels[light_from..].iter().sum();
     let share = light as f64 / total as f64;
-    if share < MARKS.0 || share > MARKS.1 || !framed(page, bounds, fill) {
+    if share < MARKS.0
+        || share > MARKS.1
+        || !framed(page, bounds, fill)
+        || !side_by_side(page, bounds, fill)
+    {
         return None;
     }
     // Stretched to black, the marks' median: the body of their strokes, not
@@ -189,6 +231,59 @@ fn marked(page: &GrayImage, cells: Bounds, outer: Bounds) -> Option<Patch> {
         height,
         fill,
         marks,
+    })
+}
+
+/// Whether `SIDE_BY_SIDE` of the light marks held inside `bounds` stand on
+/// one row, as letters of a word do: the counter of a bold `p` is a framed
+/// light mark too, a `B`'s two stand one above the other and a blackletter
+/// `ch` holds two side by side. Lifted in place, such a letter would be
+/// turned inside out.
+fn side_by_side(page: &GrayImage, (left, top, width, height): Bounds, fill: u8) -> bool {
+    let (right, bottom) = (left + width, top + height);
+    let light = |x: u32, y: u32| !is_fill(page, x, y, fill);
+    let mut seen = vec![false; width as usize * height as usize];
+    let at = |x: u32, y: u32| ((y - top) * width + (x - left)) as usize;
+    // Each mark held inside: its left, right, top and bottom.
+    let mut marks: Vec<(u32, u32, u32, u32)> = Vec::new();
+    for y0 in top..bottom {
+        for x0 in left..right {
+            if seen[at(x0, y0)] || !light(x0, y0) {
+                continue;
+            }
+            seen[at(x0, y0)] = true;
+            let (mut extent, mut held) = ((x0, x0, y0, y0), true);
+            let mut stack = vec![(x0, y0)];
+            while let Some((x, y)) = stack.pop() {
+                extent = (
+                    extent.0.min(x),
+                    extent.1.max(x),
+                    extent.2.min(y),
+                    extent.3.max(y),
+                );
+                held &= x > left && y > top && x + 1 < right && y + 1 < bottom;
+                let near = [
+                    (x > left).then(|| (x - 1, y)),
+                    (x + 1 < right).then(|| (x + 1, y)),
+                    (y > top).then(|| (x, y - 1)),
+                    (y + 1 < bottom).then(|| (x, y + 1)),
+                ];
+                for (nx, ny) in near.into_iter().flatten() {
+                    if !seen[at(nx, ny)] && light(nx, ny) {
+                        seen[at(nx, ny)] = true;
+                        stack.push((nx, ny));
+                    }
+                }
+            }
+            if held {
+                marks.push(extent);
+            }
+        }
+    }
+    marks.iter().any(|a| {
+        let middle = (a.2 + a.3) / 2;
+        let row = marks.iter().filter(|b| (b.2..=b.3).contains(&middle));
+        row.count() >= SIDE_BY_SIDE
     })
 }
 
@@ -460,6 +555,33 @@ mod tests {
     }
 
     #[test]
+    fn the_counters_of_bold_letters_are_no_patch() {
+        // A bold `b` as a screenshot enlarged shows it: a thick ring of ink
+        // round one light counter; a `B`'s two counters stand one above the
+        // other. Beside them, a patch of three light marks side by side.
+        let page = GrayImage::from_fn(1200, 1600, |x, y| {
+            // A bowl squared off as enlarged type is: 80 across, strokes 22 thick.
+            let ring = |cx: u32, cy: u32| {
+                let (dx, dy) = (x.abs_diff(cx), y.abs_diff(cy));
+                dx < 40 && dy < 40 && (dx >= 18 || dy >= 18)
+            };
+            let b = ring(200, 300) || (155..165).contains(&x) && (200..340).contains(&y);
+            let double_b = ring(500, 300) || ring(500, 380);
+            let patch = (800..1000).contains(&x) && (280..360).contains(&y);
+            let marks = [830, 880, 930].iter().any(|m| (*m..m + 20).contains(&x));
+            let marked = patch && (300..340).contains(&y) && marks;
+            Luma([match (b || double_b || patch, marked) {
+                (_, true) => 250,
+                (true, false) => 30,
+                _ => 250,
+            }])
+        });
+        let found = patches(&page);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].left.abs_diff(800) <= 3, "{found:?}");
+    }
+
+    #[test]
     fn a_row_of_patches_goes_left_to_right_whatever_their_tops() {
         let patch = |left, top| Patch {
             left,
@@ -487,10 +609,18 @@ mod tests {
         let found = patches(&original);
         let lifted = lifted(&original, &found);
         // The box's fill is paper, its light strokes ink, and the rest of the
-        // page (dark text and all) blank.
+        // page (its dark text too) as it was.
         assert_eq!(lifted.get_pixel(120, 905).0[0], 255);
         assert_eq!(lifted.get_pixel(150, 920).0[0], 0);
-        assert_eq!(lifted.get_pixel(100, 0).0[0], 255);
-        assert_eq!(lifted.get_pixel(500, 500).0[0], 255);
+        assert_eq!(lifted.get_pixel(105, 10).0[0], 20);
+        for (x, y) in (0..original.width()).step_by(7).zip((0..800).step_by(3)) {
+            assert_eq!(lifted.get_pixel(x, y), original.get_pixel(x, y));
+        }
+        let mut colour =
+            RgbImage::from_pixel(original.width(), original.height(), image::Rgb([9, 9, 9]));
+        lift_colour(&mut colour, &lifted, &found);
+        assert_eq!(colour.get_pixel(120, 905).0, [255, 255, 255]);
+        assert_eq!(colour.get_pixel(150, 920).0, [0, 0, 0]);
+        assert_eq!(colour.get_pixel(100, 0).0, [9, 9, 9]);
     }
 }

@@ -12,7 +12,7 @@ use scribe_core::{hocr, tsv};
 use scribe_core::preprocess::{Layout, reversed};
 
 use super::tesseract::{Api, Area, PSM_AUTO, PSM_OSD_ONLY, PSM_SINGLE_LINE, Pix, TesseractError};
-use super::{patches, pictures, table_rows};
+use super::{pictures, table_rows};
 
 /// OSD reads a copy no finer than this: a quarter of the cost of a 300-dpi
 /// page, and still enough detail for the small type of a two-column paper,
@@ -130,9 +130,26 @@ impl Engine {
         pdf_base: Option<&Path>,
     ) -> Result<Recognized, TesseractError> {
         let started = Instant::now();
+        // Light text on dark patches is lifted to dark on light where it
+        // stands, so layout analysis reads it in its place on the page, and
+        // what the fill made of it before (junk, or nothing) is never read.
+        let patches = match layout {
+            Layout::Page => reversed::patches(&page.ocr),
+            Layout::Line => Vec::new(),
+        };
+        let lifted = (!patches.is_empty()).then(|| reversed::lifted(&page.ocr, &patches));
+        if !patches.is_empty() {
+            tracing::debug!(patches = patches.len(), "light text on dark patches lifted");
+        }
+        let gray = lifted.as_ref().unwrap_or(&page.ocr);
         let ocr = match page.colour_ocr() {
+            Some(colour) if lifted.is_some() => {
+                let mut colour = colour.into_owned();
+                reversed::lift_colour(&mut colour, gray, &patches);
+                Pix::from_rgb(&colour, page.dpi)?
+            }
             Some(colour) => Pix::from_rgb(&colour, page.dpi)?,
-            None => Pix::from_gray(&page.ocr, page.dpi)?,
+            None => Pix::from_gray(gray, page.dpi)?,
         };
         // Layout analysis finds columns and reading order on a page; on a lone
         // line it tends to split or drop words that line mode reads whole.
@@ -212,9 +229,8 @@ impl Engine {
         };
         let (width, height) = page.ocr.dimensions();
         let image = Area::new(0, 0, width, height);
-        // One budget for pictures and patches: each more reading of the page.
         let mut budget = pictures::Budget::for_page(started.elapsed());
-        let mut rescued = pictures::read(
+        let rescued = pictures::read(
             &mut self.api,
             &passages,
             &words,
@@ -222,34 +238,6 @@ impl Engine {
             &mut budget,
             &outputs,
         )?;
-        let found = reversed::patches(&page.ocr);
-        if !found.is_empty() {
-            // Read on a page of their own, turned to dark text on light, where
-            // nothing else is: what the page's reading and its pictures' have
-            // is not read again.
-            let lifted = Pix::from_gray(&reversed::lifted(&page.ocr, &found), page.dpi)?;
-            self.api.set_image(&lifted, page.dpi);
-            let areas: Vec<Area> = found
-                .iter()
-                .map(|p| Area::new(p.left, p.top, p.width, p.height))
-                .collect();
-            let read = words.iter().chain(rescued.iter().flat_map(|r| &r.words));
-            let lines = patches::read(
-                &mut self.api,
-                &passages,
-                read.map(|w| w.bbox).collect(),
-                &areas,
-                image,
-                &mut budget,
-                &outputs,
-            )?;
-            tracing::debug!(
-                patches = found.len(),
-                lines = lines.iter().map(|r| r.lines.len()).sum::<usize>(),
-                "light text on dark patches"
-            );
-            rescued.extend(lines);
-        }
         let tabled = table_rows::by_rows(&passages, &words);
         if tabled.is_some() || !rescued.is_empty() {
             text = pictures::text(tabled.as_deref().unwrap_or(&passages), &rescued);

@@ -8,7 +8,6 @@ pub mod icc;
 pub mod layer_audit;
 pub mod own_spelling;
 pub mod page;
-pub mod patches;
 pub mod pdf_image;
 pub mod pdf_stream;
 pub mod pdfa;

@@ -33,7 +33,7 @@ const MIN_BUDGET: Duration = Duration::from_secs(5);
 /// A picture this much of the page is a photograph, not text laid over one.
 const MAX_SHARE: f64 = 0.8;
 
-/// What looking for text in a page's pictures and patches may still take.
+/// What looking for text in a page's pictures may still take.
 pub struct Budget {
     deadline: Instant,
     lines: usize,
@@ -49,7 +49,7 @@ impl Budget {
     }
 }
 
-/// What was read in one picture block or patch: its lines, top to bottom.
+/// What was read in one picture block: its lines, top to bottom.
 pub struct Rescued {
     /// The passage its lines follow (see [`anchor`]); `None` before the first.
     pub after: Option<usize>,
