@@ -17,6 +17,9 @@ const MIN_PAPER_MEDIAN: u8 = 140;
 /// The paper is uneven when the typical paper of two parts of the page differs
 /// by more than this; an evenly lit scan's differs by a few levels.
 const UNEVEN_SPREAD: u8 = 40;
+/// Light changes across paper by a level or two from block to block (a few
+/// at a shadow's soft edge); a photograph's "paper" by tens.
+const SMOOTH_STEP: u8 = 8;
 
 /// The page divided by its paper, or `None` when its paper is evenly lit (a
 /// scan) or it is not dark text on light paper.
@@ -144,7 +147,7 @@ fn fill_from_paper(mut closed: GrayImage, mut paper: Vec<bool>) -> GrayImage {
 
 /// Whether the light falling on the paper changes across the page: the
 /// typical paper of each sixteenth of it (a 4 × 4 grid, the median of its
-/// paper cells) differs by more than [`UNEVEN_SPREAD`] from one to another. A
+/// paper cells where the light is smooth) differs by more than [`UNEVEN_SPREAD`] from one to another. A
 /// band of colour, a shaded table or a picture changes the paper only locally,
 /// and a sixteenth's median holds unless it fills most of it; a lamp's,
 /// window's or hand's light changes it over whole parts of the page.
@@ -157,7 +160,7 @@ fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
             let (y0, y1) = (sh * gy / 4, sh * (gy + 1) / 4);
             let cells: Vec<u8> = (y0..y1)
                 .flat_map(|y| (x0..x1).map(move |x| (x, y)))
-                .filter(|&(x, y)| paper[(y * sw + x) as usize])
+                .filter(|&(x, y)| paper[(y * sw + x) as usize] && smooth(closed, x, y))
                 .map(|(x, y)| closed.get_pixel(x, y).0[0])
                 .collect();
             // A sixteenth that is mostly not paper (a desk, a picture) says nothing.
@@ -170,6 +173,23 @@ fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
         (Some(hi), Some(lo)) => hi - lo > UNEVEN_SPREAD,
         _ => false,
     }
+}
+
+/// Whether the light at cell (`x`, `y`) is within [`SMOOTH_STEP`] of its
+/// neighbours': lit paper. A picture's light parts pass for paper cell by
+/// cell, and on an evenly lit page would make its light look uneven.
+fn smooth(closed: &GrayImage, x: u32, y: u32) -> bool {
+    let (w, h) = closed.dimensions();
+    let here = closed.get_pixel(x, y).0[0];
+    let near = [
+        (x > 0).then(|| (x - 1, y)),
+        (x + 1 < w).then(|| (x + 1, y)),
+        (y > 0).then(|| (x, y - 1)),
+        (y + 1 < h).then(|| (x, y + 1)),
+    ];
+    near.into_iter()
+        .flatten()
+        .all(|(nx, ny)| closed.get_pixel(nx, ny).0[0].abs_diff(here) <= SMOOTH_STEP)
 }
 
 /// The gray level below which `pct` percent of `levels` lie.
@@ -259,6 +279,20 @@ mod tests {
                 (false, false, true) => 200,
                 _ => 245,
             }])
+        });
+        assert!(even_out(&page).is_none());
+    }
+
+    #[test]
+    fn an_evenly_lit_page_with_a_photograph_is_left_alone() {
+        // Text on the left, a photograph (light and shade changing every
+        // few blocks) filling the right half.
+        let page = GrayImage::from_fn(1200, 1600, |x, y| {
+            if x >= 600 {
+                let shade = (f64::from(x) / 9.0).sin() * (f64::from(y) / 13.0).cos();
+                return Luma([(150.0 + 95.0 * shade) as u8]);
+            }
+            Luma([if y % 40 < 6 && x % 30 < 20 { 40 } else { 245 }])
         });
         assert!(even_out(&page).is_none());
     }
