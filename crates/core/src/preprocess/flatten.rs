@@ -147,8 +147,9 @@ fn fill_from_paper(mut closed: GrayImage, mut paper: Vec<bool>) -> GrayImage {
 
 /// Whether the light falling on the paper changes across the page: the
 /// typical paper of each sixteenth of it (a 4 × 4 grid, the median of its
-/// paper cells where the light is smooth) differs by more than [`UNEVEN_SPREAD`] from one to another. A
-/// band of colour, a shaded table or a picture changes the paper only locally,
+/// paper cells where the light is smooth) differs by more than
+/// [`UNEVEN_SPREAD`] from one to another. A band of colour, a shaded table or
+/// a picture changes the paper only locally,
 /// and a sixteenth's median holds unless it fills most of it; a lamp's,
 /// window's or hand's light changes it over whole parts of the page.
 fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
@@ -163,7 +164,8 @@ fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
                 .filter(|&(x, y)| paper[(y * sw + x) as usize] && smooth(closed, x, y))
                 .map(|(x, y)| closed.get_pixel(x, y).0[0])
                 .collect();
-            // A sixteenth that is mostly not paper (a desk, a picture) says nothing.
+            // A sixteenth that is mostly not smooth paper (a desk, a picture)
+            // says nothing.
             if cells.len() * 2 > ((x1 - x0) * (y1 - y0)) as usize {
                 medians.push(percentile(cells.into_iter(), 50));
             }

@@ -25,6 +25,8 @@ const MARK_CONTRAST: u8 = 80;
 const MARKS: (f64, f64) = (0.02, 0.6);
 /// Light marks on one row that make a patch's text (a button's word).
 const SIDE_BY_SIDE: usize = 3;
+/// Light marks smaller than this many pixels are specks, not letters.
+const MIN_MARK: u32 = 4;
 /// Each side of a patch is fill for at least this share of its middle.
 const FRAMED: f64 = 0.9;
 /// A patch larger than this share of the page is a photograph, or the page is
@@ -131,13 +133,7 @@ pub fn lifted(page: &GrayImage, patches: &[Patch]) -> GrayImage {
 /// Turns to paper a ring around `patch`: what was its edge's blur or its
 /// corners' curve, left dark beside a patch now paper, reads as `|` and `(`.
 fn clear_around(patch: &Patch, out: &mut GrayImage) {
-    let ring = (patch.height / 12).clamp(2, 8);
-    let (l, t) = (
-        patch.left.saturating_sub(ring),
-        patch.top.saturating_sub(ring),
-    );
-    let r = (patch.left + patch.width + ring).min(out.width());
-    let b = (patch.top + patch.height + ring).min(out.height());
+    let (l, t, r, b) = with_ring(patch, out.dimensions());
     for y in t..b {
         for x in l..r {
             let inside = (patch.left..patch.left + patch.width).contains(&x)
@@ -149,12 +145,26 @@ fn clear_around(patch: &Patch, out: &mut GrayImage) {
     }
 }
 
-/// Paints `patches` of `lifted` (see [`lifted`]) over a colour copy of the
-/// same page, so that a page read in colour reads its patches lifted too.
+/// A patch's bounds with the ring [`clear_around`] clears: left, top,
+/// right and bottom (exclusive), within a page of `width` × `height`.
+fn with_ring(patch: &Patch, (width, height): (u32, u32)) -> (u32, u32, u32, u32) {
+    let ring = (patch.height / 12).clamp(2, 8);
+    (
+        patch.left.saturating_sub(ring),
+        patch.top.saturating_sub(ring),
+        (patch.left + patch.width + ring).min(width),
+        (patch.top + patch.height + ring).min(height),
+    )
+}
+
+/// Paints `patches` of `lifted` (see [`lifted`]), rings and all, over a
+/// colour copy of the same page, so that a page read in colour reads its
+/// patches lifted too.
 pub fn lift_colour(colour: &mut RgbImage, lifted: &GrayImage, patches: &[Patch]) {
     for p in patches {
-        for y in p.top..p.top + p.height {
-            for x in p.left..p.left + p.width {
+        let (l, t, r, b) = with_ring(p, lifted.dimensions());
+        for y in t..b {
+            for x in l..r {
                 let v = lifted.get_pixel(x, y).0[0];
                 colour.put_pixel(x, y, image::Rgb([v, v, v]));
             }
@@ -252,9 +262,10 @@ fn side_by_side(page: &GrayImage, (left, top, width, height): Bounds, fill: u8) 
                 continue;
             }
             seen[at(x0, y0)] = true;
-            let (mut extent, mut held) = ((x0, x0, y0, y0), true);
+            let (mut extent, mut held, mut size) = ((x0, x0, y0, y0), true, 0u32);
             let mut stack = vec![(x0, y0)];
             while let Some((x, y)) = stack.pop() {
+                size += 1;
                 extent = (
                     extent.0.min(x),
                     extent.1.max(x),
@@ -275,7 +286,8 @@ fn side_by_side(page: &GrayImage, (left, top, width, height): Bounds, fill: u8) 
                     }
                 }
             }
-            if held {
+            // A speck of noise in the fill is no letter.
+            if held && size >= MIN_MARK {
                 marks.push(extent);
             }
         }
@@ -558,7 +570,8 @@ mod tests {
     fn the_counters_of_bold_letters_are_no_patch() {
         // A bold `b` as a screenshot enlarged shows it: a thick ring of ink
         // round one light counter; a `B`'s two counters stand one above the
-        // other. Beside them, a patch of three light marks side by side.
+        // other, a blackletter `ch`'s two side by side. Beside them, a patch
+        // of three light marks side by side.
         let page = GrayImage::from_fn(1200, 1600, |x, y| {
             // A bowl squared off as enlarged type is: 80 across, strokes 22 thick.
             let ring = |cx: u32, cy: u32| {
@@ -566,11 +579,12 @@ mod tests {
                 dx < 40 && dy < 40 && (dx >= 18 || dy >= 18)
             };
             let b = ring(200, 300) || (155..165).contains(&x) && (200..340).contains(&y);
-            let double_b = ring(500, 300) || ring(500, 380);
+            let double_b = ring(500, 300) || ring(500, 378);
+            let ch = ring(200, 700) || ring(278, 700);
             let patch = (800..1000).contains(&x) && (280..360).contains(&y);
             let marks = [830, 880, 930].iter().any(|m| (*m..m + 20).contains(&x));
             let marked = patch && (300..340).contains(&y) && marks;
-            Luma([match (b || double_b || patch, marked) {
+            Luma([match (b || double_b || ch || patch, marked) {
                 (_, true) => 250,
                 (true, false) => 30,
                 _ => 250,
@@ -622,5 +636,8 @@ mod tests {
         assert_eq!(colour.get_pixel(120, 905).0, [255, 255, 255]);
         assert_eq!(colour.get_pixel(150, 920).0, [0, 0, 0]);
         assert_eq!(colour.get_pixel(100, 0).0, [9, 9, 9]);
+        // The ring cleared round the patch is painted too.
+        let (left, top) = (found[0].left, found[0].top);
+        assert_eq!(colour.get_pixel(left - 1, top + 10).0, [255, 255, 255]);
     }
 }

@@ -51,8 +51,8 @@ impl Budget {
 
 /// What was read in one picture block: its lines, top to bottom.
 pub struct Rescued {
-    /// The passage its lines follow (see [`anchor`]); `None` before the first.
-    pub after: Option<usize>,
+    /// The passage its lines follow (see [`anchor`]).
+    pub after: usize,
     pub lines: Vec<String>,
     pub words: Vec<Word>,
     /// Each line's hOCR fragment.
@@ -89,50 +89,40 @@ pub fn read(
         })
         .map(|(block, area)| Region {
             block,
-            paragraph: 1,
             area,
-            after: Some(anchor(passages, block, area)),
+            after: anchor(passages, block, area),
         })
         .collect();
     let taken = read.iter().map(|w| w.bbox).collect();
-    read_regions(api, &regions, taken, image, budget, out, "picture")
+    read_regions(api, &regions, taken, image, budget, out)
 }
 
-/// An area of the page whose text the page's reading lacks.
-pub(super) struct Region {
-    /// The block and paragraph its words are numbered in.
-    pub block: u32,
-    pub paragraph: u32,
-    pub area: Area,
-    /// The passage its text follows; `None` before the first.
-    pub after: Option<usize>,
+/// A picture whose text the page's reading lacks.
+struct Region {
+    /// The block its words are numbered in.
+    block: u32,
+    area: Area,
+    /// The passage its text follows.
+    after: usize,
 }
 
 /// Reads each of `regions` for lines of text: the words are found one by one
 /// (sparse text), gathered into lines, and each line read on its own; the
 /// lines that read as text join the page where their region stands. Each
-/// line's part of the text layer is written beside the page's, named by
-/// `kind`, and added to it. `taken` are the boxes of words already read:
-/// nothing is read twice.
-pub(super) fn read_regions(
+/// line's part of the text layer is written beside the page's and added to
+/// it. `taken` are the boxes of words already read: nothing is read twice.
+fn read_regions(
     api: &mut Api,
     regions: &[Region],
     mut taken: Vec<BBox>,
     image: Area,
     budget: &mut Budget,
     out: &Outputs,
-    kind: &str,
 ) -> Result<Vec<Rescued>, TesseractError> {
     let deadline = budget.deadline;
     let mut rescued = Vec::new();
     let mut layers = Vec::new();
-    for &Region {
-        block,
-        paragraph,
-        area,
-        after,
-    } in regions
-    {
+    for &Region { block, area, after } in regions {
         if budget.lines == 0 {
             break;
         }
@@ -175,7 +165,7 @@ pub(super) fn read_regions(
             let number = region.lines.len() as u32 + 1;
             region.words.extend(words.into_iter().map(|w| Word {
                 block,
-                paragraph,
+                paragraph: 1,
                 line: number,
                 ..w
             }));
@@ -184,7 +174,7 @@ pub(super) fn read_regions(
                 region.hocr.push(api.hocr(0)?);
             }
             if let Some(base) = out.pdf_base {
-                let layer = text_layer::beside(base, &format!("{kind}-{}", layers.len()));
+                let layer = text_layer::beside(base, &format!("picture-{}", layers.len()));
                 api.write_pdf_page(&layer, out.tessdata)?;
                 layers.push(layer.with_extension("pdf"));
             }
@@ -229,18 +219,14 @@ fn merged_pictures(passages: &[Passage]) -> Vec<(u32, Area)> {
 /// their own, after the paragraph they stand under (see [`anchor`]).
 pub fn text(passages: &[Passage], rescued: &[Rescued]) -> String {
     let mut text = String::new();
-    let put = |after: Option<usize>, text: &mut String| {
-        for r in rescued.iter().filter(|r| r.after == after) {
-            text.push_str(&r.lines.join("\n"));
-            text.push_str("\n\n");
-        }
-    };
-    put(None, &mut text);
     for (i, passage) in passages.iter().enumerate() {
         if let Passage::Text { text: t, .. } = passage {
             text.push_str(t);
         }
-        put(Some(i), &mut text);
+        for r in rescued.iter().filter(|r| r.after == i) {
+            text.push_str(&r.lines.join("\n"));
+            text.push_str("\n\n");
+        }
     }
     text
 }
@@ -271,10 +257,10 @@ pub fn words(words: Vec<Word>, passages: &[Passage], rescued: &[Rescued]) -> Vec
     out
 }
 
-/// The block of the passage `rescued` follows, 0 before the first: where
-/// its part goes in the page's hOCR (see `scribe_core::hocr::graft`).
+/// The block of the passage `rescued` follows: where its part goes in the
+/// page's hOCR (see `scribe_core::hocr::graft`).
 pub fn block_before(passages: &[Passage], rescued: &Rescued) -> u32 {
-    rescued.after.map_or(0, |i| passages[i].block())
+    passages.get(rescued.after).map_or(0, Passage::block)
 }
 
 /// Tesseract lists pictures apart from the text flow, often at the end. A
@@ -291,7 +277,7 @@ fn anchor(passages: &[Passage], picture: u32, a: Area) -> usize {
 }
 
 /// The nearest paragraph above `a` that shares some of its width.
-pub(super) fn above(passages: &[Passage], a: Area) -> Option<usize> {
+fn above(passages: &[Passage], a: Area) -> Option<usize> {
     let above = passages.iter().enumerate().filter_map(|(i, p)| match p {
         Passage::Text { area, .. }
             if area.top <= a.top
@@ -571,24 +557,24 @@ mod tests {
         };
         let passages = vec![text(1, 0), text(2, 100), text(3, 200), text(4, 300)];
         let part = |after, word: Word| Rescued {
-            after: Some(after),
+            after,
             lines: Vec::new(),
             words: vec![word],
             hocr: Vec::new(),
         };
-        // A picture (block 9) after block 2, then a patch after block 3:
-        // among the words with the picture's in, a search for block 3's end
-        // met the picture's first and stopped short of block 3.
+        // A picture (block 9) after block 2, then another (block 10) after
+        // block 3: among the words with the first's in, a search for block
+        // 3's end met the first's words and stopped short of block 3.
         let rescued = vec![
             part(1, word("picture", 90.0, (0, 150), 9)),
-            part(2, word("patch", 90.0, (0, 250), 3)),
+            part(2, word("second", 90.0, (0, 250), 10)),
         ];
         let page: Vec<Word> = (1..=4)
             .map(|b| word(&format!("w{b}"), 90.0, (0, 100 * (b - 1)), b))
             .collect();
         let merged = words(page, &passages, &rescued);
         let order: Vec<&str> = merged.iter().map(|w| w.text.as_str()).collect();
-        assert_eq!(order, ["w1", "w2", "picture", "w3", "patch", "w4"]);
+        assert_eq!(order, ["w1", "w2", "picture", "w3", "second", "w4"]);
     }
 
     #[test]
@@ -650,7 +636,7 @@ mod tests {
             },
         ];
         let rescued = vec![Rescued {
-            after: Some(anchor(&passages, 4, area(420, 720, 150, 140))),
+            after: anchor(&passages, 4, area(420, 720, 150, 140)),
             lines: vec!["0.00".to_owned(), "6.60".to_owned()],
             words: vec![
                 word("0.00", 95.0, (500, 730), 4),
@@ -672,7 +658,7 @@ mod tests {
         assert_eq!(order, ["ENERGIZER", "0.00", "6.60", "Discount", "Thank"]);
         // With nothing above it that shares its width, where Tesseract put it.
         let mut lone = rescued;
-        lone[0].after = Some(anchor(&passages, 4, area(1000, 720, 100, 100)));
+        lone[0].after = anchor(&passages, 4, area(1000, 720, 100, 100));
         assert!(text(&passages, &lone).ends_with("Thank you\n\n0.00\n6.60\n\n"));
     }
 }
