@@ -183,14 +183,7 @@ fn unevenly_lit(closed: &GrayImage, paper: &[bool]) -> bool {
 fn smooth(closed: &GrayImage, x: u32, y: u32) -> bool {
     let (w, h) = closed.dimensions();
     let here = closed.get_pixel(x, y).0[0];
-    let near = [
-        (x > 0).then(|| (x - 1, y)),
-        (x + 1 < w).then(|| (x + 1, y)),
-        (y > 0).then(|| (x, y - 1)),
-        (y + 1 < h).then(|| (x, y + 1)),
-    ];
-    near.into_iter()
-        .flatten()
+    super::four_neighbours(x, y, (0, 0, w, h))
         .all(|(nx, ny)| closed.get_pixel(nx, ny).0[0].abs_diff(here) <= SMOOTH_STEP)
 }
 

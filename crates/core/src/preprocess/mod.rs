@@ -38,6 +38,24 @@ pub use steps::Prepared;
 #[cfg(feature = "preprocess")]
 pub use upscale::upscale_factor;
 
+/// The pixels left of, right of, above and below (`x`, `y`) that lie within
+/// `left..right` × `top..bottom`: the steps of a flood over a page or a grid.
+#[cfg(feature = "preprocess")]
+fn four_neighbours(
+    x: u32,
+    y: u32,
+    (left, top, right, bottom): (u32, u32, u32, u32),
+) -> impl Iterator<Item = (u32, u32)> {
+    [
+        (x > left).then(|| (x - 1, y)),
+        (x + 1 < right).then(|| (x + 1, y)),
+        (y > top).then(|| (x, y - 1)),
+        (y + 1 < bottom).then(|| (x, y + 1)),
+    ]
+    .into_iter()
+    .flatten()
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Preprocess {

@@ -26,7 +26,7 @@ const MARKS: (f64, f64) = (0.02, 0.6);
 /// Light marks on one row that make a patch's text (a button's word).
 const SIDE_BY_SIDE: usize = 3;
 /// Light marks smaller than this many pixels are specks, not letters.
-const MIN_MARK: u32 = 4;
+const MIN_MARK: u64 = 4;
 /// Each side of a patch is fill for at least this share of its middle.
 const FRAMED: f64 = 0.9;
 /// A patch larger than this share of the page is a photograph, or the page is
@@ -49,7 +49,7 @@ pub struct Patch {
     marks: u8,
 }
 
-/// The dark patches of a light `page` that hold light marks, top to bottom.
+/// The dark patches of a light `page` that hold light marks, the largest first.
 pub fn patches(page: &GrayImage) -> Vec<Patch> {
     let (w, h) = page.dimensions();
     let Some(paper) = paper(page).filter(|&p| p >= MIN_PAPER) else {
@@ -87,24 +87,7 @@ pub fn patches(page: &GrayImage) -> Vec<Patch> {
         .collect();
     found.sort_by_key(|p| std::cmp::Reverse(u64::from(p.width) * u64::from(p.height)));
     found.truncate(MAX_PATCHES);
-    in_rows(found)
-}
-
-/// Top to bottom, and a row of patches (buttons a pixel apart in height)
-/// left to right.
-fn in_rows(mut patches: Vec<Patch>) -> Vec<Patch> {
-    patches.sort_by_key(|p| p.top);
-    let mut rows: Vec<Vec<Patch>> = Vec::new();
-    for p in patches {
-        match rows.last_mut() {
-            Some(row) if p.top < row[0].top + row[0].height / 2 => row.push(p),
-            _ => rows.push(vec![p]),
-        }
-    }
-    for row in &mut rows {
-        row.sort_by_key(|p| p.left);
-    }
-    rows.concat()
+    found
 }
 
 /// A copy of `page` with each of `patches` turned to dark marks on light
@@ -188,13 +171,8 @@ fn clear_from_border(page: &GrayImage, patch: &Patch, out: &mut GrayImage) {
             continue;
         }
         out.put_pixel(x, y, image::Luma([255]));
-        let near = [
-            (x > l).then(|| (x - 1, y)),
-            (x < r).then(|| (x + 1, y)),
-            (y > t).then(|| (x, y - 1)),
-            (y < b).then(|| (x, y + 1)),
-        ];
-        stack.extend(near.into_iter().flatten().filter(|&(x, y)| light(x, y)));
+        let near = super::four_neighbours(x, y, (l, t, r + 1, b + 1));
+        stack.extend(near.filter(|&(x, y)| light(x, y)));
     }
 }
 
@@ -250,51 +228,22 @@ fn marked(page: &GrayImage, cells: Bounds, outer: Bounds) -> Option<Patch> {
 /// `ch` holds two side by side. Lifted in place, such a letter would be
 /// turned inside out.
 fn side_by_side(page: &GrayImage, (left, top, width, height): Bounds, fill: u8) -> bool {
-    let (right, bottom) = (left + width, top + height);
-    let light = |x: u32, y: u32| !is_fill(page, x, y, fill);
-    let mut seen = vec![false; width as usize * height as usize];
-    let at = |x: u32, y: u32| ((y - top) * width + (x - left)) as usize;
-    // Each mark held inside: its left, right, top and bottom.
-    let mut marks: Vec<(u32, u32, u32, u32)> = Vec::new();
-    for y0 in top..bottom {
-        for x0 in left..right {
-            if seen[at(x0, y0)] || !light(x0, y0) {
-                continue;
-            }
-            seen[at(x0, y0)] = true;
-            let (mut extent, mut held, mut size) = ((x0, x0, y0, y0), true, 0u32);
-            let mut stack = vec![(x0, y0)];
-            while let Some((x, y)) = stack.pop() {
-                size += 1;
-                extent = (
-                    extent.0.min(x),
-                    extent.1.max(x),
-                    extent.2.min(y),
-                    extent.3.max(y),
-                );
-                held &= x > left && y > top && x + 1 < right && y + 1 < bottom;
-                let near = [
-                    (x > left).then(|| (x - 1, y)),
-                    (x + 1 < right).then(|| (x + 1, y)),
-                    (y > top).then(|| (x, y - 1)),
-                    (y + 1 < bottom).then(|| (x, y + 1)),
-                ];
-                for (nx, ny) in near.into_iter().flatten() {
-                    if !seen[at(nx, ny)] && light(nx, ny) {
-                        seen[at(nx, ny)] = true;
-                        stack.push((nx, ny));
-                    }
-                }
-            }
-            // A speck of noise in the fill is no letter.
-            if held && size >= MIN_MARK {
-                marks.push(extent);
-            }
-        }
-    }
+    let light: Vec<bool> = (top..top + height)
+        .flat_map(|y| (left..left + width).map(move |x| (x, y)))
+        .map(|(x, y)| !is_fill(page, x, y, fill))
+        .collect();
+    // Marks held inside, clear of the border (paper beyond a rounded corner
+    // is not a mark); a speck of noise in the fill is no letter.
+    let marks: Vec<Component> = components(&light, width, height)
+        .into_iter()
+        .filter(|c| c.left > 0 && c.top > 0 && c.right + 1 < width && c.bottom + 1 < height)
+        .filter(|c| c.cells >= MIN_MARK)
+        .collect();
     marks.iter().any(|a| {
-        let middle = (a.2 + a.3) / 2;
-        let row = marks.iter().filter(|b| (b.2..=b.3).contains(&middle));
+        let middle = (a.top + a.bottom) / 2;
+        let row = marks
+            .iter()
+            .filter(|b| (b.top..=b.bottom).contains(&middle));
         row.count() >= SIDE_BY_SIDE
     })
 }
@@ -455,13 +404,8 @@ fn components(set: &[bool], width: u32, height: u32) -> Vec<Component> {
             c.cells += 1;
             (c.left, c.right) = (c.left.min(x), c.right.max(x));
             (c.top, c.bottom) = (c.top.min(y), c.bottom.max(y));
-            let neighbours = [
-                (x > 0).then(|| i - 1),
-                (x + 1 < width).then(|| i + 1),
-                (y > 0).then(|| i - width as usize),
-                (y + 1 < height).then(|| i + width as usize),
-            ];
-            for n in neighbours.into_iter().flatten() {
+            for (nx, ny) in super::four_neighbours(x, y, (0, 0, width, height)) {
+                let n = (ny * width + nx) as usize;
                 if set[n] && !seen[n] {
                     seen[n] = true;
                     stack.push(n);
@@ -593,28 +537,6 @@ mod tests {
         let found = patches(&page);
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].left.abs_diff(800) <= 3, "{found:?}");
-    }
-
-    #[test]
-    fn a_row_of_patches_goes_left_to_right_whatever_their_tops() {
-        let patch = |left, top| Patch {
-            left,
-            top,
-            width: 100,
-            height: 40,
-            fill: 100,
-            marks: 250,
-        };
-        let order: Vec<u32> = in_rows(vec![
-            patch(300, 501),
-            patch(100, 502),
-            patch(200, 500),
-            patch(50, 600),
-        ])
-        .iter()
-        .map(|p| p.left)
-        .collect();
-        assert_eq!(order, [100, 200, 300, 50]);
     }
 
     #[test]

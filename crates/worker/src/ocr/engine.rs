@@ -229,13 +229,12 @@ impl Engine {
         };
         let (width, height) = page.ocr.dimensions();
         let image = Area::new(0, 0, width, height);
-        let mut budget = pictures::Budget::for_page(started.elapsed());
         let rescued = pictures::read(
             &mut self.api,
             &passages,
             &words,
             image,
-            &mut budget,
+            started.elapsed(),
             &outputs,
         )?;
         let tabled = table_rows::by_rows(&passages, &words);

@@ -34,14 +34,14 @@ const MIN_BUDGET: Duration = Duration::from_secs(5);
 const MAX_SHARE: f64 = 0.8;
 
 /// What looking for text in a page's pictures may still take.
-pub struct Budget {
+struct Budget {
     deadline: Instant,
     lines: usize,
 }
 
 impl Budget {
     /// For a page whose reading took `spent`.
-    pub fn for_page(spent: Duration) -> Self {
+    fn for_page(spent: Duration) -> Self {
         Self {
             deadline: Instant::now() + (spent * 3).max(MIN_BUDGET),
             lines: MAX_LINES,
@@ -70,14 +70,15 @@ pub struct Outputs<'a> {
 /// Reads the picture blocks among `passages` of the current image (`image`,
 /// its whole area) for lines of text. `read` are the words the page's reading
 /// already has: Tesseract's picture blocks can overlap its text blocks and
-/// each other, and nothing is read twice. The engine's last reading is
+/// each other, and nothing is read twice. They may take three times what
+/// reading the page took (`spent`). The engine's last reading is
 /// replaced.
 pub fn read(
     api: &mut Api,
     passages: &[Passage],
     read: &[Word],
     image: Area,
-    budget: &mut Budget,
+    spent: Duration,
     out: &Outputs,
 ) -> Result<Vec<Rescued>, TesseractError> {
     let page = f64::from(image.width) * f64::from(image.height);
@@ -94,7 +95,14 @@ pub fn read(
         })
         .collect();
     let taken = read.iter().map(|w| w.bbox).collect();
-    read_regions(api, &regions, taken, image, budget, out)
+    read_regions(
+        api,
+        &regions,
+        taken,
+        image,
+        &mut Budget::for_page(spent),
+        out,
+    )
 }
 
 /// A picture whose text the page's reading lacks.
